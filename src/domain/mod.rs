@@ -1,0 +1,7 @@
+//! Pure logic: no HTTP, no I/O, table-tested. Handlers execute what these functions decide.
+
+pub mod challenge;
+pub mod claims;
+pub mod consent;
+pub mod login;
+pub mod scopes;

@@ -1,0 +1,196 @@
+//! One user-facing error type, rendered as a friendly page with the request id.
+//!
+//! Handlers return [`HeraError`]. `ResponseError` picks the status; the [`error_pages`]
+//! middleware then renders `error.html` with the request id (which only the request knows) and
+//! logs the cause chain. Upstream bodies, URLs and stack traces never reach a page.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use tracing_actix_web::RequestId;
+
+use crate::domain::challenge::ChallengeError;
+use crate::ory::{HydraError, UpstreamError};
+use crate::routes::render;
+use crate::views::{ErrorPage, Layout};
+
+/// Everything that can go wrong for a user of Hera.
+#[derive(Debug, thiserror::Error)]
+pub enum HeraError {
+    /// A required challenge parameter is absent or empty.
+    #[error("the {0} parameter is missing")]
+    MissingChallenge(&'static str),
+    /// A challenge parameter is not a plausible challenge.
+    #[error("the {0} parameter is malformed")]
+    MalformedChallenge(&'static str),
+    /// Hydra does not know the challenge.
+    #[error("Hydra does not know the challenge")]
+    UnknownChallenge,
+    /// The challenge expired.
+    #[error("the challenge has expired")]
+    ExpiredChallenge,
+    /// A form was posted without a valid CSRF token, or from another site.
+    #[error("CSRF check failed: {0}")]
+    Csrf(&'static str),
+    /// A form was not what the page sends.
+    #[error("invalid form: {0}")]
+    BadForm(String),
+    /// The consent subject has no usable Kratos identity (deleted or deactivated).
+    #[error("the identity of the consent subject is missing or inactive")]
+    AccountUnavailable,
+    /// No such page.
+    #[error("no such page")]
+    NotFound,
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error("unexpected: {0:#}")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl HeraError {
+    pub fn challenge(parameter: &'static str, error: ChallengeError) -> Self {
+        match error {
+            ChallengeError::Missing => HeraError::MissingChallenge(parameter),
+            ChallengeError::Malformed => HeraError::MalformedChallenge(parameter),
+        }
+    }
+
+    /// Title and message for the page; plain words, nothing from upstream.
+    fn wording(&self) -> (&'static str, &'static str) {
+        match self {
+            HeraError::MissingChallenge(_) | HeraError::MalformedChallenge(_) => (
+                "This link is incomplete",
+                "This page must be opened by the application you are signing in to. Go back to the application and start again.",
+            ),
+            HeraError::UnknownChallenge | HeraError::ExpiredChallenge => (
+                "This sign-in request is no longer valid",
+                "The sign-in request has expired or was already used. Go back to the application and start again.",
+            ),
+            HeraError::Csrf(_) => (
+                "This form has expired",
+                "For your security, the form could not be accepted. Nothing was changed. Go back to the application and start again.",
+            ),
+            HeraError::BadForm(_) => (
+                "Something is wrong with this form",
+                "The form could not be read. Nothing was changed. Go back to the application and start again.",
+            ),
+            HeraError::AccountUnavailable => (
+                "This account is not available",
+                "The account for this sign-in no longer exists or has been disabled. Nothing was shared with the application.",
+            ),
+            HeraError::NotFound => (
+                "Page not found",
+                "There is nothing at this address.",
+            ),
+            HeraError::Upstream(UpstreamError::Timeout { .. }) => (
+                "The sign-in service is too slow",
+                "The sign-in service did not answer in time. Nothing was changed. Please try again in a moment.",
+            ),
+            HeraError::Upstream(_) => (
+                "The sign-in service is unavailable",
+                "The sign-in service could not be reached. Nothing was changed. Please try again in a moment.",
+            ),
+            HeraError::Unexpected(_) => (
+                "Something went wrong",
+                "An unexpected error happened. Nothing was changed. Please try again.",
+            ),
+        }
+    }
+}
+
+impl From<HydraError> for HeraError {
+    fn from(error: HydraError) -> Self {
+        match error {
+            HydraError::NotFound => HeraError::UnknownChallenge,
+            HydraError::Expired => HeraError::ExpiredChallenge,
+            // Handlers redirect on this before it becomes an error; reaching here is a bug.
+            HydraError::AlreadyHandled { .. } => {
+                HeraError::Unexpected(anyhow::anyhow!("unhandled 410 from Hydra"))
+            }
+            HydraError::Upstream(error) => HeraError::Upstream(error),
+        }
+    }
+}
+
+impl ResponseError for HeraError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            HeraError::MissingChallenge(_)
+            | HeraError::MalformedChallenge(_)
+            | HeraError::BadForm(_) => StatusCode::BAD_REQUEST,
+            HeraError::UnknownChallenge | HeraError::NotFound => StatusCode::NOT_FOUND,
+            HeraError::ExpiredChallenge => StatusCode::GONE,
+            HeraError::Csrf(_) | HeraError::AccountUnavailable => StatusCode::FORBIDDEN,
+            HeraError::Upstream(UpstreamError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
+            HeraError::Upstream(UpstreamError::Status { status: 503, .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            HeraError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            HeraError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The body is replaced by `error_pages`; this is only the fallback.
+        HttpResponse::build(self.status_code()).finish()
+    }
+}
+
+/// Renders every error response as `error.html` with the request id, and logs its cause.
+/// Runs inside `TracingLogger`, so the request id exists and logs land in the request span.
+pub async fn error_pages(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let http_request = request.request().clone();
+    let mut response = match next.call(request).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => ServiceResponse::from_err(error, http_request),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    let Some(error) = response.response().error() else {
+        return Ok(response);
+    };
+    let status = response.status();
+    let (title, message) = match error.as_error::<HeraError>() {
+        Some(hera) => hera.wording(),
+        None if status == StatusCode::NOT_FOUND => HeraError::NotFound.wording(),
+        None if status.is_client_error() => HeraError::BadForm(String::new()).wording(),
+        None => HeraError::Unexpected(anyhow::anyhow!("")).wording(),
+    };
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), error = ?error, "request failed");
+    } else {
+        tracing::info!(status = status.as_u16(), error = %error, "request refused");
+    }
+    let page = ErrorPage {
+        layout: Layout {
+            lang: "en".into(),
+            title: title.into(),
+        },
+        status: status.as_u16(),
+        message: message.into(),
+        code: None,
+        request_id,
+    };
+    let (http_request, old) = response.into_parts();
+    let mut new = render(status, &page);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(http_request, new))
+}

@@ -1,0 +1,19 @@
+//! Hera: the login, consent, logout and device-verification provider for Ory Hydra, backed by
+//! Ory Kratos sessions.
+//!
+//! A request flows: [`routes`] (thin handlers) → [`domain`] (pure decisions, no I/O) →
+//! [`ory`] (Hydra and Kratos clients in Hera's terms) → a redirect or a page ([`views`]).
+//! [`startup`] wires the server; [`config`] is the one typed settings value; [`error`] turns
+//! every failure into a friendly page with a request id; [`session`] holds Hera's own cookie
+//! and the CSRF tokens bound to it; [`telemetry`] sets up logs that never carry challenges,
+//! cookies or tokens.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod ory;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod telemetry;
+pub mod views;

@@ -1,0 +1,406 @@
+//! The Hydra admin API: login and consent requests, accepts and rejects.
+//!
+//! Calls go through `ory-hydra-client`; its models have no closed enums on these endpoints, so
+//! the SDK is used as is. Errors are classified by HTTP status per CONTRACT.md §0–§1:
+//! 404 unknown challenge, 401 expired, 410 `{redirect_to}` already handled.
+
+use ory_hydra_client::apis::configuration::Configuration;
+use ory_hydra_client::apis::{metadata_api, o_auth2_api, Error as SdkError};
+use ory_hydra_client::models;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::{Service, UpstreamError};
+use crate::domain::challenge::Challenge;
+
+/// A failed call to Hydra, classified by what it means for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum HydraError {
+    /// Hydra does not know the challenge (404): garbage, wrong kind, or another deployment's.
+    #[error("Hydra does not know this challenge")]
+    NotFound,
+    /// The challenge is older than `ttl.login_consent_request` (401 `request_unauthorized`).
+    #[error("the challenge has expired")]
+    Expired,
+    /// The request was already handled (410); the browser should go to `redirect_to`.
+    #[error("the request was already handled")]
+    AlreadyHandled { redirect_to: RedirectTo },
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// A URL Hydra returned for the browser to follow. Only Hydra's answers construct it, so
+/// redirecting to it never redirects to a URL taken from the request (anchors S7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectTo(String);
+
+impl RedirectTo {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An OAuth2 client as the login and consent pages need it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub id: String,
+    pub name: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub skip_consent: bool,
+    pub skip_logout_consent: bool,
+    pub token_endpoint_auth_method: Option<String>,
+    /// `metadata` as the admin set it (`null` when unset). Only admins can set it: Hydra refuses
+    /// it in dynamic client registration (CONTRACT.md §2.1).
+    pub metadata: Value,
+}
+
+impl Client {
+    /// The name to show users: `client_name`, or the id when the client has none.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// True only when `metadata.<key>` is the JSON boolean `true` (not `"true"`, not `1`).
+    pub fn metadata_flag(&self, key: &str) -> bool {
+        self.metadata.get(key) == Some(&Value::Bool(true))
+    }
+
+    fn from_sdk(client: models::OAuth2Client) -> Client {
+        Client {
+            id: client.client_id.unwrap_or_default(),
+            name: non_empty(client.client_name),
+            client_uri: non_empty(client.client_uri),
+            logo_uri: non_empty(client.logo_uri),
+            policy_uri: non_empty(client.policy_uri),
+            tos_uri: non_empty(client.tos_uri),
+            redirect_uris: client.redirect_uris.unwrap_or_default(),
+            skip_consent: client.skip_consent.unwrap_or(false),
+            skip_logout_consent: client.skip_logout_consent.unwrap_or(false),
+            token_endpoint_auth_method: non_empty(client.token_endpoint_auth_method),
+            metadata: client.metadata.flatten().unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// `oidc_context` of a login or consent request.
+#[derive(Debug, Clone, Default)]
+pub struct OidcContext {
+    pub acr_values: Vec<String>,
+    pub ui_locales: Vec<String>,
+    pub login_hint: Option<String>,
+    pub display: Option<String>,
+    pub id_token_hint_claims: Map<String, Value>,
+}
+
+impl OidcContext {
+    fn from_sdk(context: Option<Box<models::OAuth2ConsentRequestOpenIdConnectContext>>) -> Self {
+        let Some(context) = context else {
+            return OidcContext::default();
+        };
+        OidcContext {
+            acr_values: context.acr_values.unwrap_or_default(),
+            ui_locales: context.ui_locales.unwrap_or_default(),
+            login_hint: non_empty(context.login_hint),
+            display: non_empty(context.display),
+            id_token_hint_claims: context
+                .id_token_hint_claims
+                .map(|claims| claims.into_iter().collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// `GET /admin/oauth2/auth/requests/login`.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub skip: bool,
+    /// The remembered subject when `skip` is true; empty otherwise.
+    pub subject: String,
+    pub client: Client,
+    /// The original `/oauth2/auth?…` URL on Hydra's public side.
+    pub request_url: String,
+    pub requested_scope: Vec<String>,
+    pub requested_audience: Vec<String>,
+    pub session_id: Option<String>,
+    pub oidc_context: OidcContext,
+}
+
+/// `GET /admin/oauth2/auth/requests/consent`.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    /// True when a remembered consent covers every requested scope.
+    pub skip: bool,
+    /// The identity the login was accepted for: claims are always loaded for this subject.
+    pub subject: String,
+    pub client: Client,
+    pub request_url: String,
+    pub requested_scope: Vec<String>,
+    pub requested_audience: Vec<String>,
+    pub oidc_context: OidcContext,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub login_session_id: Option<String>,
+}
+
+impl ConsentRequest {
+    /// The host the browser will be sent back to: the `redirect_uri` of the authorization
+    /// request, or the client's only registered redirect URI when the request named none.
+    pub fn redirect_host(&self) -> Option<String> {
+        let from_request = Url::parse(&self.request_url).ok().and_then(|url| {
+            url.query_pairs()
+                .find(|(key, _)| key == "redirect_uri")
+                .map(|(_, value)| value.into_owned())
+        });
+        let redirect_uri = match (from_request, self.client.redirect_uris.as_slice()) {
+            (Some(uri), _) => uri,
+            (None, [only]) => only.clone(),
+            (None, _) => return None,
+        };
+        Url::parse(&redirect_uri)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+    }
+}
+
+/// Body of a login accept (CONTRACT.md §1.1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginAccept {
+    pub subject: String,
+    pub remember: bool,
+    /// Seconds; never 0 when `remember` is set, since Hydra reads 0 as its 30-day default.
+    pub remember_for: i64,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    pub identity_provider_session_id: Option<String>,
+    pub extend_session_lifespan: bool,
+}
+
+/// Body of a consent accept (CONTRACT.md §1.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentAccept {
+    pub grant_scope: Vec<String>,
+    pub grant_audience: Vec<String>,
+    pub remember: bool,
+    /// Seconds; 0 means "forever" to Hydra, so Hera only sends it with `remember`.
+    pub remember_for: i64,
+    pub id_token_claims: Map<String, Value>,
+}
+
+/// An OAuth2 error to reject a login or consent request with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthRejection {
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthRejection {
+    /// The user pressed "Deny" (RFC 6749 §4.1.2.1).
+    pub fn access_denied() -> Self {
+        OAuthRejection {
+            error: "access_denied",
+            description: "The resource owner denied the request".into(),
+        }
+    }
+}
+
+/// Hydra's admin API.
+#[derive(Debug, Clone)]
+pub struct HydraAdmin {
+    config: Configuration,
+}
+
+impl HydraAdmin {
+    pub fn new(admin_url: &Url, http: reqwest::Client) -> Self {
+        let mut config = Configuration::new();
+        config.base_path = admin_url.as_str().trim_end_matches('/').to_owned();
+        config.client = http;
+        config.user_agent = None;
+        HydraAdmin { config }
+    }
+
+    #[tracing::instrument(name = "hydra.login_request", skip_all)]
+    pub async fn login_request(&self, challenge: &Challenge) -> Result<LoginRequest, HydraError> {
+        let request = o_auth2_api::get_o_auth2_login_request(&self.config, challenge.as_str())
+            .await
+            .map_err(classify)?;
+        Ok(LoginRequest {
+            skip: request.skip,
+            subject: request.subject,
+            client: Client::from_sdk(*request.client),
+            request_url: request.request_url,
+            requested_scope: request.requested_scope.unwrap_or_default(),
+            requested_audience: request.requested_access_token_audience.unwrap_or_default(),
+            session_id: non_empty(request.session_id),
+            oidc_context: OidcContext::from_sdk(request.oidc_context),
+        })
+    }
+
+    #[tracing::instrument(name = "hydra.accept_login", skip_all)]
+    pub async fn accept_login(
+        &self,
+        challenge: &Challenge,
+        accept: LoginAccept,
+    ) -> Result<RedirectTo, HydraError> {
+        let body = models::AcceptOAuth2LoginRequest {
+            subject: accept.subject,
+            remember: Some(accept.remember),
+            remember_for: accept.remember.then_some(accept.remember_for),
+            acr: accept.acr,
+            amr: Some(accept.amr),
+            identity_provider_session_id: accept.identity_provider_session_id,
+            extend_session_lifespan: Some(accept.extend_session_lifespan),
+            ..models::AcceptOAuth2LoginRequest::default()
+        };
+        o_auth2_api::accept_o_auth2_login_request(&self.config, challenge.as_str(), Some(body))
+            .await
+            .map(redirect)
+            .map_err(classify)
+    }
+
+    #[tracing::instrument(name = "hydra.reject_login", skip_all)]
+    pub async fn reject_login(
+        &self,
+        challenge: &Challenge,
+        rejection: OAuthRejection,
+    ) -> Result<RedirectTo, HydraError> {
+        o_auth2_api::reject_o_auth2_login_request(
+            &self.config,
+            challenge.as_str(),
+            Some(rejection_body(rejection)),
+        )
+        .await
+        .map(redirect)
+        .map_err(classify)
+    }
+
+    #[tracing::instrument(name = "hydra.consent_request", skip_all)]
+    pub async fn consent_request(
+        &self,
+        challenge: &Challenge,
+    ) -> Result<ConsentRequest, HydraError> {
+        let request = o_auth2_api::get_o_auth2_consent_request(&self.config, challenge.as_str())
+            .await
+            .map_err(classify)?;
+        let subject = non_empty(request.subject).ok_or_else(|| {
+            UpstreamError::malformed(Service::HydraAdmin, "consent request without a subject")
+        })?;
+        let client = request.client.ok_or_else(|| {
+            UpstreamError::malformed(Service::HydraAdmin, "consent request without a client")
+        })?;
+        Ok(ConsentRequest {
+            skip: request.skip.unwrap_or(false),
+            subject,
+            client: Client::from_sdk(*client),
+            request_url: request.request_url.unwrap_or_default(),
+            requested_scope: request.requested_scope.unwrap_or_default(),
+            requested_audience: request.requested_access_token_audience.unwrap_or_default(),
+            oidc_context: OidcContext::from_sdk(request.oidc_context),
+            acr: non_empty(request.acr),
+            amr: request.amr.unwrap_or_default(),
+            login_session_id: non_empty(request.login_session_id),
+        })
+    }
+
+    #[tracing::instrument(name = "hydra.accept_consent", skip_all)]
+    pub async fn accept_consent(
+        &self,
+        challenge: &Challenge,
+        accept: ConsentAccept,
+    ) -> Result<RedirectTo, HydraError> {
+        let body = models::AcceptOAuth2ConsentRequest {
+            grant_scope: Some(accept.grant_scope),
+            grant_access_token_audience: Some(accept.grant_audience),
+            remember: Some(accept.remember),
+            remember_for: accept.remember.then_some(accept.remember_for),
+            session: Some(Box::new(models::AcceptOAuth2ConsentRequestSession {
+                access_token: None,
+                id_token: Some(Some(Value::Object(accept.id_token_claims))),
+            })),
+            context: None,
+        };
+        o_auth2_api::accept_o_auth2_consent_request(&self.config, challenge.as_str(), Some(body))
+            .await
+            .map(redirect)
+            .map_err(classify)
+    }
+
+    #[tracing::instrument(name = "hydra.reject_consent", skip_all)]
+    pub async fn reject_consent(
+        &self,
+        challenge: &Challenge,
+        rejection: OAuthRejection,
+    ) -> Result<RedirectTo, HydraError> {
+        o_auth2_api::reject_o_auth2_consent_request(
+            &self.config,
+            challenge.as_str(),
+            Some(rejection_body(rejection)),
+        )
+        .await
+        .map(redirect)
+        .map_err(classify)
+    }
+
+    /// `GET /health/ready` on the admin API.
+    pub async fn is_ready(&self) -> Result<(), UpstreamError> {
+        metadata_api::is_ready(&self.config)
+            .await
+            .map(|_| ())
+            .map_err(|error| match classify(error) {
+                HydraError::Upstream(error) => error,
+                other => UpstreamError::malformed(Service::HydraAdmin, other),
+            })
+    }
+}
+
+fn rejection_body(rejection: OAuthRejection) -> models::RejectOAuth2Request {
+    models::RejectOAuth2Request {
+        error: Some(rejection.error.to_owned()),
+        error_description: Some(rejection.description),
+        ..models::RejectOAuth2Request::default()
+    }
+}
+
+fn redirect(answer: models::OAuth2RedirectTo) -> RedirectTo {
+    RedirectTo(answer.redirect_to)
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.trim().is_empty())
+}
+
+/// Maps an SDK error to its meaning. Only the status and, for 410, the `redirect_to` field are
+/// read from the body; nothing upstream ever reaches a page.
+fn classify<E>(error: SdkError<E>) -> HydraError {
+    const SERVICE: Service = Service::HydraAdmin;
+    match error {
+        SdkError::Reqwest(error) => UpstreamError::from_reqwest(SERVICE, error).into(),
+        SdkError::Serde(error) => UpstreamError::malformed(SERVICE, error).into(),
+        SdkError::Io(error) => UpstreamError::malformed(SERVICE, error).into(),
+        SdkError::ResponseError(response) => match response.status.as_u16() {
+            404 => HydraError::NotFound,
+            401 => HydraError::Expired,
+            410 => {
+                #[derive(Deserialize)]
+                struct Gone {
+                    redirect_to: String,
+                }
+                match serde_json::from_str::<Gone>(&response.content) {
+                    Ok(gone) => HydraError::AlreadyHandled {
+                        redirect_to: RedirectTo(gone.redirect_to),
+                    },
+                    Err(error) => UpstreamError::malformed(SERVICE, error).into(),
+                }
+            }
+            status => UpstreamError::Status {
+                service: SERVICE,
+                status,
+            }
+            .into(),
+        },
+    }
+}

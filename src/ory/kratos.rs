@@ -1,0 +1,208 @@
+//! Kratos: who is signed in (public `/sessions/whoami`), identities by id (admin API), and the
+//! browser URLs Hera sends people to.
+//!
+//! `whoami` and `identity` are plain reqwest calls into [`super::kratos_types`] rather than
+//! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
+//! `IdentityCredentials.type`) fail the whole response on methods Kratos already emits, such as
+//! `deviceauthn`, and its `to_session` error type cannot tell the 401 body (which has no
+//! `error.id`, CONTRACT.md §4.1) from other failures. The SDK is still used where it is correct
+//! (`/health/ready`).
+
+use ory_kratos_client::apis::configuration::Configuration;
+use ory_kratos_client::apis::metadata_api;
+use reqwest::header::{HeaderValue, COOKIE};
+use reqwest::StatusCode;
+use url::Url;
+
+use super::{Identity, Service, Session, UpstreamError};
+
+/// What `GET /sessions/whoami` said about the browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Whoami {
+    /// An active session.
+    Active(Box<Session>),
+    /// 401 (no, invalid, expired or inactive session), or a 200 whose session is not active.
+    Unauthenticated,
+    /// 403 `session_aal2_required`: signed in, but a second factor is needed.
+    Aal2Required,
+}
+
+/// Kratos public and admin APIs.
+#[derive(Debug, Clone)]
+pub struct Kratos {
+    http: reqwest::Client,
+    whoami_url: String,
+    admin_url: Url,
+    browser_url: Url,
+    public_config: Configuration,
+}
+
+impl Kratos {
+    pub fn new(
+        public_url: &Url,
+        admin_url: &Url,
+        browser_url: &Url,
+        http: reqwest::Client,
+    ) -> Self {
+        let mut public_config = Configuration::new();
+        public_config.base_path = public_url.as_str().trim_end_matches('/').to_owned();
+        public_config.client = http.clone();
+        Kratos {
+            whoami_url: format!("{}/sessions/whoami", public_config.base_path),
+            http,
+            admin_url: admin_url.clone(),
+            browser_url: browser_url.clone(),
+            public_config,
+        }
+    }
+
+    /// Resolves the session of the browser whose `Cookie` header is forwarded (CONTRACT.md §4.1).
+    /// Branches on the HTTP status only: the 401 body carries no error id.
+    #[tracing::instrument(name = "kratos.whoami", skip_all)]
+    pub async fn whoami(&self, cookie: Option<&str>) -> Result<Whoami, UpstreamError> {
+        const SERVICE: Service = Service::KratosPublic;
+        let mut request = self.http.get(&self.whoami_url);
+        if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        match response.status() {
+            StatusCode::OK => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+                let session: Session = serde_json::from_slice(&body)
+                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                Ok(if session.active {
+                    Whoami::Active(Box::new(session))
+                } else {
+                    Whoami::Unauthenticated
+                })
+            }
+            StatusCode::UNAUTHORIZED => Ok(Whoami::Unauthenticated),
+            StatusCode::FORBIDDEN => Ok(Whoami::Aal2Required),
+            status => Err(UpstreamError::Status {
+                service: SERVICE,
+                status: status.as_u16(),
+            }),
+        }
+    }
+
+    /// `GET /admin/identities/{id}`; `None` when Kratos has no such identity (404).
+    #[tracing::instrument(name = "kratos.identity", skip_all)]
+    pub async fn identity(&self, id: &str) -> Result<Option<Identity>, UpstreamError> {
+        const SERVICE: Service = Service::KratosAdmin;
+        let mut url = self.admin_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| UpstreamError::malformed(SERVICE, "admin URL cannot be a base"))?
+            .pop_if_empty()
+            .extend(["admin", "identities", id]);
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        match response.status() {
+            StatusCode::OK => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+                serde_json::from_slice(&body)
+                    .map(Some)
+                    .map_err(|e| UpstreamError::malformed(SERVICE, e))
+            }
+            StatusCode::NOT_FOUND => Ok(None),
+            status => Err(UpstreamError::Status {
+                service: SERVICE,
+                status: status.as_u16(),
+            }),
+        }
+    }
+
+    /// Kratos's browser login flow, returning to `return_to` afterwards (CONTRACT.md §4.3).
+    /// Hera never passes `login_challenge` to Kratos (§4.4): it comes back and decides itself.
+    pub fn login_url(&self, return_to: &str, aal2: bool, refresh: bool) -> String {
+        let mut url = self.browser_url.clone();
+        url.path_segments_mut()
+            .map(|mut segments| {
+                segments
+                    .pop_if_empty()
+                    .extend(["self-service", "login", "browser"]);
+            })
+            .ok();
+        {
+            let mut query = url.query_pairs_mut();
+            if aal2 {
+                query.append_pair("aal", "aal2");
+            }
+            if refresh {
+                query.append_pair("refresh", "true");
+            }
+            query.append_pair("return_to", return_to);
+        }
+        url.into()
+    }
+
+    /// `GET /health/ready` on the public API.
+    pub async fn is_ready(&self) -> Result<(), UpstreamError> {
+        use ory_kratos_client::apis::Error as SdkError;
+        const SERVICE: Service = Service::KratosPublic;
+        match metadata_api::is_ready(&self.public_config).await {
+            Ok(_) => Ok(()),
+            Err(SdkError::Reqwest(error)) => Err(UpstreamError::from_reqwest(SERVICE, error)),
+            Err(SdkError::ResponseError(response)) => Err(UpstreamError::Status {
+                service: SERVICE,
+                status: response.status.as_u16(),
+            }),
+            Err(other) => Err(UpstreamError::malformed(SERVICE, other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kratos(browser: &str) -> Kratos {
+        let url = Url::parse("http://kratos:4433").unwrap();
+        Kratos::new(
+            &url,
+            &url,
+            &Url::parse(browser).unwrap(),
+            reqwest::Client::new(),
+        )
+    }
+
+    #[test]
+    fn login_url_encodes_return_to_and_adds_only_the_flags_asked_for() {
+        let url = kratos("https://id.example").login_url(
+            "https://hera.example/login?login_challenge=a+b/c=",
+            false,
+            false,
+        );
+        assert_eq!(
+            url,
+            "https://id.example/self-service/login/browser?return_to=https%3A%2F%2Fhera.example%2Flogin%3Flogin_challenge%3Da%2Bb%2Fc%3D"
+        );
+        let url = kratos("https://id.example/").login_url("x", true, true);
+        assert_eq!(
+            url,
+            "https://id.example/self-service/login/browser?aal=aal2&refresh=true&return_to=x"
+        );
+    }
+
+    #[test]
+    fn login_url_keeps_a_path_prefix() {
+        let url = kratos("https://example.com/.ory").login_url("x", false, false);
+        assert_eq!(
+            url,
+            "https://example.com/.ory/self-service/login/browser?return_to=x"
+        );
+    }
+}

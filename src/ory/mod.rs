@@ -1,0 +1,99 @@
+//! Hydra and Kratos behind small clients written in Hera's terms.
+//!
+//! Handlers never see generated SDK types or `apis::Error<…>`: every call returns Hera's own
+//! types, and failures are classified once, here, where the call is made. The clients are
+//! concrete structs rather than traits because tests exercise them for real, over HTTP, against
+//! contract-checked fakes of Hydra and Kratos (`tests/api/support`); a trait would only let tests
+//! bypass the code that talks to the real servers.
+
+mod hydra;
+mod kratos;
+mod kratos_types;
+
+use std::fmt;
+use std::time::Duration;
+
+pub use hydra::{
+    Client, ConsentAccept, ConsentRequest, HydraAdmin, HydraError, LoginAccept, LoginRequest,
+    OAuthRejection, OidcContext, RedirectTo,
+};
+pub use kratos::{Kratos, Whoami};
+pub use kratos_types::{AuthenticationMethod, Identity, Session, VerifiableAddress};
+
+/// Which upstream API a failure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    HydraAdmin,
+    KratosPublic,
+    KratosAdmin,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::HydraAdmin => "Hydra admin API",
+            Service::KratosPublic => "Kratos public API",
+            Service::KratosAdmin => "Kratos admin API",
+        })
+    }
+}
+
+/// Hydra or Kratos could not be used: unreachable, too slow, failing, or talking nonsense.
+///
+/// Messages never contain URLs (they would carry challenges), bodies or credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("{service} could not be reached")]
+    Unreachable {
+        service: Service,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{service} did not answer in time")]
+    Timeout { service: Service },
+    #[error("{service} answered HTTP {status}")]
+    Status { service: Service, status: u16 },
+    #[error("{service} answered with a body Hera could not read: {detail}")]
+    Malformed { service: Service, detail: String },
+}
+
+impl UpstreamError {
+    /// Classifies a transport error, dropping the URL it carries.
+    pub(crate) fn from_reqwest(service: Service, error: reqwest::Error) -> Self {
+        let error = error.without_url();
+        if error.is_timeout() {
+            UpstreamError::Timeout { service }
+        } else if error.is_decode() || error.is_body() {
+            UpstreamError::Malformed {
+                service,
+                detail: error.to_string(),
+            }
+        } else {
+            UpstreamError::Unreachable {
+                service,
+                source: error,
+            }
+        }
+    }
+
+    pub(crate) fn malformed(service: Service, error: impl fmt::Display) -> Self {
+        UpstreamError::Malformed {
+            service,
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// The one pooled HTTP client shared by every upstream call.
+pub fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")))
+        .build()
+}

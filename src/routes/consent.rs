@@ -1,0 +1,332 @@
+//! `GET /consent?consent_challenge=…` (Hydra's `urls.consent`) and the form's `POST /consent`.
+
+use actix_session::Session;
+use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use tracing::Span;
+use url::Url;
+
+use super::{follow, render, see_other};
+use crate::domain::challenge::Challenge;
+use crate::domain::consent::{self, ConsentDecision};
+use crate::domain::{claims, scopes};
+use crate::error::HeraError;
+use crate::ory::{ConsentAccept, ConsentRequest, HydraError, Identity, OAuthRejection};
+use crate::session::{FormPurpose, TypedSession};
+use crate::startup::AppState;
+use crate::views::{ClientCard, ConsentPage, Layout, ScopeItem};
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentQuery {
+    consent_challenge: Option<String>,
+}
+
+#[get("/consent")]
+pub async fn consent_page(
+    query: web::Query<ConsentQuery>,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    let challenge = parse_challenge(query.consent_challenge.as_deref())?;
+    let request = match state.hydra.consent_request(&challenge).await {
+        Ok(request) => request,
+        Err(HydraError::AlreadyHandled { redirect_to }) => {
+            return Ok(see_other(redirect_to.as_str()))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    record(&request);
+    let identity = subject_identity(&state, &request).await?;
+
+    match consent::decide(&request, &state.settings.trusted_client_ids) {
+        ConsentDecision::AutoAccept(reason) => {
+            let accept = ConsentAccept {
+                grant_scope: request.requested_scope.clone(),
+                grant_audience: request.requested_audience.clone(),
+                remember: false,
+                remember_for: 0,
+                id_token_claims: claims::id_token_claims(&identity, &request.requested_scope),
+            };
+            let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
+            audit_granted(&request, &request.requested_scope, "auto", reason.as_str());
+            Ok(response)
+        }
+        ConsentDecision::AskUser => {
+            let csrf_token =
+                TypedSession::new(&session).csrf_token(FormPurpose::Consent, &challenge)?;
+            let page = page(&request, &identity, &challenge, csrf_token, &state);
+            Ok(render(StatusCode::OK, &page))
+        }
+    }
+}
+
+#[post("/consent")]
+pub async fn consent_submit(
+    http: HttpRequest,
+    body: web::Bytes,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    let form = ConsentForm::parse(&http, &body)?;
+    let challenge = parse_challenge(form.consent_challenge.as_deref())?;
+    check_csrf(&http, &session, &challenge, form.csrf_token.as_deref())?;
+    let request = match state.hydra.consent_request(&challenge).await {
+        Ok(request) => request,
+        Err(HydraError::AlreadyHandled { redirect_to }) => {
+            return Ok(see_other(redirect_to.as_str()))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    record(&request);
+
+    if form.action == Action::Reject {
+        let response = follow(
+            state
+                .hydra
+                .reject_consent(&challenge, OAuthRejection::access_denied())
+                .await,
+        )?;
+        tracing::info!(
+            target: "hera::audit",
+            event = "consent.rejected",
+            subject = %request.subject,
+            client_id = %request.client.id,
+        );
+        return Ok(response);
+    }
+
+    let grant = consent::grant(&request.requested_scope, &form.grant_scope);
+    if !grant.dropped.is_empty() {
+        tracing::warn!(dropped = ?grant.dropped, "consent form posted scopes that were never requested; dropped");
+    }
+    let identity = subject_identity(&state, &request).await?;
+    let accept = ConsentAccept {
+        id_token_claims: claims::id_token_claims(&identity, &grant.scopes),
+        grant_scope: grant.scopes.clone(),
+        grant_audience: request.requested_audience.clone(),
+        remember: form.remember,
+        remember_for: i64::try_from(state.settings.remember_consent_for.as_secs())
+            .unwrap_or(i64::MAX),
+    };
+    let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
+    audit_granted(&request, &grant.scopes, "user", "user_allowed");
+    Ok(response)
+}
+
+fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {
+    let challenge =
+        Challenge::parse(value).map_err(|e| HeraError::challenge("consent_challenge", e))?;
+    Span::current().record("challenge", challenge.log_id());
+    Ok(challenge)
+}
+
+fn record(request: &ConsentRequest) {
+    Span::current().record("client_id", &request.client.id);
+    Span::current().record("subject", &request.subject);
+}
+
+fn audit_granted(request: &ConsentRequest, scopes: &[String], by: &str, reason: &str) {
+    tracing::info!(
+        target: "hera::audit",
+        event = "consent.granted",
+        subject = %request.subject,
+        client_id = %request.client.id,
+        scopes = %scopes.join(" "),
+        by,
+        reason,
+    );
+}
+
+/// The identity of the consent **subject**, loaded from the Kratos admin API: claims never come
+/// from whatever session the browser carries (anchors S2).
+async fn subject_identity(
+    state: &AppState,
+    request: &ConsentRequest,
+) -> Result<Identity, HeraError> {
+    match state.kratos.identity(&request.subject).await? {
+        Some(identity) if identity.is_active() => Ok(identity),
+        _ => Err(HeraError::AccountUnavailable),
+    }
+}
+
+/// CSRF: a token bound to this browser's session and this challenge; and, as defence in depth,
+/// no cross-site form posts. Checked before anything is sent to Hydra.
+fn check_csrf(
+    http: &HttpRequest,
+    session: &Session,
+    challenge: &Challenge,
+    token: Option<&str>,
+) -> Result<(), HeraError> {
+    let cross_site = http
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|value| value.as_bytes() == b"cross-site");
+    if cross_site {
+        return Err(HeraError::Csrf("cross-site form post"));
+    }
+    let token = token.ok_or(HeraError::Csrf("no token"))?;
+    if !TypedSession::new(session).verify_csrf(FormPurpose::Consent, challenge, token) {
+        return Err(HeraError::Csrf(
+            "token does not match the session and challenge",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Accept,
+    Reject,
+}
+
+/// The consent form. Parsed by hand because `grant_scope` repeats, which serde's urlencoded
+/// deserialiser cannot collect.
+#[derive(Debug)]
+struct ConsentForm {
+    consent_challenge: Option<String>,
+    csrf_token: Option<String>,
+    grant_scope: Vec<String>,
+    remember: bool,
+    action: Action,
+}
+
+impl ConsentForm {
+    fn parse(http: &HttpRequest, body: &[u8]) -> Result<ConsentForm, HeraError> {
+        if http.content_type() != ContentType::form_url_encoded().essence_str() {
+            return Err(HeraError::BadForm(
+                "not application/x-www-form-urlencoded".into(),
+            ));
+        }
+        let mut form = ConsentForm {
+            consent_challenge: None,
+            csrf_token: None,
+            grant_scope: Vec::new(),
+            remember: false,
+            action: Action::Reject,
+        };
+        let mut action = None;
+        for (key, value) in url::form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "consent_challenge" => form.consent_challenge = Some(value.into_owned()),
+                "csrf_token" => form.csrf_token = Some(value.into_owned()),
+                "grant_scope" => form.grant_scope.push(value.into_owned()),
+                "remember" => form.remember = matches!(value.as_ref(), "true" | "on" | "1"),
+                "action" => action = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        form.action = match action.as_deref() {
+            Some("accept") => Action::Accept,
+            Some("reject") => Action::Reject,
+            _ => return Err(HeraError::BadForm("action must be accept or reject".into())),
+        };
+        Ok(form)
+    }
+}
+
+fn page(
+    request: &ConsentRequest,
+    identity: &Identity,
+    challenge: &Challenge,
+    csrf_token: String,
+    state: &AppState,
+) -> ConsentPage {
+    let client = &request.client;
+    let mut seen = Vec::new();
+    let scopes = request
+        .requested_scope
+        .iter()
+        .filter(|scope| {
+            let first = !seen.contains(scope);
+            seen.push(*scope);
+            first
+        })
+        .map(|scope| {
+            let info = scopes::describe(scope);
+            ScopeItem {
+                name: scope.clone(),
+                title: info.map_or_else(|| scope.clone(), |info| info.title.to_owned()),
+                description: info.map(|info| info.description.to_owned()),
+                locked: scopes::is_locked(scope),
+                claims: claims::preview(identity, scope),
+            }
+        })
+        .collect();
+    ConsentPage {
+        layout: Layout {
+            lang: "en".into(),
+            title: format!("Allow {} to access your account?", client.display_name()),
+        },
+        client: ClientCard {
+            name: client.display_name().to_owned(),
+            logo_uri: client
+                .logo_uri
+                .clone()
+                .filter(|uri| has_scheme(uri, &["https"])),
+            client_uri: client
+                .client_uri
+                .clone()
+                .filter(|uri| has_scheme(uri, &["https", "http"])),
+            policy_uri: client
+                .policy_uri
+                .clone()
+                .filter(|uri| has_scheme(uri, &["https", "http"])),
+            tos_uri: client
+                .tos_uri
+                .clone()
+                .filter(|uri| has_scheme(uri, &["https", "http"])),
+            redirect_host: request.redirect_host(),
+        },
+        account: identity
+            .trait_str("email")
+            .map_or_else(|| identity.id.clone(), str::to_owned),
+        scopes,
+        audiences: request.requested_audience.clone(),
+        consent_challenge: challenge.as_str().to_owned(),
+        csrf_token,
+        remember_for: for_duration(state.settings.remember_consent_for.as_secs()),
+    }
+}
+
+/// Only absolute URLs with these schemes are linked (never `javascript:` and the like).
+fn has_scheme(uri: &str, schemes: &[&str]) -> bool {
+    Url::parse(uri).is_ok_and(|url| schemes.contains(&url.scheme()))
+}
+
+/// "for 1 hour", "for 30 days", "for 90 minutes".
+fn for_duration(seconds: u64) -> String {
+    let (count, unit) = match seconds {
+        s if s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("for {count} {unit}{plural}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remember_periods_read_naturally() {
+        assert_eq!(for_duration(3600), "for 1 hour");
+        assert_eq!(for_duration(86_400 * 30), "for 30 days");
+        assert_eq!(for_duration(5400), "for 90 minutes");
+        assert_eq!(for_duration(61), "for 61 seconds");
+    }
+
+    #[test]
+    fn only_web_urls_are_linked() {
+        assert!(has_scheme(
+            "https://app.example/privacy",
+            &["https", "http"]
+        ));
+        assert!(!has_scheme("javascript:alert(1)", &["https", "http"]));
+        assert!(!has_scheme("http://app.example/logo.png", &["https"]));
+        assert!(!has_scheme("/relative", &["https"]));
+    }
+}

@@ -1,0 +1,53 @@
+//! `/health/alive` and `/health/ready` for orchestrators.
+
+use std::time::Duration;
+
+use actix_web::rt::time::timeout;
+use actix_web::{get, web, HttpResponse};
+use futures_util::future::join;
+use serde_json::{json, Map, Value};
+
+use crate::ory::UpstreamError;
+use crate::startup::AppState;
+
+/// How long each dependency may take to answer a readiness probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// 200 while the process serves requests.
+#[get("/health/alive")]
+pub async fn alive() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// 200 only when Hydra admin and Kratos public both answer their own readiness probes within
+/// a second; otherwise 503 naming each dependency that failed.
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let (hydra, kratos) = join(
+        probe(state.hydra.is_ready()),
+        probe(state.kratos.is_ready()),
+    )
+    .await;
+    let mut failed = Map::new();
+    for (name, outcome) in [("hydra_admin", hydra), ("kratos_public", kratos)] {
+        if let Err(reason) = outcome {
+            failed.insert(name.into(), Value::String(reason));
+        }
+    }
+    if failed.is_empty() {
+        HttpResponse::Ok().json(json!({"status": "ok"}))
+    } else {
+        tracing::warn!(failed = %serde_json::Value::Object(failed.clone()), "not ready");
+        HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "failed": failed}))
+    }
+}
+
+async fn probe(
+    check: impl std::future::Future<Output = Result<(), UpstreamError>>,
+) -> Result<(), String> {
+    match timeout(PROBE_TIMEOUT, check).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("did not answer within 1 s".into()),
+    }
+}

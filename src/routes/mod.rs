@@ -1,0 +1,119 @@
+//! Thin handlers, one file per flow, and the pieces they share.
+
+mod assets;
+mod consent;
+mod health;
+mod login;
+mod oauth_error;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::error::HeraError;
+use crate::ory::{HydraError, RedirectTo};
+use crate::session::COOKIE_NAME;
+
+/// Every route of the server.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(login::login)
+        .service(consent::consent_page)
+        .service(consent::consent_submit)
+        .service(oauth_error::oauth_error)
+        .service(health::alive)
+        .service(health::ready)
+        .service(assets::stylesheet);
+}
+
+/// Unknown paths: the friendly 404 page.
+pub async fn not_found() -> Result<HttpResponse, HeraError> {
+    Err(HeraError::NotFound)
+}
+
+/// Renders a page. A template failure becomes a plain 500, never a panic.
+pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(error = %error, "template rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Internal error")
+        }
+    }
+}
+
+/// 303 to a URL Hydra returned or Hera built itself: Hera never redirects to a URL taken from
+/// the request (anchors S7; RFC 6749 §4.1.2.1 forbids redirecting on an unverified request).
+pub fn see_other(location: &str) -> HttpResponse {
+    match HeaderValue::from_str(location) {
+        Ok(value) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, value))
+            .finish(),
+        Err(_) => HttpResponse::from_error(HeraError::Unexpected(anyhow::anyhow!(
+            "unusable redirect URL"
+        ))),
+    }
+}
+
+/// The redirect after an accept or reject: Hydra's `redirect_to`, also when Hydra says the
+/// request was already handled (410).
+pub fn follow(result: Result<RedirectTo, HydraError>) -> Result<HttpResponse, HeraError> {
+    match result {
+        Ok(redirect_to) | Err(HydraError::AlreadyHandled { redirect_to }) => {
+            Ok(see_other(redirect_to.as_str()))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
+/// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
+pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
+    let own = format!("{COOKIE_NAME}=");
+    let cookies: Vec<&str> = request
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .map(str::trim)
+        .filter(|cookie| !cookie.is_empty() && !cookie.starts_with(&own))
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn forwarded_cookies_drop_heras_own_session_and_join_split_headers() {
+        let request = TestRequest::default()
+            .append_header((
+                header::COOKIE,
+                "ory_kratos_session=abc; hera_session=secret",
+            ))
+            .append_header((header::COOKIE, "csrf_token_x=y"))
+            .to_http_request();
+        assert_eq!(
+            forwarded_cookies(&request).as_deref(),
+            Some("ory_kratos_session=abc; csrf_token_x=y")
+        );
+    }
+
+    #[test]
+    fn no_cookies_forwards_nothing() {
+        let request = TestRequest::default()
+            .append_header((header::COOKIE, "hera_session=secret"))
+            .to_http_request();
+        assert_eq!(forwarded_cookies(&request), None);
+        assert_eq!(
+            forwarded_cookies(&TestRequest::default().to_http_request()),
+            None
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! Building and running the server: a value tests can build on port 0.
+
+use std::net::TcpListener;
+
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::domain::challenge::Challenge;
+use crate::error::error_pages;
+use crate::ory::{http_client, HydraAdmin, Kratos};
+use crate::routes;
+use crate::session::COOKIE_NAME;
+use crate::telemetry::HeraRootSpan;
+
+/// Largest form body Hera reads; a consent form with a 16 KiB challenge fits easily.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Shared by every request.
+pub struct AppState {
+    pub hydra: HydraAdmin,
+    pub kratos: Kratos,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> anyhow::Result<AppState> {
+        let http = http_client(settings.upstream_connect_timeout, settings.upstream_timeout)?;
+        Ok(AppState {
+            hydra: HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
+            kratos: Kratos::new(
+                &settings.kratos_public_url,
+                &settings.kratos_admin_url,
+                &settings.kratos_browser_url,
+                http,
+            ),
+            settings,
+        })
+    }
+
+    /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
+    pub fn login_url(&self, challenge: &Challenge) -> String {
+        let mut url = self.settings.public_url.clone();
+        url.path_segments_mut()
+            .map(|mut segments| {
+                segments.pop_if_empty().push("login");
+            })
+            .ok();
+        url.query_pairs_mut()
+            .append_pair("login_challenge", challenge.as_str());
+        url.into()
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let key = match &settings.cookie_secret {
+            Some(secret) => Key::try_from(secret.as_bytes())?,
+            None => {
+                tracing::warn!(
+                    "HERA_COOKIE_SECRET is not set: using a random key, so sessions will not survive a restart or span several instances"
+                );
+                Key::generate()
+            }
+        };
+        let secure_cookie = !settings.is_plain_http();
+        let state = web::Data::new(AppState::new(settings)?);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .wrap(from_fn(error_pages))
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                        .cookie_name(COOKIE_NAME.into())
+                        .cookie_secure(secure_cookie)
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_path("/".into())
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .session_lifecycle(BrowserSession::default())
+                        .build(),
+                )
+                .wrap(security_headers())
+                .wrap(TracingLogger::<HeraRootSpan>::new())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(5)
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Headers on every response; a handler's own value wins (the stylesheet sets its own
+/// `Cache-Control`).
+///
+/// The CSP has no `form-action`: Chrome applies it to the whole redirect chain after a form
+/// POST, and Hera's consent POST ends at Hydra and then at the client's `redirect_uri`, which no
+/// fixed list can name (anchors S6). `img-src https:` allows only client logos, which Hera shows
+/// only when they are https; `Referrer-Policy: no-referrer` keeps challenges in Hera's URLs from
+/// leaking to them (anchors S8).
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"))
+}
