@@ -150,11 +150,10 @@ pub async fn error_pages(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let http_request = request.request().clone();
-    let mut response = match next.call(request).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => ServiceResponse::from_err(error, http_request),
-    };
+    // Handler errors arrive as responses carrying the error. An `Err` here comes from a
+    // middleware and is left to actix: holding a clone of the request to render it would stop
+    // actix from routing the request (it needs the only reference).
+    let mut response = next.call(request).await?.map_into_boxed_body();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()

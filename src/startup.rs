@@ -68,6 +68,15 @@ impl Application {
     /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.bind)?;
+        Application::build_with_listener(settings, listener)
+    }
+
+    /// Prepares the server on a listener the caller bound (tests bind first to learn the port
+    /// that goes into `HERA_PUBLIC_URL`).
+    pub fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let key = match &settings.cookie_secret {
             Some(secret) => Key::try_from(secret.as_bytes())?,

@@ -1,0 +1,573 @@
+//! `GET /consent` and `POST /consent`: first-party auto-accept, the consent page, and the form.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+use crate::support::fake_hydra::{client, with, ConsentSpec, Fault};
+use crate::support::fake_kratos::{identity, session};
+use crate::support::{
+    assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of, TestApp,
+};
+
+const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
+
+fn ada() -> Value {
+    identity(ADA, "ada@example.com", "Ada", "Lovelace")
+}
+
+fn third_party(app: &TestApp, scopes: &[&str]) -> String {
+    app.kratos.add_identity(ada());
+    app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        requested_scope: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        requested_audience: vec!["https://api.example.com".into()],
+        ..ConsentSpec::default()
+    })
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_missing_challenge_gets_a_400_page_and_hydra_is_never_called() {
+    let app = TestApp::spawn().await;
+    assert_error_page(
+        app.get("/consent").await,
+        StatusCode::BAD_REQUEST,
+        "This link is incomplete",
+    )
+    .await;
+    assert!(app.hydra_calls().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_and_expired_challenges_say_the_request_is_no_longer_valid() {
+    let app = TestApp::spawn().await;
+    assert_error_page(
+        app.get_consent("unknown").await,
+        StatusCode::NOT_FOUND,
+        "This sign-in request is no longer valid",
+    )
+    .await;
+    let challenge = third_party(&app, &["openid"]);
+    app.hydra.expire(&challenge);
+    assert_error_page(
+        app.get_consent(&challenge).await,
+        StatusCode::GONE,
+        "This sign-in request is no longer valid",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_already_handled_consent_redirects_to_where_hydra_says() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid"]);
+    app.hydra.mark_gone(
+        &challenge,
+        "http://127.0.0.1:4444/oauth2/auth?state=done1234",
+    );
+    assert_redirect_to(
+        &app.get_consent(&challenge).await,
+        "http://127.0.0.1:4444/oauth2/auth?state=done1234",
+    );
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_requested() {
+    let cases: [(&str, bool, Value, Vec<String>); 4] = [
+        ("hydra skip", true, client("remembered"), vec![]),
+        (
+            "skip_consent",
+            false,
+            with(client("own-web"), json!({"skip_consent": true})),
+            vec![],
+        ),
+        (
+            "metadata.first_party",
+            false,
+            with(
+                client("own-spa"),
+                json!({"metadata": {"first_party": true}}),
+            ),
+            vec![],
+        ),
+        (
+            "TRUSTED_CLIENT_IDS",
+            false,
+            client("listed"),
+            vec!["listed".to_owned()],
+        ),
+    ];
+    for (case, skip, client, trusted) in cases {
+        let app = TestApp::spawn_with(|s| s.trusted_client_ids = trusted).await;
+        app.kratos.add_identity(ada());
+        let challenge = app.hydra.add_consent(ConsentSpec {
+            skip,
+            subject: ADA.into(),
+            client,
+            requested_scope: vec!["openid".into(), "email".into(), "offline_access".into()],
+            requested_audience: vec!["https://api.example.com".into()],
+            ..ConsentSpec::default()
+        });
+
+        let response = app.get_consent(&challenge).await;
+
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{case}");
+        assert!(
+            location_of(&response).contains("consent_verifier="),
+            "{case}"
+        );
+        let accepted = app.hydra.accepted_consents();
+        assert_eq!(accepted.len(), 1, "{case}");
+        assert_eq!(
+            strings(&accepted[0]["grant_scope"]),
+            ["openid", "email", "offline_access"],
+            "{case}"
+        );
+        assert_eq!(
+            strings(&accepted[0]["grant_access_token_audience"]),
+            ["https://api.example.com"],
+            "{case}"
+        );
+        assert_eq!(
+            accepted[0]["session"]["id_token"]["email"], "ada@example.com",
+            "{case}"
+        );
+        assert!(
+            accepted[0]["session"]["id_token"].get("name").is_none(),
+            "{case}: profile not requested"
+        );
+        app.assert_contract_kept();
+    }
+}
+
+#[tokio::test]
+async fn first_party_needs_the_json_boolean_true() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(
+            client("sneaky"),
+            json!({"metadata": {"first_party": "true"}}),
+        ),
+        ..ConsentSpec::default()
+    });
+    assert_eq!(app.get_consent(&challenge).await.status(), StatusCode::OK);
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn the_consent_page_names_the_client_its_destination_and_every_scope() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(
+            client("third-party-app"),
+            json!({
+                "client_name": "Photo <Printer>",
+                "logo_uri": "https://cdn.example.com/logo.png",
+                "policy_uri": "https://photos.example.com/privacy",
+                "tos_uri": "https://photos.example.com/terms",
+                "client_uri": "https://photos.example.com",
+            }),
+        ),
+        requested_scope: vec!["openid".into(), "email".into(), "photos.print".into()],
+        requested_audience: vec!["https://api.example.com".into()],
+        ..ConsentSpec::default()
+    });
+
+    let response = app.get_consent(&challenge).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Photo &#60;Printer&#62;"),
+        "client name escaped:\n{html}"
+    );
+    assert!(html.contains("https://cdn.example.com/logo.png"));
+    assert!(html.contains("https://photos.example.com/privacy"));
+    assert!(html.contains("https://photos.example.com/terms"));
+    assert!(
+        html.contains("third-party-app.example.com"),
+        "redirect host shown"
+    );
+    assert!(html.contains("https://api.example.com"), "audience shown");
+    assert!(
+        html.contains("ada@example.com"),
+        "account and email preview shown"
+    );
+    assert!(
+        html.contains("not described"),
+        "unknown scope marked:\n{html}"
+    );
+    for scope in ["openid", "email", "photos.print"] {
+        assert!(
+            html.contains(&format!("name=\"grant_scope\" value=\"{scope}\"")),
+            "{scope}"
+        );
+    }
+    assert!(html.contains("name=\"remember\""));
+    assert!(html.contains("name=\"action\" value=\"accept\""));
+    assert!(html.contains("name=\"action\" value=\"reject\""));
+    assert_eq!(hidden_field(&html, "consent_challenge"), challenge);
+    assert!(!hidden_field(&html, "csrf_token").is_empty());
+    assert!(
+        app.hydra.accepted_consents().is_empty(),
+        "nothing accepted before the user answers"
+    );
+}
+
+#[tokio::test]
+async fn a_logo_that_is_not_https_is_not_shown() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(
+            client("plain"),
+            json!({"logo_uri": "http://cdn.example.com/logo.png"}),
+        ),
+        ..ConsentSpec::default()
+    });
+    let html = app.get_consent(&challenge).await.text().await.unwrap();
+    assert!(!html.contains("cdn.example.com"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+}
+
+#[tokio::test]
+async fn the_user_can_grant_part_of_the_request_and_remember_it() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email", "profile", "offline_access"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+
+    let response = app
+        .post_consent(&[
+            ("consent_challenge", &challenge),
+            ("csrf_token", &csrf),
+            ("grant_scope", "openid"),
+            ("grant_scope", "profile"),
+            ("remember", "true"),
+            ("action", "accept"),
+        ])
+        .await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location_of(&response).contains("consent_verifier="));
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted.len(), 1);
+    let body = &accepted[0];
+    assert_eq!(strings(&body["grant_scope"]), ["openid", "profile"]);
+    assert_eq!(
+        strings(&body["grant_access_token_audience"]),
+        ["https://api.example.com"]
+    );
+    assert_eq!(body["remember"], true);
+    assert_eq!(body["remember_for"], 3600);
+    let claims = &body["session"]["id_token"];
+    assert_eq!(claims["given_name"], "Ada");
+    assert_eq!(claims["family_name"], "Lovelace");
+    assert!(
+        claims.get("email").is_none(),
+        "email was not granted: {claims}"
+    );
+    assert!(claims.get("email_verified").is_none(), "{claims}");
+    assert!(claims.get("sub").is_none());
+    app.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_consent_post_never_grants_a_scope_the_client_did_not_request() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+
+    app.post_consent(&[
+        ("consent_challenge", &challenge),
+        ("csrf_token", &csrf),
+        ("grant_scope", "email"),
+        ("grant_scope", "admin"),
+        ("grant_scope", "profile"),
+        ("action", "accept"),
+    ])
+    .await;
+
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(strings(&accepted[0]["grant_scope"]), ["openid", "email"]);
+    let claims = &accepted[0]["session"]["id_token"];
+    assert!(
+        claims.get("name").is_none(),
+        "profile claims leaked: {claims}"
+    );
+}
+
+#[tokio::test]
+async fn openid_stays_granted_even_if_the_form_leaves_it_out() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+    app.post_consent(&[
+        ("consent_challenge", &challenge),
+        ("csrf_token", &csrf),
+        ("action", "accept"),
+    ])
+    .await;
+    assert_eq!(
+        strings(&app.hydra.accepted_consents()[0]["grant_scope"]),
+        ["openid"]
+    );
+    assert_eq!(app.hydra.accepted_consents()[0]["remember"], false);
+}
+
+#[tokio::test]
+async fn deny_rejects_with_access_denied() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+
+    let response = app
+        .post_consent(&[
+            ("consent_challenge", &challenge),
+            ("csrf_token", &csrf),
+            ("grant_scope", "openid"),
+            ("action", "reject"),
+        ])
+        .await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location_of(&response).contains("consent_verifier="));
+    assert!(app.hydra.accepted_consents().is_empty());
+    let rejected = app.hydra.rejected_consents();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["error"], "access_denied");
+    assert_eq!(
+        rejected[0]["error_description"],
+        "The resource owner denied the request"
+    );
+    app.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_csrf_token_gets_a_403_and_hydra_is_never_called() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let other = third_party(&app, &["openid"]);
+    let csrf_for_other = app.consent_csrf_token(&other).await;
+    let calls_before = app.hydra_calls().len();
+
+    for csrf in [None, Some("forged"), Some(csrf_for_other.as_str())] {
+        let mut form = vec![
+            ("consent_challenge", challenge.as_str()),
+            ("grant_scope", "email"),
+            ("action", "accept"),
+        ];
+        if let Some(csrf) = csrf {
+            form.push(("csrf_token", csrf));
+        }
+        assert_error_page(
+            app.post_consent(&form).await,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.hydra_calls().len(),
+        calls_before,
+        "{:?}",
+        app.hydra_calls()
+    );
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn a_csrf_token_from_another_browser_is_refused() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+    let other_browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let response = other_browser
+        .post(format!("{}/consent", app.address))
+        .form(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", &csrf),
+            ("action", "accept"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused_even_with_a_valid_token() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+    let response = app
+        .browser
+        .post(format!("{}/consent", app.address))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", &csrf),
+            ("action", "accept"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn a_form_without_an_action_or_not_urlencoded_is_a_400_and_nothing_is_sent() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+    let calls_before = app.hydra_calls().len();
+
+    let no_action = app
+        .post_consent(&[("consent_challenge", &challenge), ("csrf_token", &csrf)])
+        .await;
+    assert_eq!(no_action.status(), StatusCode::BAD_REQUEST);
+    let json_body = app
+        .browser
+        .post(format!("{}/consent", app.address))
+        .json(&json!({"consent_challenge": challenge, "csrf_token": csrf, "action": "accept"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.hydra_calls().len(), calls_before);
+}
+
+#[tokio::test]
+async fn claims_come_from_the_consent_subject_not_from_the_browsers_kratos_session() {
+    let app = TestApp::spawn().await;
+    // The browser is signed in to Kratos as Mallory...
+    let now = OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        "mallory-token",
+        session(
+            "5e550000-0000-4000-8000-0000000ba0ba",
+            identity(
+                "ba0ba0ba-0000-4000-8000-0000000ba0ba",
+                "mallory@example.com",
+                "Mallory",
+                "Evil",
+            ),
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("mallory-token");
+    // ...but the consent request is for Ada.
+    let challenge = third_party(&app, &["openid", "email", "profile"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+
+    app.post_consent(&[
+        ("consent_challenge", &challenge),
+        ("csrf_token", &csrf),
+        ("grant_scope", "email"),
+        ("grant_scope", "profile"),
+        ("action", "accept"),
+    ])
+    .await;
+
+    let claims = &app.hydra.accepted_consents()[0]["session"]["id_token"];
+    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(claims["name"], "Ada Lovelace");
+    assert!(!claims.to_string().contains("mallory"), "{claims}");
+}
+
+#[tokio::test]
+async fn a_subject_without_an_identity_is_refused_and_nothing_is_accepted() {
+    let app = TestApp::spawn().await;
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: "de1e7ed0-0000-4000-8000-000000000000".into(),
+        client: with(client("own"), json!({"skip_consent": true})),
+        ..ConsentSpec::default()
+    });
+    assert_error_page(
+        app.get_consent(&challenge).await,
+        StatusCode::FORBIDDEN,
+        "This account is not available",
+    )
+    .await;
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn an_inactive_identity_is_refused() {
+    let app = TestApp::spawn().await;
+    app.kratos
+        .add_identity(with(ada(), json!({"state": "inactive"})));
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(client("own"), json!({"skip_consent": true})),
+        ..ConsentSpec::default()
+    });
+    assert_eq!(
+        app.get_consent(&challenge).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_kratos_admin_gives_a_502_page_and_nothing_is_accepted() {
+    let app = TestApp::spawn_with(|s| s.kratos_admin_url = closed_port_url()).await;
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(client("own"), json!({"skip_consent": true})),
+        ..ConsentSpec::default()
+    });
+    assert_error_page(
+        app.get_consent(&challenge).await,
+        StatusCode::BAD_GATEWAY,
+        "unavailable",
+    )
+    .await;
+    assert!(app.hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn hydra_failing_during_the_post_gives_an_error_page_not_a_half_done_accept() {
+    let app = TestApp::spawn().await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let csrf = app.consent_csrf_token(&challenge).await;
+    app.hydra.set_fault(Some(Fault::Status(500)));
+
+    let response = app
+        .post_consent(&[
+            ("consent_challenge", &challenge),
+            ("csrf_token", &csrf),
+            ("grant_scope", "email"),
+            ("action", "accept"),
+        ])
+        .await;
+
+    assert_error_page(response, StatusCode::BAD_GATEWAY, "Nothing was changed").await;
+    assert!(app.hydra.accepted_consents().is_empty());
+}

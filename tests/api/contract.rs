@@ -1,0 +1,1109 @@
+//! The fakes must behave like real Hydra and Kratos: every body they serve
+//! must match the published OpenAPI schema (or a documented gap in
+//! `support::openapi`), and their error bodies must be the exact ones
+//! `shared/ory/CONTRACT.md` describes. These tests talk to the fakes over
+//! real HTTP with reqwest; they do not involve Hera.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::support::fake_hydra::{
+    client, random_uuid, with, ConsentSpec, FakeHydra, Fault, LoginSpec,
+};
+use crate::support::fake_kratos::{identity, session, FakeKratos, SESSION_COOKIE};
+use crate::support::openapi::{self, OpenApi};
+
+const LOGIN: &str = "/admin/oauth2/auth/requests/login";
+const LOGIN_ACCEPT: &str = "/admin/oauth2/auth/requests/login/accept";
+const LOGIN_REJECT: &str = "/admin/oauth2/auth/requests/login/reject";
+const CONSENT: &str = "/admin/oauth2/auth/requests/consent";
+const CONSENT_ACCEPT: &str = "/admin/oauth2/auth/requests/consent/accept";
+const CONSENT_REJECT: &str = "/admin/oauth2/auth/requests/consent/reject";
+
+const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.";
+
+fn http() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Sends a request, checks the content type, parses the JSON body and
+/// asserts it matches `spec` for that path and status.
+async fn call(
+    spec: &OpenApi,
+    method: Method,
+    base: &str,
+    path_and_query: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = http().request(method.clone(), format!("{base}{path_and_query}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let body: Value = response.json().await.unwrap();
+    let path = path_and_query.split('?').next().unwrap();
+    let checked = spec.check_response(method.as_str(), path, status.as_u16(), &body);
+    assert_eq!(checked, Ok(()), "{method} {path} -> {status}, body: {body}");
+    (status, body)
+}
+
+async fn hydra_call(
+    hydra: &FakeHydra,
+    method: Method,
+    path_and_query: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    call(openapi::hydra(), method, &hydra.url, path_and_query, body).await
+}
+
+fn q(challenge: &str) -> String {
+    url::form_urlencoded::byte_serialize(challenge.as_bytes()).collect()
+}
+
+fn assert_no_violations(violations: Vec<String>) {
+    assert!(
+        violations.is_empty(),
+        "contract violations: {violations:#?}"
+    );
+}
+
+fn query_of(url: &str) -> Vec<(String, String)> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    query_of(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn every_body_the_fake_hydra_serves_matches_the_hydra_openapi_schema() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let skipped = hydra.add_login(LoginSpec {
+        skip: true,
+        subject: "user-1".into(),
+        client: with(client("first-party"), json!({"skip_consent": true})),
+        ..LoginSpec::default()
+    });
+    let consent = hydra.add_consent(ConsentSpec {
+        subject: "user-1".into(),
+        context: Some(json!({"kratos_session_id": "abc"})),
+        ..ConsentSpec::default()
+    });
+
+    // Login: 200, accept 200, reject 200, with the `challenge=` fallback too.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&login)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["challenge"], login);
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?challenge={}", q(&skipped)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+        Some(json!({"subject": "user-1", "remember": true, "remember_for": 3600, "acr": "aal1", "amr": ["pwd"], "context": {"a": 1}, "identity_provider_session_id": "s"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(param(body["redirect_to"].as_str().unwrap(), "login_verifier").is_some());
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_REJECT}?login_challenge={}", q(&login)),
+        Some(json!({"error": "access_denied", "error_description": "The resource owner denied the request"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(param(body["redirect_to"].as_str().unwrap(), "login_verifier").is_some());
+
+    // Consent: 200, accept 200, reject 200.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{CONSENT}?consent_challenge={}", q(&consent)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["context"], json!({"kratos_session_id": "abc"}));
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{CONSENT_ACCEPT}?consent_challenge={}", q(&consent)),
+        Some(json!({"grant_scope": ["openid"], "grant_access_token_audience": [], "remember": false, "remember_for": 0, "session": {"id_token": {"email": "a@b.c"}, "access_token": {}}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(param(body["redirect_to"].as_str().unwrap(), "consent_verifier").is_some());
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{CONSENT_REJECT}?consent_challenge={}", q(&consent)),
+        Some(json!({"error": "access_denied"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Errors: 400 missing challenge, 404 unknown, 401 expired, 410 gone.
+    let (status, _) = hydra_call(&hydra, Method::GET, LOGIN, None).await;
+    assert_eq!(status, 400);
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{CONSENT}?consent_challenge=nope"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    hydra.expire(&login);
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&login)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    hydra.mark_gone(&skipped, "http://127.0.0.1:4444/oauth2/auth?client_id=x");
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&skipped)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 410);
+    assert_eq!(
+        body,
+        json!({"redirect_to": "http://127.0.0.1:4444/oauth2/auth?client_id=x"})
+    );
+
+    // Health: 200, then 503.
+    for path in ["/health/alive", "/health/ready"] {
+        let (status, body) = hydra_call(&hydra, Method::GET, path, None).await;
+        assert_eq!((status.as_u16(), body), (200, json!({"status": "ok"})));
+    }
+    hydra.set_not_ready(true);
+    let (status, body) = hydra_call(&hydra, Method::GET, "/health/ready", None).await;
+    assert_eq!(status, 503);
+    assert!(body["errors"].is_object());
+
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn hydra_error_bodies_are_flat_and_worded_exactly_as_the_contract_says() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let consent = hydra.add_consent(ConsentSpec::default());
+
+    let (_, body) = hydra_call(&hydra, Method::GET, CONSENT, None).await;
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": format!("{INVALID_REQUEST} Query parameter 'challenge' is not defined but should have been.")})
+    );
+    // A consent challenge is not a login challenge: 404.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&consent)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        json!({"error": "Not Found", "error_description": "Unable to locate the requested resource"})
+    );
+
+    hydra.expire(&login);
+    hydra.expire(&consent);
+    let login_expired = json!({"error": "request_unauthorized", "error_description": "The request could not be authorized. The login request has expired, please try again."});
+    let consent_expired = json!({"error": "request_unauthorized", "error_description": "The request could not be authorized. The consent request has expired, please try again."});
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&login)),
+        None,
+    )
+    .await;
+    assert_eq!((status.as_u16(), body), (401, login_expired.clone()));
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+        Some(json!({"subject": "u"})),
+    )
+    .await;
+    assert_eq!((status.as_u16(), body), (401, login_expired));
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{CONSENT}?consent_challenge={}", q(&consent)),
+        None,
+    )
+    .await;
+    assert_eq!((status.as_u16(), body), (401, consent_expired.clone()));
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{CONSENT_ACCEPT}?consent_challenge={}", q(&consent)),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((status.as_u16(), body), (401, consent_expired));
+
+    assert!(hydra.accepted_logins().is_empty());
+    assert!(hydra.accepted_consents().is_empty());
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn bad_accept_bodies_get_hydras_400s_and_are_reported_as_violations() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let consent = hydra.add_consent(ConsentSpec::default());
+    let accept = format!("{}{LOGIN_ACCEPT}?login_challenge={}", hydra.url, q(&login));
+
+    // An empty subject is valid JSON for the schema but refused by Hydra.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+        Some(json!({"subject": ""})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error_description"],
+        format!("{INVALID_REQUEST} Field 'subject' must not be empty.")
+    );
+    assert_no_violations(hydra.contract_violations());
+
+    // A missing subject: same answer, and a schema violation (required).
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+        Some(json!({"remember": true})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error_description"],
+        format!("{INVALID_REQUEST} Field 'subject' must not be empty.")
+    );
+    assert_eq!(hydra.contract_violations().len(), 1);
+
+    // Not JSON at all.
+    let response = http()
+        .put(&accept)
+        .header("content-type", "application/json")
+        .body("subject=u")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("Unable to decode body because: "));
+
+    // A wrongly typed field.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+        Some(json!({"subject": "u", "remember": "yes"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    let violations = hydra.contract_violations();
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.contains("/remember: expected boolean, got string")),
+        "{violations:#?}"
+    );
+
+    // Consent accept passes the raw decode error through (CONTRACT §1).
+    let response = http()
+        .put(format!(
+            "{}{CONSENT_ACCEPT}?consent_challenge={}",
+            hydra.url,
+            q(&consent)
+        ))
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"error": "error", "error_description": "The error is unrecognizable"})
+    );
+    assert!(hydra.accepted_logins().is_empty());
+    assert!(hydra.accepted_consents().is_empty());
+}
+
+#[tokio::test]
+async fn a_login_challenge_can_be_read_and_accepted_twice_with_a_new_verifier_each_time() {
+    let hydra = FakeHydra::start().await;
+    let challenge = hydra.add_login(LoginSpec::default());
+    let get = format!("{LOGIN}?login_challenge={}", q(&challenge));
+    let accept = format!("{LOGIN_ACCEPT}?login_challenge={}", q(&challenge));
+
+    let (_, first_read) = hydra_call(&hydra, Method::GET, &get, None).await;
+    let (_, first) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"subject": "user-1"})),
+    )
+    .await;
+    let (status, second_read) = hydra_call(&hydra, Method::GET, &get, None).await;
+    assert_eq!(status, 200, "an accepted challenge still reads as 200");
+    assert_eq!(first_read, second_read);
+    let (status, second) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"subject": "user-1"})),
+    )
+    .await;
+    assert_eq!(status, 200, "accepting twice succeeds");
+
+    let first = first["redirect_to"].as_str().unwrap();
+    let second = second["redirect_to"].as_str().unwrap();
+    let request_url = first_read["request_url"].as_str().unwrap();
+    assert!(first.starts_with(&format!("{request_url}&login_verifier=")));
+    assert_ne!(
+        param(first, "login_verifier"),
+        param(second, "login_verifier")
+    );
+    assert_eq!(hydra.accepted_logins().len(), 2);
+
+    // Consent behaves the same.
+    let consent = hydra.add_consent(ConsentSpec::default());
+    let accept = format!("{CONSENT_ACCEPT}?consent_challenge={}", q(&consent));
+    let body = json!({"grant_scope": ["openid"]});
+    let (_, a) = hydra_call(&hydra, Method::PUT, &accept, Some(body.clone())).await;
+    let (_, b) = hydra_call(&hydra, Method::PUT, &accept, Some(body)).await;
+    assert_ne!(
+        param(a["redirect_to"].as_str().unwrap(), "consent_verifier"),
+        param(b["redirect_to"].as_str().unwrap(), "consent_verifier")
+    );
+    assert_eq!(hydra.accepted_consents().len(), 2);
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn a_skipped_login_accepted_with_another_subject_is_sent_back_with_prompt_login() {
+    let hydra = FakeHydra::start().await;
+    let challenge = hydra.add_login(LoginSpec {
+        skip: true,
+        subject: "remembered-user".into(),
+        ..LoginSpec::default()
+    });
+    let request_url = hydra.flow(&challenge).unwrap()["request_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accept = format!("{LOGIN_ACCEPT}?login_challenge={}", q(&challenge));
+
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"subject": "someone-else"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["redirect_to"], format!("{request_url}&prompt=login"));
+    assert!(hydra.accepted_logins().is_empty());
+
+    let (_, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"subject": "remembered-user"})),
+    )
+    .await;
+    assert!(param(body["redirect_to"].as_str().unwrap(), "login_verifier").is_some());
+    assert_eq!(
+        hydra.accepted_logins(),
+        vec![json!({"subject": "remembered-user"})]
+    );
+}
+
+#[tokio::test]
+async fn the_fake_hydra_serves_the_requests_it_was_given_and_records_what_it_got() {
+    let hydra = FakeHydra::start().await;
+    let challenge = hydra.add_login(LoginSpec {
+        subject: String::new(),
+        requested_scope: vec!["openid".into(), "email".into()],
+        requested_audience: vec!["api".into()],
+        oidc_context: json!({"acr_values": ["aal2"], "ui_locales": ["de"], "login_hint": "a@b.c", "id_token_hint_claims": {}}),
+        session_id: "feedfacefeedfacefeedfacefeedface".into(),
+        ..LoginSpec::default()
+    });
+    let (_, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGIN}?login_challenge={}", q(&challenge)),
+        None,
+    )
+    .await;
+    assert_eq!(body["requested_scope"], json!(["openid", "email"]));
+    assert_eq!(body["requested_access_token_audience"], json!(["api"]));
+    assert_eq!(body["oidc_context"]["acr_values"], json!(["aal2"]));
+    assert_eq!(body["session_id"], "feedfacefeedfacefeedfacefeedface");
+    assert_eq!(body["skip"], false);
+    assert_eq!(body["subject"], "");
+    assert_eq!(body["client"]["client_id"], "third-party-app");
+    assert!(body["client"].get("client_secret").is_none());
+    let request_url = body["request_url"].as_str().unwrap();
+    assert!(request_url.starts_with("http://127.0.0.1:4444/oauth2/auth?"));
+    assert_eq!(param(request_url, "client_id").unwrap(), "third-party-app");
+    assert_eq!(param(request_url, "response_type").unwrap(), "code");
+    assert_eq!(param(request_url, "scope").unwrap(), "openid email");
+    assert!(param(request_url, "state").unwrap().len() >= 16);
+    assert_eq!(
+        param(request_url, "redirect_uri").unwrap(),
+        "https://third-party-app.example.com/callback"
+    );
+
+    let consent = hydra.add_consent(ConsentSpec {
+        subject: "user-1".into(),
+        login_session_id: "feedfacefeedfacefeedfacefeedface".into(),
+        ..ConsentSpec::default()
+    });
+    let (_, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{CONSENT}?challenge={}", q(&consent)),
+        None,
+    )
+    .await;
+    for field in ["consent_request_id", "login_challenge"] {
+        let value = body[field].as_str().unwrap();
+        assert_eq!(value.len(), 32, "{field}");
+        assert!(value.chars().all(|c| c.is_ascii_hexdigit()), "{field}");
+    }
+    assert_ne!(body["login_challenge"], body["challenge"]);
+    assert_eq!(body["login_session_id"], "feedfacefeedfacefeedfacefeedface");
+    assert_eq!(body["acr"], "aal1");
+    assert_eq!(body["amr"], json!(["pwd"]));
+    assert!(body.get("context").is_none(), "context is omitempty");
+
+    let requests = hydra.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(requests[0].path, LOGIN);
+    assert_eq!(
+        requests[0].query,
+        vec![("login_challenge".to_owned(), challenge)]
+    );
+    assert_eq!(requests[0].body, None);
+    assert_eq!(requests[1].query_param("challenge"), Some(consent.as_str()));
+}
+
+#[tokio::test]
+async fn challenges_are_long_opaque_base64url_strings() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let consent = hydra.add_consent(ConsentSpec::default());
+    for challenge in [&login, &consent] {
+        assert!(challenge.len() >= 1000, "{}", challenge.len());
+        assert!(challenge
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+    assert_ne!(login, consent);
+}
+
+#[tokio::test]
+async fn hydra_faults_answer_with_flat_error_bodies_or_break_the_transport() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let get = format!("{LOGIN}?login_challenge={}", q(&login));
+
+    for code in [400u16, 401, 403, 404, 409, 500, 502, 503] {
+        hydra.set_fault(Some(Fault::Status(code)));
+        let (status, body) = hydra_call(&hydra, Method::GET, &get, None).await;
+        assert_eq!(status.as_u16(), code);
+        let object = body.as_object().unwrap();
+        assert!(object.contains_key("error") && object.contains_key("error_description"));
+        assert_eq!(
+            object.len(),
+            2,
+            "flat errors have exactly two fields: {body}"
+        );
+        let (status, _) = hydra_call(
+            &hydra,
+            Method::PUT,
+            &format!("{LOGIN_ACCEPT}?login_challenge={}", q(&login)),
+            Some(json!({"subject": "u"})),
+        )
+        .await;
+        assert_eq!(status.as_u16(), code);
+    }
+    // Health is never faulted.
+    let (status, _) = hydra_call(&hydra, Method::GET, "/health/ready", None).await;
+    assert_eq!(status, 200);
+
+    hydra.set_fault(Some(Fault::Malformed));
+    let response = http()
+        .get(format!("{}{get}", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    assert!(response.json::<Value>().await.is_err());
+
+    hydra.set_fault(Some(Fault::Hang));
+    let error = http()
+        .get(format!("{}{get}", hydra.url))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+
+    hydra.set_fault(None);
+    let (status, _) = hydra_call(&hydra, Method::GET, &get, None).await;
+    assert_eq!(status, 200);
+    assert!(hydra.accepted_logins().is_empty());
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn the_fakes_report_calls_to_endpoints_they_do_not_implement() {
+    let hydra = FakeHydra::start().await;
+    let response = http()
+        .get(format!("{}/admin/clients/x", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(hydra.contract_violations().len(), 1);
+
+    let kratos = FakeKratos::start().await;
+    // whoami lives on the public port only.
+    let response = http()
+        .get(format!("{}/sessions/whoami", kratos.admin_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(kratos.contract_violations().len(), 1);
+}
+
+#[test]
+fn the_validator_rejects_a_login_request_whose_skip_is_a_string() {
+    let mut body = json!({
+        "challenge": "c",
+        "skip": false,
+        "subject": "",
+        "client": client("x"),
+        "request_url": "http://127.0.0.1:4444/oauth2/auth?client_id=x",
+        "requested_scope": [],
+        "requested_access_token_audience": [],
+        "session_id": "",
+        "oidc_context": {}
+    });
+    openapi::hydra()
+        .check_response("GET", LOGIN, 200, &body)
+        .unwrap();
+    body["skip"] = json!("yes");
+    let error = openapi::hydra()
+        .check_response("GET", LOGIN, 200, &body)
+        .unwrap_err();
+    assert!(
+        error.contains("/skip: expected boolean, got string"),
+        "{error}"
+    );
+    // And a 200 body is not an acceptable 401 body, nor the reverse.
+    let flat = json!({"error": 5});
+    assert!(openapi::hydra()
+        .check_response("GET", LOGIN, 401, &flat)
+        .is_err());
+    assert!(openapi::kratos()
+        .check_response("GET", "/sessions/whoami", 401, &json!({"error": "x"}))
+        .is_err());
+}
+
+#[test]
+fn the_helpers_build_schema_valid_objects() {
+    let hydra = openapi::hydra();
+    hydra.check_schema("oAuth2Client", &client("x")).unwrap();
+    let patched = with(
+        client("x"),
+        json!({"skip_consent": true, "skip_logout_consent": true}),
+    );
+    assert_eq!(patched["skip_consent"], true);
+    assert_eq!(patched["client_id"], "x");
+    hydra.check_schema("oAuth2Client", &patched).unwrap();
+    assert!(hydra
+        .check_schema(
+            "oAuth2Client",
+            &with(client("x"), json!({"skip_consent": "yes"}))
+        )
+        .is_err());
+
+    let kratos = openapi::kratos();
+    let id = random_uuid();
+    let person = identity(&id, "ada@example.com", "Ada", "Lovelace");
+    kratos.check_schema("identity", &person).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let s = session(
+        &random_uuid(),
+        person,
+        now,
+        now + time::Duration::hours(1),
+        "aal2",
+        &["password", "totp"],
+    );
+    kratos.check_schema("session", &s).unwrap();
+    assert_eq!(s["authentication_methods"][1]["aal"], "aal2");
+    assert!(s["identity"].get("metadata_admin").is_none());
+    assert!(s["identity"].get("credentials").is_none());
+}
+
+// ---------------------------------------------------------------------------
+// Kratos
+
+fn kratos_session(id: &str, minutes: i64) -> Value {
+    let now = OffsetDateTime::now_utc();
+    session(
+        &random_uuid(),
+        identity(id, "ada@example.com", "Ada", "Lovelace"),
+        now - time::Duration::minutes(5),
+        now + time::Duration::minutes(minutes),
+        "aal1",
+        &["password"],
+    )
+}
+
+async fn whoami(kratos: &FakeKratos, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut request = http().get(format!("{}/sessions/whoami", kratos.public_url));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let identity_header = response
+        .headers()
+        .get("x-kratos-authenticated-identity-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.unwrap();
+    let checked =
+        openapi::kratos().check_response("GET", "/sessions/whoami", status.as_u16(), &body);
+    assert_eq!(checked, Ok(()), "whoami -> {status}, body: {body}");
+    if status == 200 {
+        assert_eq!(
+            identity_header.as_deref(),
+            body["identity"]["id"].as_str(),
+            "X-Kratos-Authenticated-Identity-Id"
+        );
+    } else {
+        assert!(identity_header.is_none());
+    }
+    (status, body)
+}
+
+#[tokio::test]
+async fn every_body_the_fake_kratos_serves_matches_the_kratos_openapi_schema() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    kratos.add_identity(identity(&id, "ada@example.com", "Ada", "Lovelace"));
+    kratos.add_session("good", kratos_session(&id, 60));
+    kratos.add_session("needs-2fa", kratos_session(&id, 60));
+    kratos.require_aal2("needs-2fa");
+
+    let cookie = format!("{SESSION_COOKIE}=good");
+    let (status, body) = whoami(&kratos, &[("cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["identity"]["id"], id);
+    let (status, _) = whoami(&kratos, &[]).await;
+    assert_eq!(status, 401);
+    let cookie = format!("{SESSION_COOKIE}=needs-2fa");
+    let (status, _) = whoami(&kratos, &[("cookie", &cookie)]).await;
+    assert_eq!(status, 403);
+
+    let (status, body) = call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.admin_url,
+        &format!("/admin/identities/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["credentials"]["password"]["identifiers"],
+        json!(["ada@example.com"])
+    );
+    assert!(body.as_object().unwrap().contains_key("metadata_admin"));
+    let (status, body) = call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.admin_url,
+        &format!("/admin/identities/{}", random_uuid()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body,
+        json!({"error": {"code": 404, "status": "Not Found", "message": "Unable to locate the resource"}})
+    );
+
+    for base in [&kratos.public_url, &kratos.admin_url] {
+        for path in ["/health/alive", "/health/ready"] {
+            let (status, body) = call(openapi::kratos(), Method::GET, base, path, None).await;
+            assert_eq!((status.as_u16(), body), (200, json!({"status": "ok"})));
+        }
+    }
+    kratos.set_not_ready(true);
+    for base in [&kratos.public_url, &kratos.admin_url] {
+        let (status, body) =
+            call(openapi::kratos(), Method::GET, base, "/health/ready", None).await;
+        assert_eq!(status, 503);
+        assert!(body["errors"].is_object());
+    }
+
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn whoami_401_has_no_error_id_and_403_points_at_the_aal2_login() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    kratos.add_session("t", kratos_session(&id, 60));
+    kratos.require_aal2("t");
+
+    let (_, body) = whoami(&kratos, &[("x-session-token", "unknown")]).await;
+    let error = body["error"].as_object().unwrap();
+    assert!(!error.contains_key("id"), "whoami 401 has no error.id");
+    assert_eq!(error["code"], 401);
+    assert_eq!(error["status"], "Unauthorized");
+    assert_eq!(
+        error["reason"],
+        "No valid session credentials found in the request."
+    );
+    assert_eq!(error["message"], "The request could not be authorized");
+    assert!(openapi::is_uuid(error["request"].as_str().unwrap()));
+    assert_eq!(error.len(), 5);
+    assert_eq!(body.as_object().unwrap().len(), 1);
+
+    let (status, body) = whoami(&kratos, &[("x-session-token", "t")]).await;
+    assert_eq!(status, 403);
+    let to = format!("{}/self-service/login/browser?aal=aal2", kratos.public_url);
+    assert_eq!(kratos.aal2_login_url(), to);
+    assert_eq!(
+        body,
+        json!({
+            "error": {
+                "id": "session_aal2_required",
+                "code": 403,
+                "status": "Forbidden",
+                "reason": "An active session was found but it does not fulfill the requested Authenticator Assurance Level. Please verify yourself with a second factor to resolve this issue.",
+                "message": "Session does not fulfill the requested Authenticator Assurance Level",
+                "details": {"redirect_browser_to": to}
+            },
+            "redirect_browser_to": to
+        })
+    );
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn whoami_finds_the_token_in_the_same_order_as_kratos() {
+    let kratos = FakeKratos::start().await;
+    let (a, b, c) = (random_uuid(), random_uuid(), random_uuid());
+    kratos.add_session("token-a", kratos_session(&a, 60));
+    kratos.add_session("token-b", kratos_session(&b, 60));
+    kratos.add_session("token-c", kratos_session(&c, 60));
+    let cookie_b = format!("csrf_token=xyz; {SESSION_COOKIE}=token-b; theme=dark");
+
+    // X-Session-Token beats the cookie, which beats Bearer.
+    let (_, body) = whoami(
+        &kratos,
+        &[
+            ("x-session-token", "token-a"),
+            ("cookie", &cookie_b),
+            ("authorization", "Bearer token-c"),
+        ],
+    )
+    .await;
+    assert_eq!(body["identity"]["id"], a);
+    let (_, body) = whoami(
+        &kratos,
+        &[("cookie", &cookie_b), ("authorization", "Bearer token-c")],
+    )
+    .await;
+    assert_eq!(body["identity"]["id"], b);
+    // An empty X-Session-Token is ignored; the bearer scheme is case-blind.
+    let (_, body) = whoami(
+        &kratos,
+        &[("x-session-token", ""), ("authorization", "bEaReR token-c")],
+    )
+    .await;
+    assert_eq!(body["identity"]["id"], c);
+    // A cookie header without the session cookie falls back to Bearer.
+    let (_, body) = whoami(
+        &kratos,
+        &[("cookie", "other=1"), ("authorization", "Bearer token-c")],
+    )
+    .await;
+    assert_eq!(body["identity"]["id"], c);
+    // An unknown X-Session-Token does not fall back to anything.
+    let (status, _) = whoami(
+        &kratos,
+        &[("x-session-token", "nope"), ("cookie", &cookie_b)],
+    )
+    .await;
+    assert_eq!(status, 401);
+    // Authorization must be exactly two parts, scheme Bearer.
+    for value in ["Bearer", "Bearer token-c extra", "Basic token-c", "token-c"] {
+        let (status, _) = whoami(&kratos, &[("authorization", value)]).await;
+        assert_eq!(status, 401, "{value}");
+    }
+    // The session cookie's name must match exactly.
+    let (status, _) = whoami(&kratos, &[("cookie", "x_ory_kratos_session=token-b")]).await;
+    assert_eq!(status, 401);
+
+    let cookies = kratos.whoami_cookies();
+    assert_eq!(cookies.len(), 10);
+    assert_eq!(cookies[0].as_deref(), Some(cookie_b.as_str()));
+    assert_eq!(cookies[2], None);
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn an_expired_or_inactive_kratos_session_gets_401() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    kratos.add_session("expired", kratos_session(&id, -1));
+    kratos.add_session(
+        "inactive",
+        with(kratos_session(&id, 60), json!({"active": false})),
+    );
+    kratos.add_session("fine", kratos_session(&id, 60));
+    for token in ["expired", "inactive"] {
+        let (status, _) = whoami(&kratos, &[("x-session-token", token)]).await;
+        assert_eq!(status, 401, "{token}");
+    }
+    let (status, _) = whoami(&kratos, &[("x-session-token", "fine")]).await;
+    assert_eq!(status, 200);
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn whoami_never_exposes_admin_metadata_or_credentials() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    let admin_identity = with(
+        identity(&id, "ada@example.com", "Ada", "Lovelace"),
+        json!({"metadata_admin": {"secret": 1}}),
+    );
+    kratos.add_identity(admin_identity.clone());
+    // Even a session built by hand around the admin identity.
+    let mut raw = kratos_session(&id, 60);
+    raw["identity"] = admin_identity;
+    kratos.add_session("t", raw);
+
+    let (_, body) = whoami(&kratos, &[("authorization", "Bearer t")]).await;
+    let person = body["identity"].as_object().unwrap();
+    assert!(!person.contains_key("metadata_admin"));
+    assert!(!person.contains_key("credentials"));
+    assert!(person.contains_key("metadata_public"));
+
+    let (_, body) = call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.admin_url,
+        &format!("/admin/identities/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(body["metadata_admin"], json!({"secret": 1}));
+    assert!(body["credentials"]["password"].is_object());
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn kratos_faults_answer_with_nested_error_bodies_or_break_the_transport() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    kratos.add_identity(identity(&id, "ada@example.com", "Ada", "Lovelace"));
+    kratos.add_session("t", kratos_session(&id, 60));
+
+    for code in [400u16, 404, 500, 502, 503] {
+        kratos.set_fault(Some(Fault::Status(code)));
+        let (status, body) = whoami(&kratos, &[("x-session-token", "t")]).await;
+        assert_eq!(status.as_u16(), code);
+        assert_eq!(body["error"]["code"], code);
+        let (status, _) = call(
+            openapi::kratos(),
+            Method::GET,
+            &kratos.admin_url,
+            &format!("/admin/identities/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(status.as_u16(), code);
+    }
+    let (status, _) = call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.public_url,
+        "/health/ready",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "health is never faulted");
+
+    kratos.set_fault(Some(Fault::Malformed));
+    let response = http()
+        .get(format!("{}/sessions/whoami", kratos.public_url))
+        .header("x-session-token", "t")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.json::<Value>().await.is_err());
+
+    kratos.set_fault(Some(Fault::Hang));
+    let error = http()
+        .get(format!("{}/admin/identities/{id}", kratos.admin_url))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+
+    kratos.set_fault(None);
+    let (status, _) = whoami(&kratos, &[("x-session-token", "t")]).await;
+    assert_eq!(status, 200);
+    assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn the_kratos_fake_records_every_request_on_both_ports() {
+    let kratos = FakeKratos::start().await;
+    whoami(&kratos, &[("cookie", "a=b")]).await;
+    call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.admin_url,
+        "/admin/identities/x?include_credential=oidc",
+        None,
+    )
+    .await;
+    let requests = kratos.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].path, "/sessions/whoami");
+    assert_eq!(requests[1].path, "/admin/identities/x");
+    assert_eq!(requests[1].query_param("include_credential"), Some("oidc"));
+    assert_eq!(kratos.whoami_cookies(), vec![Some("a=b".to_owned())]);
+}
+
+#[test]
+fn the_fakes_work_from_a_plain_thread_and_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let hydra = FakeHydra::start().await;
+        let kratos = FakeKratos::start().await;
+        let (status, _) = hydra_call(&hydra, Method::GET, "/health/alive", None).await;
+        assert_eq!(status, 200);
+        let (status, _) = whoami(&kratos, &[]).await;
+        assert_eq!(status, 401);
+    });
+}
+
+async fn refuses_connections(url: &str) -> bool {
+    for _ in 0..200 {
+        let result = http()
+            .get(format!("{url}/health/alive"))
+            .timeout(Duration::from_millis(200))
+            .send()
+            .await;
+        if result.is_err_and(|e| e.is_connect()) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn dropping_a_fake_stops_its_servers_even_with_a_request_hanging() {
+    let hydra = FakeHydra::start().await;
+    let kratos = FakeKratos::start().await;
+    hydra.set_fault(Some(Fault::Hang));
+    let hanging = tokio::spawn(
+        http()
+            .get(format!("{}{LOGIN}?login_challenge=x", hydra.url))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let urls = [
+        hydra.url.clone(),
+        kratos.public_url.clone(),
+        kratos.admin_url.clone(),
+    ];
+    drop(hydra);
+    drop(kratos);
+    for url in urls {
+        assert!(refuses_connections(&url).await, "{url} still answers");
+    }
+    let outcome = tokio::time::timeout(Duration::from_secs(5), hanging)
+        .await
+        .expect("the hanging request ends when the server stops")
+        .unwrap();
+    assert!(outcome.is_err());
+}

@@ -1,0 +1,96 @@
+//! Audit events are written, and challenges, cookies and CSRF tokens never are.
+
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use crate::support::fake_hydra::{client, with, ConsentSpec, LoginSpec};
+use crate::support::fake_kratos::{identity, session};
+use crate::support::logs::{captured, lines_with};
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn a_full_sign_in_is_audited_without_logging_any_secret() {
+    let app = TestApp::spawn().await;
+    let subject = "a0d17000-0000-4000-8000-000000007f3a";
+    let now = OffsetDateTime::now_utc();
+    app.kratos
+        .add_identity(identity(subject, "audit@example.com", "Au", "Dit"));
+    app.kratos.add_session(
+        "audit-kratos-token-secret",
+        session(
+            "5e550000-0000-4000-8000-000000007f3a",
+            identity(subject, "audit@example.com", "Au", "Dit"),
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("audit-kratos-token-secret");
+
+    let login = app.hydra.add_login(LoginSpec {
+        client: client("audited-app"),
+        ..LoginSpec::default()
+    });
+    app.get_login(&login).await;
+    let auto = app.hydra.add_consent(ConsentSpec {
+        subject: subject.into(),
+        client: with(client("audited-own-app"), json!({"skip_consent": true})),
+        ..ConsentSpec::default()
+    });
+    app.get_consent(&auto).await;
+    let third = app.hydra.add_consent(ConsentSpec {
+        subject: subject.into(),
+        client: client("audited-app"),
+        ..ConsentSpec::default()
+    });
+    let csrf = app.consent_csrf_token(&third).await;
+    app.post_consent(&[
+        ("consent_challenge", &third),
+        ("csrf_token", &csrf),
+        ("grant_scope", "openid"),
+        ("action", "accept"),
+    ])
+    .await;
+    app.post_consent(&[
+        ("consent_challenge", &third),
+        ("csrf_token", &csrf),
+        ("action", "reject"),
+    ])
+    .await;
+
+    let events: Vec<_> = lines_with(subject)
+        .into_iter()
+        .filter(|line| line["target"] == "hera::audit")
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "login.accepted",
+            "consent.granted",
+            "consent.granted",
+            "consent.rejected"
+        ]
+    );
+    assert_eq!(events[0]["client_id"], "audited-app");
+    assert_eq!(events[0]["how"], "kratos_session");
+    assert_eq!(events[1]["by"], "auto");
+    assert_eq!(events[1]["reason"], "client_skip_consent");
+    assert_eq!(events[2]["by"], "user");
+    assert_eq!(events[2]["scopes"], "openid");
+
+    let logs = captured();
+    for secret in [
+        login.as_str(),
+        auto.as_str(),
+        third.as_str(),
+        &csrf,
+        "audit-kratos-token-secret",
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}

@@ -1,0 +1,15 @@
+//! Hera's integration tests: one binary, every module a flow.
+//!
+//! Each test starts Hera on 127.0.0.1:0 against in-process fakes of Hydra admin and Kratos
+//! public/admin that follow `../shared/ory/CONTRACT.md` and are checked against the OpenAPI specs.
+
+// Helpers outside #[test] functions may unwrap: a failed assumption in a test should fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod consent;
+mod contract;
+mod login;
+mod logs;
+mod pages;
+mod support;

@@ -1,0 +1,189 @@
+//! `/error`, health probes, the 404 page, the stylesheet, and the headers on every page.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::fake_hydra::LoginSpec;
+use crate::support::{assert_error_page, closed_port_url, hanging_url, TestApp};
+
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-store"),
+    ("cross-origin-opener-policy", "same-origin"),
+];
+
+#[tokio::test]
+async fn every_html_response_carries_the_strict_headers() {
+    let app = TestApp::spawn().await;
+    let subject = "c0c0c0c0-0000-4000-8000-000000000001";
+    app.kratos
+        .add_identity(crate::support::fake_kratos::identity(
+            subject,
+            "x@example.com",
+            "X",
+            "Y",
+        ));
+    let consent = app
+        .hydra
+        .add_consent(crate::support::fake_hydra::ConsentSpec {
+            subject: subject.into(),
+            ..Default::default()
+        });
+    let login = app.hydra.add_login(LoginSpec::default());
+    for path in [
+        "/error?error=access_denied".to_owned(),
+        "/nowhere".to_owned(),
+        "/login".to_owned(),
+        format!("/login?login_challenge={login}"),
+        format!("/consent?consent_challenge={consent}"),
+    ] {
+        let response = app.get(&path).await;
+        let headers = response.headers();
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(
+                headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{name} on {path}"
+            );
+        }
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            !csp.contains("script-src"),
+            "no script is ever allowed: {csp}"
+        );
+        assert!(
+            !csp.contains("form-action"),
+            "form-action breaks the OAuth redirect chain: {csp}"
+        );
+        assert!(headers.contains_key("x-request-id"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn pages_load_nothing_but_heras_own_stylesheet() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .get("/error?error=server_error")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("href=\"/static/hera.css\""));
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        !html.contains("style=\""),
+        "inline styles break the CSP: {html}"
+    );
+    let css = app.get("/static/hera.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(!css.text().await.unwrap().contains("@import"));
+}
+
+#[tokio::test]
+async fn the_hydra_error_page_explains_known_codes_in_plain_words() {
+    let app = TestApp::spawn().await;
+    let body = assert_error_page(
+        app.get(
+            "/error?error=access_denied&error_description=The+resource+owner+denied+the+request",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "Access was denied",
+    )
+    .await;
+    assert!(body.contains("access_denied"), "the known code is shown");
+    assert!(
+        !body.contains("resource owner"),
+        "upstream description is not shown"
+    );
+}
+
+#[tokio::test]
+async fn the_hydra_error_page_never_shows_attacker_text() {
+    let app = TestApp::spawn().await;
+    let body = assert_error_page(
+        app.get("/error?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&error_description=Call+0800+now")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "Sign-in could not be completed",
+    )
+    .await;
+    assert!(!body.contains("alert(1)"), "{body}");
+    assert!(!body.contains("0800"), "{body}");
+    let bare = app.get("/error").await;
+    assert_eq!(bare.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_paths_get_a_friendly_404_with_a_request_id() {
+    let app = TestApp::spawn().await;
+    assert_error_page(
+        app.get("/admin").await,
+        StatusCode::NOT_FOUND,
+        "Page not found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn alive_is_200_while_serving() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/health/alive").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test]
+async fn ready_is_200_only_when_hydra_and_kratos_are_ready() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/health/ready").await.status(), StatusCode::OK);
+
+    app.kratos.set_not_ready(true);
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["failed"].get("kratos_public").is_some(), "{body}");
+    assert!(body["failed"].get("hydra_admin").is_none(), "{body}");
+
+    app.kratos.set_not_ready(false);
+    app.hydra.set_not_ready(true);
+    let body: Value = app.get("/health/ready").await.json().await.unwrap();
+    assert!(body["failed"].get("hydra_admin").is_some(), "{body}");
+    assert!(body["failed"].get("kratos_public").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn ready_names_an_unreachable_dependency_and_answers_within_a_second() {
+    let (hanging, _listener) = hanging_url();
+    let app = TestApp::spawn_with(|s| {
+        s.hydra_admin_url = closed_port_url();
+        s.kratos_public_url = hanging;
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let response = app.get("/health/ready").await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["failed"]["hydra_admin"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{body}"
+    );
+    assert!(body["failed"].get("kratos_public").is_some(), "{body}");
+}

@@ -1,0 +1,210 @@
+//! `TestApp`: Hera on a free port with its own fakes, and helpers that read like the spec.
+
+pub mod fake_hydra;
+pub mod fake_kratos;
+pub mod logs;
+pub mod openapi;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hera::config::Settings;
+use hera::startup::Application;
+use reqwest::cookie::Jar;
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::{Response, StatusCode};
+use url::Url;
+
+use fake_hydra::FakeHydra;
+use fake_kratos::FakeKratos;
+
+/// Upstream timeout used by tests, short so hang tests finish quickly.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_millis(1500);
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`, also Hera's `HERA_PUBLIC_URL`.
+    pub address: String,
+    pub hydra: FakeHydra,
+    pub kratos: FakeKratos,
+    /// A browser: no automatic redirects, a cookie jar.
+    pub browser: reqwest::Client,
+    pub jar: Arc<Jar>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Starts Hera after `customise` has adjusted its settings (URLs already point at the fakes).
+    pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+        logs::init();
+        let hydra = FakeHydra::start().await;
+        let kratos = FakeKratos::start().await;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+
+        let mut settings = Settings::defaults();
+        settings.bind = listener.local_addr().unwrap();
+        settings.public_url = Url::parse(&address).unwrap();
+        settings.hydra_admin_url = Url::parse(&hydra.url).unwrap();
+        settings.kratos_public_url = Url::parse(&kratos.public_url).unwrap();
+        settings.kratos_browser_url = Url::parse("http://kratos.browser.test:4433").unwrap();
+        settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
+        settings.upstream_timeout = UPSTREAM_TIMEOUT;
+        settings.upstream_connect_timeout = Duration::from_millis(500);
+        customise(&mut settings);
+
+        let application = Application::build_with_listener(settings, listener).unwrap();
+        tokio::spawn(application.run_until_stopped());
+
+        let jar = Arc::new(Jar::default());
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            hydra,
+            kratos,
+            browser,
+            jar,
+        }
+    }
+
+    /// Gives the browser a Kratos session cookie, as Kratos would after a sign-in.
+    pub fn sign_in_browser(&self, token: &str) {
+        let url = Url::parse(&self.address).unwrap();
+        self.jar.add_cookie_str(
+            &format!("{}={token}; Path=/", fake_kratos::SESSION_COOKIE),
+            &url,
+        );
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Response {
+        self.browser
+            .get(format!("{}{path_and_query}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_login(&self, challenge: &str) -> Response {
+        self.get(&format!("/login?login_challenge={}", encode(challenge)))
+            .await
+    }
+
+    pub async fn get_consent(&self, challenge: &str) -> Response {
+        self.get(&format!("/consent?consent_challenge={}", encode(challenge)))
+            .await
+    }
+
+    pub async fn post_consent(&self, form: &[(&str, &str)]) -> Response {
+        self.browser
+            .post(format!("{}/consent", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Opens the consent page and returns its CSRF token.
+    pub async fn consent_csrf_token(&self, challenge: &str) -> String {
+        let response = self.get_consent(challenge).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        hidden_field(&response.text().await.unwrap(), "csrf_token")
+    }
+
+    /// Requests Hydra received other than health probes, as `METHOD path`.
+    pub fn hydra_calls(&self) -> Vec<String> {
+        self.hydra
+            .requests()
+            .into_iter()
+            .filter(|r| !r.path.starts_with("/health"))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    /// Fails the test if a fake saw or served a body that breaks the OpenAPI schemas.
+    pub fn assert_contract_kept(&self) {
+        assert_eq!(self.hydra.contract_violations(), Vec::<String>::new());
+        assert_eq!(self.kratos.contract_violations(), Vec::<String>::new());
+    }
+}
+
+/// URL-encodes a query value.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The `value` of `<input type="hidden" name="NAME" value="…">` in a page.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in page:\n{html}"))
+        + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end]
+        .replace("&#43;", "+")
+        .replace("&#61;", "=")
+        .replace("&#47;", "/")
+}
+
+/// Asserts a 303 See Other to exactly `location`.
+pub fn assert_redirect_to(response: &Response, location: &str) {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a 303");
+    assert_eq!(location_of(response), location);
+}
+
+pub fn location_of(response: &Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location header on {}", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Asserts the response is an HTML error page with this status and the request id shown.
+pub async fn assert_error_page(response: Response, status: StatusCode, says: &str) -> String {
+    assert_eq!(response.status(), status);
+    let headers: HeaderMap = response.headers().clone();
+    let request_id = headers
+        .get("x-request-id")
+        .expect("x-request-id header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains(says), "page does not say {says:?}:\n{body}");
+    assert!(
+        body.contains(&format!("Request ID: {request_id}")),
+        "page does not show the request id {request_id}:\n{body}"
+    );
+    body
+}
+
+/// A URL on 127.0.0.1 where nothing listens.
+pub fn closed_port_url() -> Url {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    Url::parse(&format!("http://127.0.0.1:{port}")).unwrap()
+}
+
+/// A URL whose server accepts connections and never answers (the listener must stay alive).
+pub fn hanging_url() -> (Url, TcpListener) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    (url, listener)
+}
