@@ -58,42 +58,81 @@ impl HeraError {
         }
     }
 
-    /// Title and message for the page; plain words, nothing from upstream.
-    fn wording(&self) -> (&'static str, &'static str) {
+    /// What the page says; plain words, nothing from upstream.
+    fn wording(&self) -> Wording {
         match self {
-            HeraError::MissingChallenge(_) | HeraError::MalformedChallenge(_) => (
+            HeraError::MissingChallenge(_) | HeraError::MalformedChallenge(_) => {
+                Wording::Incomplete
+            }
+            HeraError::UnknownChallenge | HeraError::ExpiredChallenge => Wording::NoLongerValid,
+            HeraError::Csrf(_) => Wording::FormExpired,
+            HeraError::BadForm(_) => Wording::BadRequest,
+            HeraError::AccountUnavailable => Wording::AccountUnavailable,
+            HeraError::NotFound => Wording::NotFound,
+            HeraError::Upstream(UpstreamError::Timeout { .. }) => Wording::UpstreamSlow,
+            HeraError::Upstream(_) => Wording::UpstreamDown,
+            HeraError::Unexpected(_) => Wording::Unexpected,
+        }
+    }
+}
+
+/// The texts of Hera's error pages.
+#[derive(Debug, Clone, Copy)]
+enum Wording {
+    Incomplete,
+    NoLongerValid,
+    FormExpired,
+    BadRequest,
+    AccountUnavailable,
+    NotFound,
+    UpstreamSlow,
+    UpstreamDown,
+    Unexpected,
+}
+
+impl Wording {
+    /// For errors that are not Hera's own (actix extractors, payload limits), by status.
+    fn for_status(status: StatusCode) -> Wording {
+        match status {
+            StatusCode::NOT_FOUND => Wording::NotFound,
+            status if status.is_client_error() => Wording::BadRequest,
+            _ => Wording::Unexpected,
+        }
+    }
+
+    /// Title and message.
+    fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Wording::Incomplete => (
                 "This link is incomplete",
                 "This page must be opened by the application you are signing in to. Go back to the application and start again.",
             ),
-            HeraError::UnknownChallenge | HeraError::ExpiredChallenge => (
+            Wording::NoLongerValid => (
                 "This sign-in request is no longer valid",
                 "The sign-in request has expired or was already used. Go back to the application and start again.",
             ),
-            HeraError::Csrf(_) => (
+            Wording::FormExpired => (
                 "This form has expired",
                 "For your security, the form could not be accepted. Nothing was changed. Go back to the application and start again.",
             ),
-            HeraError::BadForm(_) => (
-                "Something is wrong with this form",
-                "The form could not be read. Nothing was changed. Go back to the application and start again.",
+            Wording::BadRequest => (
+                "Something is wrong with this request",
+                "The request could not be read. Nothing was changed. Go back to the application and start again.",
             ),
-            HeraError::AccountUnavailable => (
+            Wording::AccountUnavailable => (
                 "This account is not available",
                 "The account for this sign-in no longer exists or has been disabled. Nothing was shared with the application.",
             ),
-            HeraError::NotFound => (
-                "Page not found",
-                "There is nothing at this address.",
-            ),
-            HeraError::Upstream(UpstreamError::Timeout { .. }) => (
+            Wording::NotFound => ("Page not found", "There is nothing at this address."),
+            Wording::UpstreamSlow => (
                 "The sign-in service is too slow",
                 "The sign-in service did not answer in time. Nothing was changed. Please try again in a moment.",
             ),
-            HeraError::Upstream(_) => (
+            Wording::UpstreamDown => (
                 "The sign-in service is unavailable",
                 "The sign-in service could not be reached. Nothing was changed. Please try again in a moment.",
             ),
-            HeraError::Unexpected(_) => (
+            Wording::Unexpected => (
                 "Something went wrong",
                 "An unexpected error happened. Nothing was changed. Please try again.",
             ),
@@ -163,12 +202,10 @@ pub async fn error_pages(
         return Ok(response);
     };
     let status = response.status();
-    let (title, message) = match error.as_error::<HeraError>() {
-        Some(hera) => hera.wording(),
-        None if status == StatusCode::NOT_FOUND => HeraError::NotFound.wording(),
-        None if status.is_client_error() => HeraError::BadForm(String::new()).wording(),
-        None => HeraError::Unexpected(anyhow::anyhow!("")).wording(),
-    };
+    let (title, message) = error
+        .as_error::<HeraError>()
+        .map_or_else(|| Wording::for_status(status), HeraError::wording)
+        .text();
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), error = ?error, "request failed");
     } else {

@@ -9,7 +9,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
 use sha2::{Digest, Sha256};
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
+use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -64,17 +64,15 @@ impl RootSpanBuilder for HeraRootSpan {
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        // Error responses are rendered and logged by `error::error_pages`; only errors raised by
+        // middleware reach this point as `Err`.
         match outcome {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
-                if let Some(error) = response.response().error() {
-                    // The error's Debug output is Hera's own cause chain, never upstream bodies.
-                    tracing::warn!(parent: &span, error = ?error.as_response_error(), "request failed");
-                }
             }
             Err(error) => {
-                DefaultRootSpanBuilder::on_request_end(span.clone(), outcome);
-                tracing::error!(parent: &span, error = %error, "request failed");
+                span.record("status", error.as_response_error().status_code().as_u16());
+                tracing::error!(parent: &span, error = %error, "request failed in middleware");
             }
         }
     }

@@ -24,12 +24,13 @@ pub fn accept_reason(request: &LoginRequest) -> &'static str {
 }
 
 /// `skip=true`: Hydra remembers this browser's login; Hera must accept with the same subject
-/// (CONTRACT.md §1.1) and needs nothing from Kratos.
+/// (CONTRACT.md §1.1) and needs nothing from Kratos. Hydra forces `remember` on a skipped login
+/// and leaves its cookie alone, so no lifetime is sent.
 pub fn accept_skipped(request: &LoginRequest) -> LoginAccept {
     LoginAccept {
         subject: request.subject.clone(),
         remember: true,
-        remember_for: 0,
+        remember_for: None,
         acr: None,
         amr: Vec::new(),
         identity_provider_session_id: None,
@@ -66,7 +67,7 @@ fn accept_session(session: &Session, now: OffsetDateTime) -> Option<LoginAccept>
     Some(LoginAccept {
         subject: session.identity.id.clone(),
         remember: true,
-        remember_for: remaining,
+        remember_for: Some(remaining),
         acr: session.aal.clone(),
         amr,
         identity_provider_session_id: Some(session.id.clone()),
@@ -122,7 +123,7 @@ mod tests {
             accept.identity_provider_session_id.as_deref(),
             Some("kratos-session-1")
         );
-        assert_eq!(accept.remember_for, 7200);
+        assert_eq!(accept.remember_for, Some(7200));
         assert!(accept.remember);
         assert_eq!(accept.acr.as_deref(), Some("aal1"));
         assert_eq!(accept.amr, ["password", "totp"]);
@@ -151,7 +152,7 @@ mod tests {
         let LoginDecision::Accept(accept) = decide(&whoami, NOW) else {
             panic!("expected an accept");
         };
-        assert_eq!(accept.remember_for, 1);
+        assert_eq!(accept.remember_for, Some(1));
     }
 
     #[test]

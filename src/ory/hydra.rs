@@ -172,8 +172,8 @@ impl ConsentRequest {
 pub struct LoginAccept {
     pub subject: String,
     pub remember: bool,
-    /// Seconds; never 0 when `remember` is set, since Hydra reads 0 as its 30-day default.
-    pub remember_for: i64,
+    /// Seconds; `None` sends nothing. Never `Some(0)`: Hydra reads 0 as its 30-day default.
+    pub remember_for: Option<i64>,
     pub acr: Option<String>,
     pub amr: Vec<String>,
     pub identity_provider_session_id: Option<String>,
@@ -249,7 +249,7 @@ impl HydraAdmin {
         let body = models::AcceptOAuth2LoginRequest {
             subject: accept.subject,
             remember: Some(accept.remember),
-            remember_for: accept.remember.then_some(accept.remember_for),
+            remember_for: accept.remember_for,
             acr: accept.acr,
             amr: Some(accept.amr),
             identity_provider_session_id: accept.identity_provider_session_id,

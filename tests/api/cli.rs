@@ -65,3 +65,67 @@ fn a_taken_port_exits_non_zero_with_a_message() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("could not start"));
 }
+
+/// Reads the child's stderr until a line contains `needle`, or gives up after 20 s.
+fn read_until(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    needle: &str,
+) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains(needle);
+        seen.push(line);
+        if done || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_binary_serves_and_logs_json_lines_warning_about_a_missing_cookie_secret() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .env("HERA_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let startup = read_until(&mut lines, "Hera is listening");
+
+    let alive = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut stream| {
+        use std::io::{Read, Write};
+        stream.write_all(b"GET /health/alive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert!(alive.unwrap().starts_with("HTTP/1.1 200"));
+    assert!(
+        startup.iter().any(|l| l.contains("Hera is listening")),
+        "{startup:#?}"
+    );
+    for line in &startup {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+    }
+    assert!(
+        startup
+            .iter()
+            .any(|l| l.contains("HERA_COOKIE_SECRET is not set")),
+        "no warning about the random cookie key: {startup:#?}"
+    );
+}

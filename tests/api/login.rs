@@ -124,6 +124,10 @@ async fn skip_accepts_the_remembered_subject_without_asking_kratos() {
     let accepted = app.hydra.accepted_logins();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0]["subject"], "remembered-subject");
+    assert!(
+        accepted[0].get("remember_for").is_none(),
+        "a skipped login must not send remember_for (0 means Hydra's 30-day default)"
+    );
     assert!(app.kratos.whoami_cookies().is_empty(), "Kratos was asked");
     app.assert_contract_kept();
 }
