@@ -11,6 +11,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use url::Url;
 
+use crate::domain::login::LoginPolicy;
+
 /// Hera: login, consent, logout and device-verification provider for Ory Hydra, backed by Ory
 /// Kratos sessions.
 ///
@@ -66,6 +68,31 @@ pub struct Cli {
     #[arg(long, env = "REMEMBER_CONSENT_SESSION_FOR_SECONDS", value_name = "REMEMBER_CONSENT_SESSION_FOR_SECONDS", default_value = "3600", value_parser = clap::value_parser!(u64).range(1..))]
     pub remember_consent_session_for_seconds: u64,
 
+    /// Comma-separated `acr_values` that mean "a second factor is required", besides `aal2` and
+    /// HERA_ACR_AAL2.
+    #[arg(
+        long,
+        env = "HERA_MFA_ACR_VALUES",
+        value_name = "HERA_MFA_ACR_VALUES",
+        value_delimiter = ',',
+        default_value = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+    )]
+    pub mfa_acr_values: Vec<String>,
+
+    /// The `acr` Hera sends to Hydra for a Kratos session at `aal1`.
+    #[arg(long, env = "HERA_ACR_AAL1", value_name = "HERA_ACR_AAL1", default_value = "aal1", value_parser = parse_acr)]
+    pub acr_aal1: String,
+
+    /// The `acr` Hera sends to Hydra for a Kratos session at `aal2` (also accepted in `acr_values`
+    /// as a request for a second factor).
+    #[arg(long, env = "HERA_ACR_AAL2", value_name = "HERA_ACR_AAL2", default_value = "aal2", value_parser = parse_acr)]
+    pub acr_aal2: String,
+
+    /// On a login Hydra remembers (`skip=true`), ask Hydra to extend its login session
+    /// (`extend_session_lifespan`), never beyond the Kratos session.
+    #[arg(long, env = "HERA_EXTEND_SESSION_LIFESPAN", value_name = "HERA_EXTEND_SESSION_LIFESPAN", default_value = "false", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub extend_session_lifespan: bool,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "HERA_LOG_FORMAT", value_name = "HERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -102,6 +129,14 @@ impl fmt::Debug for CookieSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CookieSecret(<redacted>)")
     }
+}
+
+fn parse_acr(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        return Err("must be one non-empty word (acr values are space-separated)".into());
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_cookie_secret(value: &str) -> Result<CookieSecret, String> {
@@ -144,6 +179,7 @@ pub struct Settings {
     pub cookie_secret: Option<CookieSecret>,
     pub trusted_client_ids: Vec<String>,
     pub remember_consent_for: Duration,
+    pub login_policy: LoginPolicy,
     pub log_format: LogFormat,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
@@ -168,6 +204,17 @@ impl From<Cli> for Settings {
                 .filter(|id| !id.is_empty())
                 .collect(),
             remember_consent_for: Duration::from_secs(cli.remember_consent_session_for_seconds),
+            login_policy: LoginPolicy {
+                mfa_acr_values: cli
+                    .mfa_acr_values
+                    .into_iter()
+                    .map(|acr| acr.trim().to_owned())
+                    .filter(|acr| !acr.is_empty())
+                    .collect(),
+                acr_aal1: cli.acr_aal1,
+                acr_aal2: cli.acr_aal2,
+                extend_session_lifespan: cli.extend_session_lifespan,
+            },
             log_format: cli.log_format,
             upstream_connect_timeout: Duration::from_millis(cli.upstream_connect_timeout_ms),
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
@@ -249,6 +296,25 @@ mod tests {
     fn trusted_client_ids_are_split_and_trimmed() {
         let settings = parse(&["--trusted-client-ids", "a, b,,c"]).unwrap();
         assert_eq!(settings.trusted_client_ids, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn the_login_policy_defaults_match_the_documented_ones() {
+        assert_eq!(Settings::defaults().login_policy, LoginPolicy::default());
+        let settings = parse(&[
+            "--mfa-acr-values",
+            "urn:a, urn:b",
+            "--acr-aal2",
+            "urn:gold",
+            "--extend-session-lifespan",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(settings.login_policy.mfa_acr_values, ["urn:a", "urn:b"]);
+        assert_eq!(settings.login_policy.acr_aal2, "urn:gold");
+        assert!(settings.login_policy.extend_session_lifespan);
+        assert!(parse(&["--acr-aal1", "two words"]).is_err());
+        assert!(parse(&["--extend-session-lifespan", "maybe"]).is_err());
     }
 
     #[test]

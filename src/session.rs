@@ -2,8 +2,12 @@
 //!
 //! The session holds one random per-browser key. A form's CSRF token is an HMAC of the form's
 //! purpose and its challenge under that key, so a token is only valid in the browser it was
-//! issued to and only for the challenge it was rendered with (anchors S-CSRF, S9). Nothing else
-//! is stored, which keeps the cookie far below the 4 KB limit even with long challenges.
+//! issued to and only for the challenge it was rendered with (anchors S-CSRF, S9).
+//!
+//! It also remembers when Hera sent this browser to Kratos for a login challenge
+//! ([`ReauthMarker`]), keyed by a short hash of the challenge, so a `prompt=login` or step-up
+//! round trip is accepted when the browser comes back instead of looping. Only a handful of
+//! recent markers are kept, which keeps the cookie far below the 4 KB limit.
 
 use actix_session::Session;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,12 +16,33 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
 use crate::domain::challenge::Challenge;
+use crate::domain::login::ReauthMarker;
 
 /// Name of Hera's session cookie (actix-session's default, `id`, says nothing).
 pub const COOKIE_NAME: &str = "hera_session";
 
 const CSRF_KEY: &str = "csrf_key";
+const REAUTH_KEY: &str = "reauth";
+
+/// Markers older than Hydra's default challenge lifetime (30 minutes) are useless.
+const MARKER_TTL_SECONDS: i64 = 30 * 60;
+/// At most this many challenges are remembered per browser (several tabs signing in at once).
+const MAX_MARKERS: usize = 8;
+
+/// A [`ReauthMarker`] as stored in the cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredMarker {
+    /// Short hash of the challenge.
+    c: String,
+    /// Unix seconds when Hera first sent the browser to Kratos for it.
+    t: i64,
+    /// Sent for a second factor.
+    s: bool,
+}
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -71,6 +96,56 @@ impl<'a> TypedSession<'a> {
             return false;
         };
         mac(&key, purpose, challenge).is_ok_and(|mac| mac.verify_slice(&token).is_ok())
+    }
+
+    /// What Hera already did for this login challenge in this browser.
+    pub fn reauth_marker(&self, challenge: &Challenge) -> Option<ReauthMarker> {
+        let id = challenge.log_id();
+        let stored = self.markers().into_iter().find(|m| m.c == id)?;
+        Some(ReauthMarker {
+            sent_at: OffsetDateTime::from_unix_timestamp(stored.t).ok()?,
+            step_up: stored.s,
+        })
+    }
+
+    /// Records that Hera sends this browser to Kratos for `challenge` now. The first time is
+    /// kept (a later step-up must not make an earlier re-authentication look stale).
+    pub fn record_reauth(
+        &self,
+        challenge: &Challenge,
+        now: OffsetDateTime,
+        step_up: bool,
+    ) -> anyhow::Result<()> {
+        let id = challenge.log_id();
+        let now = now.unix_timestamp();
+        let mut markers: Vec<StoredMarker> = self
+            .markers()
+            .into_iter()
+            .filter(|m| now - m.t < MARKER_TTL_SECONDS)
+            .collect();
+        match markers.iter_mut().find(|m| m.c == id) {
+            Some(marker) => marker.s |= step_up,
+            None => markers.push(StoredMarker {
+                c: id,
+                t: now,
+                s: step_up,
+            }),
+        }
+        if markers.len() > MAX_MARKERS {
+            markers.sort_by_key(|m| std::cmp::Reverse(m.t));
+            markers.truncate(MAX_MARKERS);
+        }
+        self.0
+            .insert(REAUTH_KEY, markers)
+            .map_err(|e| anyhow::anyhow!("cannot store the re-authentication marker: {e}"))
+    }
+
+    fn markers(&self) -> Vec<StoredMarker> {
+        self.0
+            .get::<Vec<StoredMarker>>(REAUTH_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     fn key(&self) -> Option<Vec<u8>> {

@@ -1,5 +1,7 @@
 //! Pure logic: no HTTP, no I/O, table-tested. Handlers execute what these functions decide.
 
+pub mod amr;
+pub mod auth_request;
 pub mod challenge;
 pub mod claims;
 pub mod consent;

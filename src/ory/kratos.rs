@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::{Identity, Service, Session, UpstreamError};
+use crate::domain::login::{KratosFlow, SendToKratos as BrowserFlow};
 
 /// What `GET /sessions/whoami` said about the browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,23 +126,28 @@ impl Kratos {
         }
     }
 
-    /// Kratos's browser login flow, returning to `return_to` afterwards (CONTRACT.md §4.3).
-    /// Hera never passes `login_challenge` to Kratos (§4.4): it comes back and decides itself.
-    pub fn login_url(&self, return_to: &str, aal2: bool, refresh: bool) -> String {
+    /// Kratos's browser login or registration flow, returning to `return_to` afterwards
+    /// (CONTRACT.md §4.3). Hera never passes `login_challenge` to Kratos (§4.4): the browser
+    /// comes back to Hera, which decides again.
+    pub fn browser_flow_url(&self, flow: BrowserFlow, return_to: &str) -> String {
         let mut url = self.browser_url.clone();
+        let name = match flow.kind {
+            KratosFlow::Login => "login",
+            KratosFlow::Registration => "registration",
+        };
         url.path_segments_mut()
             .map(|mut segments| {
                 segments
                     .pop_if_empty()
-                    .extend(["self-service", "login", "browser"]);
+                    .extend(["self-service", name, "browser"]);
             })
             .ok();
         {
             let mut query = url.query_pairs_mut();
-            if aal2 {
+            if flow.aal2 {
                 query.append_pair("aal", "aal2");
             }
-            if refresh {
+            if flow.refresh {
                 query.append_pair("refresh", "true");
             }
             query.append_pair("return_to", return_to);
@@ -169,6 +175,14 @@ impl Kratos {
 mod tests {
     use super::*;
 
+    fn flow(kind: KratosFlow, refresh: bool, aal2: bool) -> BrowserFlow {
+        BrowserFlow {
+            kind,
+            refresh,
+            aal2,
+        }
+    }
+
     fn kratos(browser: &str) -> Kratos {
         let url = Url::parse("http://kratos:4433").unwrap();
         Kratos::new(
@@ -181,16 +195,16 @@ mod tests {
 
     #[test]
     fn login_url_encodes_return_to_and_adds_only_the_flags_asked_for() {
-        let url = kratos("https://id.example").login_url(
+        let url = kratos("https://id.example").browser_flow_url(
+            flow(KratosFlow::Login, false, false),
             "https://hera.example/login?login_challenge=a+b/c=",
-            false,
-            false,
         );
         assert_eq!(
             url,
             "https://id.example/self-service/login/browser?return_to=https%3A%2F%2Fhera.example%2Flogin%3Flogin_challenge%3Da%2Bb%2Fc%3D"
         );
-        let url = kratos("https://id.example/").login_url("x", true, true);
+        let url = kratos("https://id.example/")
+            .browser_flow_url(flow(KratosFlow::Login, true, true), "x");
         assert_eq!(
             url,
             "https://id.example/self-service/login/browser?aal=aal2&refresh=true&return_to=x"
@@ -199,10 +213,21 @@ mod tests {
 
     #[test]
     fn login_url_keeps_a_path_prefix() {
-        let url = kratos("https://example.com/.ory").login_url("x", false, false);
+        let url = kratos("https://example.com/.ory")
+            .browser_flow_url(flow(KratosFlow::Login, false, false), "x");
         assert_eq!(
             url,
             "https://example.com/.ory/self-service/login/browser?return_to=x"
+        );
+    }
+
+    #[test]
+    fn registration_uses_the_registration_flow() {
+        let url = kratos("https://id.example")
+            .browser_flow_url(flow(KratosFlow::Registration, false, false), "x");
+        assert_eq!(
+            url,
+            "https://id.example/self-service/registration/browser?return_to=x"
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 13] = [
+const VARIABLES: [&str; 17] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -15,6 +15,10 @@ const VARIABLES: [&str; 13] = [
     "HERA_LOG_FORMAT",
     "HERA_UPSTREAM_CONNECT_TIMEOUT_MS",
     "HERA_UPSTREAM_TIMEOUT_MS",
+    "HERA_MFA_ACR_VALUES",
+    "HERA_ACR_AAL1",
+    "HERA_ACR_AAL2",
+    "HERA_EXTEND_SESSION_LIFESPAN",
     "RUST_LOG",
 ];
 
@@ -31,7 +35,7 @@ fn help_documents_every_setting() {
     let output = hera().arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for variable in &VARIABLES[..12] {
+    for variable in &VARIABLES[..VARIABLES.len() - 1] {
         assert!(
             help.contains(variable),
             "--help does not mention {variable}:\n{help}"
@@ -47,6 +51,8 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HERA_COOKIE_SECRET", "too-short"),
         ("REMEMBER_CONSENT_SESSION_FOR_SECONDS", "soon"),
         ("HERA_LOG_FORMAT", "xml"),
+        ("HERA_EXTEND_SESSION_LIFESPAN", "perhaps"),
+        ("HERA_ACR_AAL2", "two words"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();

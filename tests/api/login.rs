@@ -109,11 +109,15 @@ async fn an_already_handled_request_redirects_to_where_hydra_says() {
 }
 
 #[tokio::test]
-async fn skip_accepts_the_remembered_subject_without_asking_kratos() {
+async fn skip_accepts_the_remembered_subject_when_kratos_still_has_its_session() {
     let app = TestApp::spawn().await;
+    ada_session(&app, "ada-token", Duration::hours(1));
+    app.kratos
+        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.sign_in_browser("ada-token");
     let challenge = app.hydra.add_login(LoginSpec {
         skip: true,
-        subject: "remembered-subject".into(),
+        subject: ADA.into(),
         ..LoginSpec::default()
     });
 
@@ -123,12 +127,12 @@ async fn skip_accepts_the_remembered_subject_without_asking_kratos() {
     assert!(location_of(&response).contains("login_verifier="));
     let accepted = app.hydra.accepted_logins();
     assert_eq!(accepted.len(), 1);
-    assert_eq!(accepted[0]["subject"], "remembered-subject");
-    assert!(
-        accepted[0].get("remember_for").is_none(),
-        "a skipped login must not send remember_for (0 means Hydra's 30-day default)"
+    assert_eq!(accepted[0]["subject"], ADA);
+    assert_eq!(accepted[0]["extend_session_lifespan"], false);
+    assert_eq!(
+        accepted[0]["identity_provider_session_id"],
+        "5e550000-0000-4000-8000-00000000ada0"
     );
-    assert!(app.kratos.whoami_cookies().is_empty(), "Kratos was asked");
     app.assert_contract_kept();
 }
 
@@ -156,7 +160,7 @@ async fn an_active_kratos_session_is_accepted_for_its_identity_and_remembered_wh
         body["identity_provider_session_id"],
         "5e550000-0000-4000-8000-00000000ada0"
     );
-    assert_eq!(body["amr"], json!(["password"]));
+    assert_eq!(body["amr"], json!(["pwd"]));
     assert_eq!(body["acr"], "aal1");
     assert_eq!(body["remember"], true);
     let remember_for = body["remember_for"].as_i64().unwrap();

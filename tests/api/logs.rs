@@ -77,7 +77,7 @@ async fn a_full_sign_in_is_audited_without_logging_any_secret() {
         ]
     );
     assert_eq!(events[0]["client_id"], "audited-app");
-    assert_eq!(events[0]["how"], "kratos_session");
+    assert_eq!(events[0]["reason"], "kratos_session");
     assert_eq!(events[1]["by"], "auto");
     assert_eq!(events[1]["reason"], "client_skip_consent");
     assert_eq!(events[2]["by"], "user");

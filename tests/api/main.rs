@@ -10,6 +10,7 @@ mod cli;
 mod consent;
 mod contract;
 mod login;
+mod login_decisions;
 mod logs;
 mod pages;
 mod support;
