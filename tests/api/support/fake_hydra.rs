@@ -453,6 +453,19 @@ struct HydraState {
     accepted_consents: Vec<Value>,
     rejected_consents: Vec<Value>,
     requests: Vec<Recorded>,
+    /// What each minted verifier stands for, for the public side (`fake_hydra_public`).
+    verifiers: HashMap<String, Verified>,
+}
+
+/// What a login or consent verifier stands for: the challenge it answers and the accept or
+/// reject body Hera sent.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub challenge: String,
+    /// `login` or `consent`.
+    pub kind: &'static str,
+    pub accepted: bool,
+    pub body: Value,
 }
 
 struct Shared {
@@ -460,12 +473,13 @@ struct Shared {
     violations: Mutex<Vec<String>>,
 }
 
-/// The fake Hydra admin API. Dropping it stops the server.
+/// The fake Hydra admin API. Dropping the last clone stops the server.
+#[derive(Clone)]
 pub struct FakeHydra {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub url: String,
     shared: Arc<Shared>,
-    _server: ServerGuard,
+    _server: Arc<ServerGuard>,
 }
 
 const LOGIN_PATH: &str = "/admin/oauth2/auth/requests/login";
@@ -497,7 +511,7 @@ impl FakeHydra {
         FakeHydra {
             url,
             shared,
-            _server: server,
+            _server: Arc::new(server),
         }
     }
 
@@ -616,6 +630,11 @@ impl FakeHydra {
         self.state().requests.clone()
     }
 
+    /// What a verifier minted by an accept or reject stands for.
+    pub fn verified(&self, verifier: &str) -> Option<Verified> {
+        self.state().verifiers.get(verifier).cloned()
+    }
+
     pub fn contract_violations(&self) -> Vec<String> {
         lock(&self.shared.violations).clone()
     }
@@ -625,6 +644,26 @@ impl FakeHydra {
 /// (CONTRACT §0.8); 900 random bytes give 1200 characters.
 fn mint_challenge() -> String {
     random_b64url(900)
+}
+
+fn remember_verifier(
+    state: &mut HydraState,
+    challenge: &str,
+    kind: Kind,
+    accepted: bool,
+    body: Value,
+) -> String {
+    let verifier = mint_verifier();
+    state.verifiers.insert(
+        verifier.clone(),
+        Verified {
+            challenge: challenge.to_owned(),
+            kind: kind.word(),
+            accepted,
+            body,
+        },
+    );
+    verifier
 }
 
 fn mint_verifier() -> String {
@@ -849,10 +888,11 @@ fn accept_login(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Repl
             json!({"redirect_to": append_query(&url, "prompt", "login")}),
         );
     }
-    state.accepted_logins.push(body);
+    state.accepted_logins.push(body.clone());
+    let verifier = remember_verifier(&mut state, &challenge, Kind::Login, true, body);
     Reply::json(
         200,
-        json!({"redirect_to": append_query(&url, "login_verifier", &mint_verifier())}),
+        json!({"redirect_to": append_query(&url, "login_verifier", &verifier)}),
     )
 }
 
@@ -887,10 +927,11 @@ fn accept_consent(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Re
         Err(reply) => return reply,
         Ok((_, request)) => request,
     };
-    state.accepted_consents.push(body);
+    state.accepted_consents.push(body.clone());
+    let verifier = remember_verifier(&mut state, &challenge, Kind::Consent, true, body);
     Reply::json(
         200,
-        json!({"redirect_to": append_query(&request_url(&request), "consent_verifier", &mint_verifier())}),
+        json!({"redirect_to": append_query(&request_url(&request), "consent_verifier", &verifier)}),
     )
 }
 
@@ -918,11 +959,12 @@ fn reject(
     };
     let verifier_name = format!("{}_verifier", kind.word());
     match kind {
-        Kind::Login => state.rejected_logins.push(body),
-        Kind::Consent => state.rejected_consents.push(body),
+        Kind::Login => state.rejected_logins.push(body.clone()),
+        Kind::Consent => state.rejected_consents.push(body.clone()),
     }
+    let verifier = remember_verifier(&mut state, &challenge, kind, false, body);
     Reply::json(
         200,
-        json!({"redirect_to": append_query(&request_url(&request), &verifier_name, &mint_verifier())}),
+        json!({"redirect_to": append_query(&request_url(&request), &verifier_name, &verifier)}),
     )
 }

@@ -1,6 +1,7 @@
 //! `TestApp`: Hera on a free port with its own fakes, and helpers that read like the spec.
 
 pub mod fake_hydra;
+pub mod fake_hydra_public;
 pub mod fake_kratos;
 pub mod logs;
 pub mod openapi;
@@ -72,6 +73,37 @@ impl TestApp {
             browser,
             jar,
         }
+    }
+
+    /// Hydra's public side, sending browsers to this Hera.
+    pub async fn hydra_public(&self) -> fake_hydra_public::FakeHydraPublic {
+        fake_hydra_public::FakeHydraPublic::start(
+            &self.hydra,
+            fake_hydra_public::LcpUrls::of(&self.address),
+        )
+        .await
+    }
+
+    /// Follows redirects from `url` like a browser until one leads to `stop_prefix` (returned)
+    /// or a response is not a redirect (its URL and status are returned as an error).
+    pub async fn follow_until(
+        &self,
+        url: &str,
+        stop_prefix: &str,
+    ) -> Result<String, (String, u16)> {
+        let mut url = url.to_owned();
+        for _ in 0..20 {
+            if url.starts_with(stop_prefix) {
+                return Ok(url);
+            }
+            let response = self.browser.get(&url).send().await.unwrap();
+            if !response.status().is_redirection() {
+                return Err((url, response.status().as_u16()));
+            }
+            let next = location_of(&response);
+            url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
+        }
+        panic!("more than 20 redirects");
     }
 
     /// Gives the browser a Kratos session cookie, as Kratos would after a sign-in.

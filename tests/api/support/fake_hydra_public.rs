@@ -1,0 +1,583 @@
+//! A stateful fake of Hydra's PUBLIC side: the `/oauth2/auth` redirect dance and the token
+//! endpoint, driving the admin fake ([`FakeHydra`]) for challenges and verifiers.
+//!
+//! It follows CONTRACT.md §1.3 and §3:
+//! - `/oauth2/auth` validates the client, redirect URI, `state` (≥ 8 characters), scopes and
+//!   audiences. It then sets a per-client login-CSRF cookie and redirects (302) to
+//!   `urls.login?login_challenge=`.
+//! - A `login_verifier` is redeemed once, only with that CSRF cookie, and leads (302) to
+//!   `urls.consent?consent_challenge=`.
+//! - A `consent_verifier` likewise leads to the client's `redirect_uri?code=&scope=&state=`.
+//! - A rejected login or consent ends at `redirect_uri?error=&error_description=&state=`.
+//! - A second redemption of a verifier fails with `access_denied`. Errors that cannot be sent
+//!   to a verified redirect URI go to `urls.error`.
+//! - `/oauth2/token` exchanges a code once, checking the redirect URI, the client's
+//!   authentication and PKCE (S256 or plain). Token bodies are checked against the spec.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::fake_hydra::{
+    bind_local, lock, random_b64url, record, spawn_servers, Configure, ConsentSpec, FakeHydra,
+    LoginSpec, Recorded, Reply, ServerGuard, JSON_CONTENT_TYPE,
+};
+use super::openapi;
+
+/// Where Hydra sends browsers: Hera's pages.
+#[derive(Clone, Debug)]
+pub struct LcpUrls {
+    pub login: String,
+    pub consent: String,
+    pub error: String,
+}
+
+impl LcpUrls {
+    /// Hera's default paths under `base`.
+    pub fn of(base: &str) -> LcpUrls {
+        LcpUrls {
+            login: format!("{base}/login"),
+            consent: format!("{base}/consent"),
+            error: format!("{base}/error"),
+        }
+    }
+}
+
+/// An authorization request in progress.
+#[derive(Clone, Debug)]
+struct AuthFlow {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    scope: Vec<String>,
+    audience: Vec<String>,
+    code_challenge: Option<(String, String)>,
+    nonce: Option<String>,
+    request_url: String,
+    csrf: String,
+    subject: Option<String>,
+    acr: String,
+    amr: Vec<String>,
+}
+
+/// A code or token issued to a client, with what it grants.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub client_id: String,
+    pub subject: String,
+    pub scope: Vec<String>,
+    pub audience: Vec<String>,
+    pub id_token_claims: Value,
+    redirect_uri: String,
+    code_challenge: Option<(String, String)>,
+    nonce: Option<String>,
+}
+
+#[derive(Default)]
+struct PublicState {
+    clients: HashMap<String, Value>,
+    /// By login or consent challenge.
+    flows: HashMap<String, AuthFlow>,
+    used_verifiers: HashSet<String>,
+    codes: HashMap<String, Grant>,
+    tokens: Vec<(Value, Grant)>,
+    requests: Vec<Recorded>,
+}
+
+struct PublicShared {
+    admin: FakeHydra,
+    urls: LcpUrls,
+    url: String,
+    state: Mutex<PublicState>,
+    violations: Mutex<Vec<String>>,
+}
+
+/// The fake Hydra public API. Dropping it stops the server.
+pub struct FakeHydraPublic {
+    /// `http://127.0.0.1:PORT`, the issuer.
+    pub url: String,
+    shared: Arc<PublicShared>,
+    _server: ServerGuard,
+}
+
+impl FakeHydraPublic {
+    pub async fn start(admin: &FakeHydra, urls: LcpUrls) -> FakeHydraPublic {
+        let (listener, url) = bind_local();
+        let shared = Arc::new(PublicShared {
+            admin: admin.clone(),
+            urls,
+            url: url.clone(),
+            state: Mutex::new(PublicState::default()),
+            violations: Mutex::new(Vec::new()),
+        });
+        let app_shared = shared.clone();
+        let configure: Configure = Arc::new(move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(web::Data::from(app_shared.clone()))
+                .default_service(web::to(handle));
+        });
+        let server = spawn_servers("fake-hydra-public", vec![(listener, configure)]).await;
+        FakeHydraPublic {
+            url,
+            shared,
+            _server: server,
+        }
+    }
+
+    /// Registers a client (a full OAuth2Client, `client_secret` included for confidential ones).
+    pub fn register_client(&self, client: Value) {
+        let id = client["client_id"].as_str().unwrap_or_default().to_owned();
+        lock(&self.shared.state).clients.insert(id, client);
+    }
+
+    /// `/oauth2/auth?…` for `client_id` with these extra parameters.
+    pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        format!("{}/oauth2/auth?{query}", self.url)
+    }
+
+    /// Every token response issued, with what it grants.
+    pub fn tokens(&self) -> Vec<(Value, Grant)> {
+        lock(&self.shared.state).tokens.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared.state).requests.clone()
+    }
+
+    pub fn contract_violations(&self) -> Vec<String> {
+        lock(&self.shared.violations).clone()
+    }
+}
+
+/// A PKCE S256 challenge for `verifier`.
+pub fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+async fn handle(
+    req: HttpRequest,
+    body: web::Bytes,
+    shared: web::Data<PublicShared>,
+) -> HttpResponse {
+    let recorded = record(&req, &body);
+    lock(&shared.state).requests.push(recorded.clone());
+    let query: HashMap<String, String> = recorded.query.iter().cloned().collect();
+    match (req.method().as_str(), req.path()) {
+        ("GET", "/oauth2/auth") => authorize(&shared, &req, &query),
+        ("POST", "/oauth2/token") => {
+            let form: HashMap<String, String> =
+                url::form_urlencoded::parse(&body).into_owned().collect();
+            let reply = token(&shared, &req, &form);
+            let status = reply.status;
+            if let Err(e) =
+                openapi::hydra().check_response("POST", "/oauth2/token", status, &reply.body)
+            {
+                lock(&shared.violations).push(format!("served body: {e}"));
+            }
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+                .insert_header(("content-type", JSON_CONTENT_TYPE))
+                .insert_header(("cache-control", "no-store"))
+                .body(reply.body.to_string())
+        }
+        (method, path) => {
+            lock(&shared.violations).push(format!("unhandled public request: {method} {path}"));
+            HttpResponse::NotFound().finish()
+        }
+    }
+}
+
+fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("location", location.to_owned()))
+        .finish()
+}
+
+fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .finish();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}{query}")
+}
+
+/// An error Hydra cannot send to a verified redirect URI goes to `urls.error` (CONTRACT §3.1).
+fn to_error_page(shared: &PublicShared, error: &str, description: &str) -> HttpResponse {
+    found(&with_query(
+        &shared.urls.error,
+        &[("error", error), ("error_description", description)],
+    ))
+}
+
+fn to_client_error(flow: &AuthFlow, error: &str, description: &str) -> HttpResponse {
+    found(&with_query(
+        &flow.redirect_uri,
+        &[
+            ("error", error),
+            ("error_description", description),
+            ("state", &flow.state),
+        ],
+    ))
+}
+
+fn csrf_cookie_name(kind: &str, client_id: &str) -> String {
+    let digest = Sha256::digest(client_id.as_bytes());
+    let suffix: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("ory_hydra_{kind}_csrf_dev_{suffix}")
+}
+
+fn with_csrf_cookie(mut response: HttpResponse, name: &str, value: &str) -> HttpResponse {
+    let cookie = actix_web::cookie::Cookie::build(name.to_owned(), value.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .finish();
+    let _ = response.add_cookie(&cookie);
+    response
+}
+
+fn authorize(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    query: &HashMap<String, String>,
+) -> HttpResponse {
+    if let Some(verifier) = query.get("login_verifier") {
+        return redeem(shared, req, verifier, "login");
+    }
+    if let Some(verifier) = query.get("consent_verifier") {
+        return redeem(shared, req, verifier, "consent");
+    }
+    start(shared, req, query)
+}
+
+fn start(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    query: &HashMap<String, String>,
+) -> HttpResponse {
+    let param = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let client_id = param("client_id");
+    let Some(client) = lock(&shared.state).clients.get(&client_id).cloned() else {
+        return to_error_page(shared, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
+    };
+    let registered: Vec<String> = strings(&client["redirect_uris"]);
+    let redirect_uri = match query.get("redirect_uri") {
+        Some(uri) if registered.contains(uri) => uri.clone(),
+        None if registered.len() == 1 => registered[0].clone(),
+        _ => {
+            return to_error_page(shared, "invalid_request", "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. The 'redirect_uri' parameter does not match any of the OAuth 2.0 Client's pre-registered redirect urls.")
+        }
+    };
+    let mut flow = AuthFlow {
+        client_id: client_id.clone(),
+        redirect_uri,
+        state: param("state"),
+        scope: param("scope")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        audience: param("audience")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        code_challenge: query.get("code_challenge").map(|c| {
+            (
+                c.clone(),
+                query
+                    .get("code_challenge_method")
+                    .cloned()
+                    .unwrap_or_else(|| "plain".into()),
+            )
+        }),
+        nonce: query.get("nonce").cloned(),
+        request_url: format!("{}{}", shared.url, req.uri()),
+        csrf: random_b64url(24),
+        subject: None,
+        acr: String::new(),
+        amr: Vec::new(),
+    };
+    if param("response_type") != "code" {
+        return to_client_error(
+            &flow,
+            "unsupported_response_type",
+            "The authorization server does not support obtaining a token using this method.",
+        );
+    }
+    if flow.state.len() < 8 {
+        return to_client_error(&flow, "invalid_state", "The state is missing or does not have enough characters and is therefore considered too weak. Request parameter 'state' must be at least be 8 characters long to ensure sufficient entropy.");
+    }
+    let allowed_scopes: Vec<&str> = client["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    if let Some(scope) = flow
+        .scope
+        .iter()
+        .find(|s| !allowed_scopes.contains(&s.as_str()))
+    {
+        let description = format!("The requested scope is invalid, unknown, or malformed. The OAuth 2.0 Client is not allowed to request scope '{scope}'.");
+        return to_client_error(&flow, "invalid_scope", &description);
+    }
+    let allowed_audience = strings(&client["audience"]);
+    if let Some(audience) = flow.audience.iter().find(|a| !allowed_audience.contains(a)) {
+        let description = format!("The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. Requested audience '{audience}' has not been whitelisted by the OAuth 2.0 Client.");
+        return to_client_error(&flow, "invalid_request", &description);
+    }
+    if let Some((_, method)) = &flow.code_challenge {
+        if method != "S256" && method != "plain" {
+            return to_client_error(&flow, "invalid_request", "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. The code_challenge_method is not supported, use S256 instead.");
+        }
+    }
+    let mut public_client = client.clone();
+    if let Some(object) = public_client.as_object_mut() {
+        object.remove("client_secret");
+    }
+    let challenge = shared.admin.add_login(LoginSpec {
+        client: public_client,
+        requested_scope: flow.scope.clone(),
+        requested_audience: flow.audience.clone(),
+        request_url: Some(flow.request_url.clone()),
+        ..LoginSpec::default()
+    });
+    flow.subject = None;
+    let csrf = flow.csrf.clone();
+    lock(&shared.state).flows.insert(challenge.clone(), flow);
+    let response = found(&with_query(
+        &shared.urls.login,
+        &[("login_challenge", &challenge)],
+    ));
+    with_csrf_cookie(response, &csrf_cookie_name("login", &client_id), &csrf)
+}
+
+fn redeem(shared: &PublicShared, req: &HttpRequest, verifier: &str, kind: &str) -> HttpResponse {
+    let Some(verified) = shared.admin.verified(verifier).filter(|v| v.kind == kind) else {
+        return to_error_page(
+            shared,
+            "invalid_request",
+            "The login or consent verifier is unknown.",
+        );
+    };
+    let Some(flow) = lock(&shared.state).flows.get(&verified.challenge).cloned() else {
+        return to_error_page(
+            shared,
+            "invalid_request",
+            "The verifier does not belong to a flow started here.",
+        );
+    };
+    if !lock(&shared.state)
+        .used_verifiers
+        .insert(verifier.to_owned())
+    {
+        let description = format!("The resource owner or authorization server denied the request. The {kind} verifier has already been used.");
+        return to_client_error(&flow, "access_denied", &description);
+    }
+    let cookie = req.cookie(&csrf_cookie_name(kind, &flow.client_id));
+    if cookie.as_ref().map(|c| c.value()) != Some(flow.csrf.as_str()) {
+        return to_error_page(
+            shared,
+            "request_forbidden",
+            "The request is not allowed. No CSRF value available in the session cookie.",
+        );
+    }
+    if !verified.accepted {
+        let error = verified.body["error"].as_str().unwrap_or("request_denied");
+        let description = verified.body["error_description"]
+            .as_str()
+            .unwrap_or_default();
+        return to_client_error(&flow, error, description);
+    }
+    match kind {
+        "login" => login_done(shared, flow, &verified.body),
+        _ => consent_done(shared, flow, &verified.body),
+    }
+}
+
+fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> HttpResponse {
+    let subject = accept["subject"].as_str().unwrap_or_default().to_owned();
+    let client = lock(&shared.state)
+        .clients
+        .get(&flow.client_id)
+        .cloned()
+        .unwrap_or_default();
+    let mut public_client = client;
+    if let Some(object) = public_client.as_object_mut() {
+        object.remove("client_secret");
+    }
+    flow.subject = Some(subject.clone());
+    flow.acr = accept["acr"].as_str().unwrap_or_default().to_owned();
+    flow.amr = strings(&accept["amr"]);
+    flow.csrf = random_b64url(24);
+    let challenge = shared.admin.add_consent(ConsentSpec {
+        subject,
+        client: public_client,
+        requested_scope: flow.scope.clone(),
+        requested_audience: flow.audience.clone(),
+        request_url: Some(flow.request_url.clone()),
+        acr: flow.acr.clone(),
+        amr: flow.amr.clone(),
+        ..ConsentSpec::default()
+    });
+    let csrf = flow.csrf.clone();
+    let client_id = flow.client_id.clone();
+    lock(&shared.state).flows.insert(challenge.clone(), flow);
+    let response = found(&with_query(
+        &shared.urls.consent,
+        &[("consent_challenge", &challenge)],
+    ));
+    with_csrf_cookie(response, &csrf_cookie_name("consent", &client_id), &csrf)
+}
+
+fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpResponse {
+    let scope = strings(&accept["grant_scope"]);
+    let grant = Grant {
+        client_id: flow.client_id.clone(),
+        subject: flow.subject.clone().unwrap_or_default(),
+        scope: scope.clone(),
+        audience: strings(&accept["grant_access_token_audience"]),
+        id_token_claims: accept["session"]["id_token"].clone(),
+        redirect_uri: flow.redirect_uri.clone(),
+        code_challenge: flow.code_challenge.clone(),
+        nonce: flow.nonce.clone(),
+    };
+    let code = format!("ory_ac_{}", random_b64url(32));
+    lock(&shared.state).codes.insert(code.clone(), grant);
+    found(&with_query(
+        &flow.redirect_uri,
+        &[
+            ("code", &code),
+            ("scope", &scope.join(" ")),
+            ("state", &flow.state),
+        ],
+    ))
+}
+
+fn token_error(status: u16, error: &str, description: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
+}
+
+fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String>) -> Reply {
+    let param = |name: &str| form.get(name).cloned().unwrap_or_default();
+    if param("grant_type") != "authorization_code" {
+        return token_error(
+            400,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        );
+    }
+    // Client authentication (CONTRACT §3.2).
+    let basic = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v).ok())
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| {
+            let (id, secret) = v.split_once(':')?;
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((decode(id)?, decode(secret)?))
+        });
+    let (client_id, secret) = match basic {
+        Some((id, secret)) => (id, Some(secret)),
+        None => (param("client_id"), form.get("client_secret").cloned()),
+    };
+    let Some(client) = lock(&shared.state).clients.get(&client_id).cloned() else {
+        return token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
+    };
+    let method = client["token_endpoint_auth_method"]
+        .as_str()
+        .unwrap_or("client_secret_basic");
+    let authenticated = match method {
+        "none" => secret.is_none(),
+        _ => secret
+            .as_deref()
+            .is_some_and(|s| Some(s) == client["client_secret"].as_str()),
+    };
+    if !authenticated {
+        return token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
+    }
+    let Some(grant) = lock(&shared.state).codes.remove(&param("code")) else {
+        return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+    };
+    if grant.client_id != client_id || grant.redirect_uri != param("redirect_uri") {
+        return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+    }
+    if let Some((challenge, method)) = &grant.code_challenge {
+        let verifier = param("code_verifier");
+        let computed = if method == "S256" {
+            s256(&verifier)
+        } else {
+            verifier.clone()
+        };
+        if verifier.is_empty() || &computed != challenge {
+            return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client. The PKCE code challenge did not match the code verifier.");
+        }
+    }
+    let mut body = json!({
+        "access_token": format!("ory_at_{}", random_b64url(32)),
+        "token_type": "bearer",
+        "expires_in": 3599,
+        "scope": grant.scope.join(" "),
+    });
+    if grant.scope.iter().any(|s| s == "openid") {
+        let mut claims = json!({
+            "iss": shared.url,
+            "sub": grant.subject,
+            "aud": [grant.client_id],
+        });
+        if let (Some(object), Some(extra)) =
+            (claims.as_object_mut(), grant.id_token_claims.as_object())
+        {
+            for (key, value) in extra {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        if let Some(nonce) = &grant.nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        body["id_token"] = json!(format!("{header}.{payload}."));
+    }
+    let offline = grant
+        .scope
+        .iter()
+        .any(|s| s == "offline" || s == "offline_access");
+    if offline
+        && strings(&client["grant_types"])
+            .iter()
+            .any(|g| g == "refresh_token")
+    {
+        body["refresh_token"] = json!(format!("ory_rt_{}", random_b64url(32)));
+    }
+    lock(&shared.state).tokens.push((body.clone(), grant));
+    Reply::json(200, body)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
