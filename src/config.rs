@@ -54,6 +54,28 @@ pub struct Cli {
     #[arg(long, env = "HERA_COOKIE_SECRET", value_name = "HERA_COOKIE_SECRET", hide_env_values = true, value_parser = parse_cookie_secret)]
     pub cookie_secret: Option<CookieSecret>,
 
+    /// Hydra's public URL as Hera reaches it server-side (the session bridge runs Hydra's
+    /// authorization endpoint here).
+    #[arg(long, env = "HYDRA_PUBLIC_URL", value_name = "HYDRA_PUBLIC_URL", default_value = "http://127.0.0.1:4444", value_parser = parse_base_url)]
+    pub hydra_public_url: Url,
+
+    /// Comma-separated origins (`https://app.example.com`) allowed to call `/session/*` from a
+    /// browser; matched exactly. Empty: the session bridge refuses every browser request.
+    #[arg(long, env = "HERA_BRIDGE_ALLOWED_ORIGINS", value_name = "HERA_BRIDGE_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "", value_parser = parse_origin)]
+    pub bridge_allowed_origins: Vec<String>,
+
+    /// The client `POST /session/token` runs the flow for. Unset: the session grant is off.
+    #[arg(long, env = "HERA_BRIDGE_CLIENT_ID", value_name = "HERA_BRIDGE_CLIENT_ID")]
+    pub bridge_client_id: Option<String>,
+
+    /// The bridge client's secret, for a confidential client; without it Hera uses PKCE.
+    #[arg(long, env = "HERA_BRIDGE_CLIENT_SECRET", value_name = "HERA_BRIDGE_CLIENT_SECRET", hide_env_values = true)]
+    pub bridge_client_secret: Option<ClientSecret>,
+
+    /// Minimum seconds between two `POST /session/extend` calls for the same Kratos session.
+    #[arg(long, env = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", value_name = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_extend_interval_seconds: u64,
+
     /// Comma-separated client ids whose consent is accepted without asking the user.
     #[arg(
         long,
@@ -113,6 +135,37 @@ pub enum LogFormat {
     Json,
 }
 
+/// An OAuth2 client secret. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    pub fn new(secret: impl Into<String>) -> Self {
+        ClientSecret(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for ClientSecret {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value.is_empty() {
+            return Err("must not be empty".into());
+        }
+        Ok(ClientSecret(value.to_owned()))
+    }
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
 /// The session-cookie key. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CookieSecret(Vec<u8>);
@@ -129,6 +182,21 @@ impl fmt::Debug for CookieSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CookieSecret(<redacted>)")
     }
+}
+
+/// An origin as browsers send it: scheme, host and port, nothing else. An empty value (the
+/// default) is dropped later.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let url = Url::parse(value).map_err(|e| format!("not an origin: {e}"))?;
+    let origin = url.origin().ascii_serialization();
+    if origin == "null" || value.trim_end_matches('/') != origin {
+        return Err(format!("must be an origin like https://app.example.com (got {value})"));
+    }
+    Ok(origin)
 }
 
 fn parse_acr(value: &str) -> Result<String, String> {
@@ -167,10 +235,21 @@ fn parse_base_url(value: &str) -> Result<Url, String> {
     Url::parse(&trimmed).map_err(|e| e.to_string())
 }
 
+/// The session bridge (`/session/*`).
+#[derive(Debug, Clone)]
+pub struct BridgeSettings {
+    /// Origins allowed to call `/session/*` from a browser (exact match).
+    pub allowed_origins: Vec<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<ClientSecret>,
+    pub extend_interval: Duration,
+}
+
 /// Hera's validated settings, built from [`Cli`] or directly by tests.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub hydra_admin_url: Url,
+    pub hydra_public_url: Url,
     pub kratos_public_url: Url,
     pub kratos_browser_url: Url,
     pub kratos_admin_url: Url,
@@ -178,6 +257,7 @@ pub struct Settings {
     pub public_url: Url,
     pub cookie_secret: Option<CookieSecret>,
     pub trusted_client_ids: Vec<String>,
+    pub bridge: BridgeSettings,
     pub remember_consent_for: Duration,
     pub login_policy: LoginPolicy,
     pub log_format: LogFormat,
@@ -192,6 +272,17 @@ impl From<Cli> for Settings {
                 .kratos_browser_url
                 .unwrap_or_else(|| cli.kratos_public_url.clone()),
             hydra_admin_url: cli.hydra_admin_url,
+            hydra_public_url: cli.hydra_public_url,
+            bridge: BridgeSettings {
+                allowed_origins: cli
+                    .bridge_allowed_origins
+                    .into_iter()
+                    .filter(|origin| !origin.is_empty())
+                    .collect(),
+                client_id: cli.bridge_client_id.filter(|id| !id.trim().is_empty()),
+                client_secret: cli.bridge_client_secret,
+                extend_interval: Duration::from_secs(cli.session_extend_interval_seconds),
+            },
             kratos_public_url: cli.kratos_public_url,
             kratos_admin_url: cli.kratos_admin_url,
             bind: cli.bind,
@@ -315,6 +406,24 @@ mod tests {
         assert!(settings.login_policy.extend_session_lifespan);
         assert!(parse(&["--acr-aal1", "two words"]).is_err());
         assert!(parse(&["--extend-session-lifespan", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn bridge_origins_must_be_bare_origins() {
+        let settings = parse(&[
+            "--bridge-allowed-origins",
+            "https://app.example.com, http://localhost:5173",
+        ])
+        .unwrap();
+        assert_eq!(
+            settings.bridge.allowed_origins,
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        assert!(Settings::defaults().bridge.allowed_origins.is_empty());
+        for bad in ["https://app.example.com/path", "app.example.com", "https://app.example.com?x=1"] {
+            let err = parse(&["--bridge-allowed-origins", bad]).unwrap_err().to_string();
+            assert!(err.contains("HERA_BRIDGE_ALLOWED_ORIGINS"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -91,6 +91,20 @@ enum Wording {
 }
 
 impl Wording {
+    /// The machine-readable code of the JSON error body.
+    fn code(self) -> &'static str {
+        match self {
+            Wording::Incomplete | Wording::BadRequest => "invalid_request",
+            Wording::NoLongerValid => "request_expired",
+            Wording::FormExpired => "csrf",
+            Wording::AccountUnavailable => "account_unavailable",
+            Wording::NotFound => "not_found",
+            Wording::UpstreamSlow => "upstream_timeout",
+            Wording::UpstreamDown => "upstream_unavailable",
+            Wording::Unexpected => "server_error",
+        }
+    }
+
     /// For errors that are not Hera's own (actix extractors, payload limits), by status.
     fn for_status(status: StatusCode) -> Wording {
         match status {
@@ -189,6 +203,8 @@ pub async fn error_pages(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
+    // The API routes answer errors in JSON; everything else is a page.
+    let wants_json = request.path().starts_with("/session/");
     // Handler errors arrive as responses carrying the error. An `Err` here comes from a
     // middleware and is left to actix: holding a clone of the request to render it would stop
     // actix from routing the request (it needs the only reference).
@@ -202,14 +218,24 @@ pub async fn error_pages(
         return Ok(response);
     };
     let status = response.status();
-    let (title, message) = error
+    let wording = error
         .as_error::<HeraError>()
-        .map_or_else(|| Wording::for_status(status), HeraError::wording)
-        .text();
+        .map_or_else(|| Wording::for_status(status), HeraError::wording);
+    let (title, message) = wording.text();
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), error = ?error, "request failed");
     } else {
         tracing::info!(status = status.as_u16(), error = %error, "request refused");
+    }
+    if wants_json {
+        let (http_request, old) = response.into_parts();
+        let mut new = HttpResponse::build(status).json(serde_json::json!({
+            "error": wording.code(),
+            "error_description": message,
+            "request_id": request_id,
+        }));
+        copy_headers(&old, &mut new);
+        return Ok(ServiceResponse::new(http_request, new));
     }
     let page = ErrorPage {
         layout: Layout {
@@ -223,10 +249,15 @@ pub async fn error_pages(
     };
     let (http_request, old) = response.into_parts();
     let mut new = render(status, &page);
+    copy_headers(&old, &mut new);
+    Ok(ServiceResponse::new(http_request, new))
+}
+
+/// Keeps the headers set so far (request id, cookies, CORS) on the replacement response.
+fn copy_headers(old: &HttpResponse, new: &mut HttpResponse) {
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    Ok(ServiceResponse::new(http_request, new))
 }

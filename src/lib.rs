@@ -8,6 +8,7 @@
 //! and the CSRF tokens bound to it; [`telemetry`] sets up logs that never carry challenges,
 //! cookies or tokens.
 
+pub mod bridge;
 pub mod config;
 pub mod domain;
 pub mod error;

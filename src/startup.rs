@@ -13,8 +13,9 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::domain::challenge::Challenge;
+use crate::domain::throttle::Throttle;
 use crate::error::error_pages;
-use crate::ory::{http_client, HydraAdmin, Kratos};
+use crate::ory::{http_client, HydraAdmin, HydraPublic, Kratos};
 use crate::routes;
 use crate::session::COOKIE_NAME;
 use crate::telemetry::HeraRootSpan;
@@ -25,7 +26,10 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Shared by every request.
 pub struct AppState {
     pub hydra: HydraAdmin,
+    pub hydra_public: HydraPublic,
     pub kratos: Kratos,
+    /// One `/session/extend` per Kratos session per `HERA_SESSION_EXTEND_INTERVAL_SECONDS`.
+    pub extend_throttle: Throttle,
     pub settings: Settings,
 }
 
@@ -34,27 +38,35 @@ impl AppState {
         let http = http_client(settings.upstream_connect_timeout, settings.upstream_timeout)?;
         Ok(AppState {
             hydra: HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
+            hydra_public: HydraPublic::new(&settings.hydra_public_url, http.clone()),
             kratos: Kratos::new(
                 &settings.kratos_public_url,
                 &settings.kratos_admin_url,
                 &settings.kratos_browser_url,
                 http,
             ),
+            extend_throttle: Throttle::new(settings.bridge.extend_interval),
             settings,
         })
     }
 
     /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
     pub fn login_url(&self, challenge: &Challenge) -> String {
-        let mut url = self.settings.public_url.clone();
-        url.path_segments_mut()
-            .map(|mut segments| {
-                segments.pop_if_empty().push("login");
-            })
-            .ok();
+        let mut url = self.page_url("login");
         url.query_pairs_mut()
             .append_pair("login_challenge", challenge.as_str());
         url.into()
+    }
+
+    /// One of Hera's pages under `HERA_PUBLIC_URL`.
+    pub fn page_url(&self, page: &str) -> url::Url {
+        let mut url = self.settings.public_url.clone();
+        url.path_segments_mut()
+            .map(|mut segments| {
+                segments.pop_if_empty().push(page);
+            })
+            .ok();
+        url
     }
 }
 

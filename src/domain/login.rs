@@ -385,6 +385,17 @@ fn identifies(hint: &str, identity: &Identity) -> bool {
 }
 
 fn accept(session: &Session, remaining: i64, policy: &LoginPolicy, extend: bool) -> LoginAccept {
+    LoginAccept {
+        remember: true,
+        remember_for: Some(remaining),
+        extend_session_lifespan: extend,
+        ..accept_for_session(session, policy)
+    }
+}
+
+/// An accept for the session's identity with its `acr`, RFC 8176 `amr` and Kratos session id
+/// (so Hydra can end the Kratos session at logout), not remembered by Hydra.
+pub fn accept_for_session(session: &Session, policy: &LoginPolicy) -> LoginAccept {
     let acr = session.aal.as_deref().map(|aal| match aal {
         "aal1" => policy.acr_aal1.clone(),
         "aal2" => policy.acr_aal2.clone(),
@@ -392,12 +403,12 @@ fn accept(session: &Session, remaining: i64, policy: &LoginPolicy, extend: bool)
     });
     LoginAccept {
         subject: session.identity.id.clone(),
-        remember: true,
-        remember_for: Some(remaining),
+        remember: false,
+        remember_for: None,
         acr,
         amr: amr(&session.authentication_methods),
         identity_provider_session_id: Some(session.id.clone()),
-        extend_session_lifespan: extend,
+        extend_session_lifespan: false,
     }
 }
 

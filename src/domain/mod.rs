@@ -2,8 +2,10 @@
 
 pub mod amr;
 pub mod auth_request;
+pub mod bridge;
 pub mod challenge;
 pub mod claims;
 pub mod consent;
 pub mod login;
 pub mod scopes;
+pub mod throttle;

@@ -51,6 +51,8 @@ pub struct Client {
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
     pub redirect_uris: Vec<String>,
+    /// Audiences the client may request (`audience`).
+    pub audience: Vec<String>,
     pub skip_consent: bool,
     pub skip_logout_consent: bool,
     pub token_endpoint_auth_method: Option<String>,
@@ -79,6 +81,7 @@ impl Client {
             policy_uri: non_empty(client.policy_uri),
             tos_uri: non_empty(client.tos_uri),
             redirect_uris: client.redirect_uris.unwrap_or_default(),
+            audience: client.audience.unwrap_or_default(),
             skip_consent: client.skip_consent.unwrap_or(false),
             skip_logout_consent: client.skip_logout_consent.unwrap_or(false),
             token_endpoint_auth_method: non_empty(client.token_endpoint_auth_method),
@@ -343,6 +346,19 @@ impl HydraAdmin {
         .await
         .map(redirect)
         .map_err(classify)
+    }
+
+    /// `GET /admin/clients/{id}`; `None` when Hydra has no such client.
+    #[tracing::instrument(name = "hydra.client", skip_all)]
+    pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
+        match o_auth2_api::get_o_auth2_client(&self.config, id).await {
+            Ok(client) => Ok(Some(Client::from_sdk(client))),
+            Err(error) => match classify(error) {
+                HydraError::NotFound => Ok(None),
+                HydraError::Upstream(error) => Err(error),
+                other => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
+            },
+        }
     }
 
     /// `GET /health/ready` on the admin API.

@@ -10,7 +10,8 @@
 
 use ory_kratos_client::apis::configuration::Configuration;
 use ory_kratos_client::apis::metadata_api;
-use reqwest::header::{HeaderValue, COOKIE};
+use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
+use time::OffsetDateTime;
 use reqwest::StatusCode;
 use url::Url;
 
@@ -26,6 +27,32 @@ pub enum Whoami {
     Unauthenticated,
     /// 403 `session_aal2_required`: signed in, but a second factor is needed.
     Aal2Required,
+}
+
+/// The credentials a caller presented, forwarded to Kratos unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionCredentials {
+    /// The raw `Cookie` header (Hera's own cookie removed).
+    pub cookie: Option<String>,
+    /// `X-Session-Token`.
+    pub session_token: Option<String>,
+    /// The raw `Authorization` header (`Bearer <token>`).
+    pub authorization: Option<String>,
+}
+
+impl SessionCredentials {
+    pub fn is_empty(&self) -> bool {
+        self.cookie.is_none() && self.session_token.is_none() && self.authorization.is_none()
+    }
+}
+
+/// The outcome of a session extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extended {
+    /// Extended (or a no-op before `earliest_possible_extend`); the expiry when Kratos said it.
+    Extended { expires_at: Option<OffsetDateTime> },
+    /// Kratos has no such session (404).
+    NoSuchSession,
 }
 
 /// Kratos public and admin APIs.
@@ -58,13 +85,31 @@ impl Kratos {
     }
 
     /// Resolves the session of the browser whose `Cookie` header is forwarded (CONTRACT.md §4.1).
-    /// Branches on the HTTP status only: the 401 body carries no error id.
-    #[tracing::instrument(name = "kratos.whoami", skip_all)]
     pub async fn whoami(&self, cookie: Option<&str>) -> Result<Whoami, UpstreamError> {
+        self.whoami_with(&SessionCredentials {
+            cookie: cookie.map(str::to_owned),
+            ..SessionCredentials::default()
+        })
+        .await
+    }
+
+    /// Resolves a session from any of the credentials Kratos accepts: the `Cookie` header, an
+    /// `X-Session-Token`, or `Authorization: Bearer` (seed 004). Each is forwarded as received;
+    /// Kratos picks in that order. Branches on the HTTP status only: the 401 body carries no
+    /// error id.
+    #[tracing::instrument(name = "kratos.whoami", skip_all)]
+    pub async fn whoami_with(&self, credentials: &SessionCredentials) -> Result<Whoami, UpstreamError> {
         const SERVICE: Service = Service::KratosPublic;
         let mut request = self.http.get(&self.whoami_url);
-        if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-            request = request.header(COOKIE, cookie);
+        let headers = [
+            (COOKIE.as_str(), credentials.cookie.as_deref()),
+            ("x-session-token", credentials.session_token.as_deref()),
+            (AUTHORIZATION.as_str(), credentials.authorization.as_deref()),
+        ];
+        for (name, value) in headers {
+            if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                request = request.header(name, value);
+            }
         }
         let response = request
             .send()
@@ -93,15 +138,56 @@ impl Kratos {
         }
     }
 
+    /// `PATCH /admin/sessions/{id}/extend` (CONTRACT.md §4.2). Plain reqwest: the SDK's
+    /// `extend_session` fails on the `204 No Content` Kratos answers when
+    /// `feature_flags.faster_session_extend` is on (crates.md pitfall 1). Both 200 (with the
+    /// session) and 204 are success; an extension before `earliest_possible_extend` is a
+    /// silent no-op in Kratos and so here too. Returns the new expiry when Kratos told it.
+    #[tracing::instrument(name = "kratos.extend_session", skip_all)]
+    pub async fn extend_session(&self, id: &str) -> Result<Extended, UpstreamError> {
+        const SERVICE: Service = Service::KratosAdmin;
+        let url = self.admin_path(&["admin", "sessions", id, "extend"])?;
+        let response = self
+            .http
+            .patch(url)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        match response.status() {
+            StatusCode::NO_CONTENT => Ok(Extended::Extended { expires_at: None }),
+            StatusCode::OK => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+                let session: Session = serde_json::from_slice(&body)
+                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                Ok(Extended::Extended {
+                    expires_at: session.expires_at,
+                })
+            }
+            StatusCode::NOT_FOUND => Ok(Extended::NoSuchSession),
+            status => Err(UpstreamError::Status {
+                service: SERVICE,
+                status: status.as_u16(),
+            }),
+        }
+    }
+
+    fn admin_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
+        let mut url = self.admin_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| UpstreamError::malformed(Service::KratosAdmin, "admin URL cannot be a base"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
     /// `GET /admin/identities/{id}`; `None` when Kratos has no such identity (404).
     #[tracing::instrument(name = "kratos.identity", skip_all)]
     pub async fn identity(&self, id: &str) -> Result<Option<Identity>, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
-        let mut url = self.admin_url.clone();
-        url.path_segments_mut()
-            .map_err(|()| UpstreamError::malformed(SERVICE, "admin URL cannot be a base"))?
-            .pop_if_empty()
-            .extend(["admin", "identities", id]);
+        let url = self.admin_path(&["admin", "identities", id])?;
         let response = self
             .http
             .get(url)

@@ -7,6 +7,7 @@
 //! bypass the code that talks to the real servers.
 
 mod hydra;
+pub mod hydra_public;
 mod kratos;
 mod kratos_types;
 
@@ -17,13 +18,15 @@ pub use hydra::{
     Client, ConsentAccept, ConsentRequest, HydraAdmin, HydraError, LoginAccept, LoginRequest,
     OAuthRejection, OidcContext, RedirectTo,
 };
-pub use kratos::{Kratos, Whoami};
+pub use hydra_public::HydraPublic;
+pub use kratos::{Extended, Kratos, SessionCredentials, Whoami};
 pub use kratos_types::{AuthenticationMethod, Identity, Session, VerifiableAddress};
 
 /// Which upstream API a failure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     HydraAdmin,
+    HydraPublic,
     KratosPublic,
     KratosAdmin,
 }
@@ -32,6 +35,7 @@ impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Service::HydraAdmin => "Hydra admin API",
+            Service::HydraPublic => "Hydra public API",
             Service::KratosPublic => "Kratos public API",
             Service::KratosAdmin => "Kratos admin API",
         })

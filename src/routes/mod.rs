@@ -1,6 +1,7 @@
 //! Thin handlers, one file per flow, and the pieces they share.
 
 mod assets;
+mod bridge;
 mod consent;
 mod health;
 mod login;
@@ -23,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(oauth_error::oauth_error)
         .service(health::alive)
         .service(health::ready)
-        .service(assets::stylesheet);
+        .service(assets::stylesheet)
+        .configure(bridge::configure);
 }
 
 /// Unknown paths: the friendly 404 page.
