@@ -77,7 +77,9 @@ pub async fn authorize(
     if !audience.is_empty() {
         params.push(("audience", audience.as_str()));
     }
-    if let (Some(challenge), Some(method)) = (&request.code_challenge, &request.code_challenge_method) {
+    if let (Some(challenge), Some(method)) =
+        (&request.code_challenge, &request.code_challenge_method)
+    {
         params.push(("code_challenge", challenge));
         params.push(("code_challenge_method", method));
     }
@@ -92,14 +94,17 @@ pub async fn authorize(
             return arrived(&location, &flow_state);
         } else if let Some(challenge) = hera_page(state, &location, "login", "login_challenge") {
             next(login_hop(state, session, client, &challenge).await?)?
-        } else if let Some(challenge) = hera_page(state, &location, "consent", "consent_challenge") {
+        } else if let Some(challenge) = hera_page(state, &location, "consent", "consent_challenge")
+        {
             next(consent_hop(state, session, client, request, &challenge).await?)?
         } else if is_hera_page(state, &location, "error") {
             return Err(refused(&location));
         } else if state.hydra_public.owns(&location) {
             location
         } else {
-            return Err(BridgeFailure::Misrouted("a redirect to an unexpected place"));
+            return Err(BridgeFailure::Misrouted(
+                "a redirect to an unexpected place",
+            ));
         };
     }
     Err(BridgeFailure::Misrouted("too many redirects"))
@@ -113,7 +118,9 @@ async fn login_hop(
 ) -> Result<RedirectTo, BridgeFailure> {
     let request = state.hydra.login_request(challenge).await?;
     if request.client.id != client.id {
-        return Err(BridgeFailure::Misrouted("the login request is for another client"));
+        return Err(BridgeFailure::Misrouted(
+            "the login request is for another client",
+        ));
     }
     let accept = login::accept_for_session(session, &state.settings.login_policy);
     Ok(state.hydra.accept_login(challenge, accept).await?)
@@ -128,7 +135,9 @@ async fn consent_hop(
 ) -> Result<RedirectTo, BridgeFailure> {
     let request = state.hydra.consent_request(challenge).await?;
     if request.client.id != client.id || request.subject != session.identity.id {
-        return Err(BridgeFailure::Misrouted("the consent request is for another client or subject"));
+        return Err(BridgeFailure::Misrouted(
+            "the consent request is for another client or subject",
+        ));
     }
     // Exactly what the app asked for, and never more than Hydra says was requested.
     let grant_scope: Vec<String> = request
@@ -189,7 +198,9 @@ fn arrived(location: &Url, expected_state: &str) -> Result<Authorized, BridgeFai
     let code = param("code").ok_or(BridgeFailure::Misrouted("the redirect carries no code"))?;
     let state = param("state").unwrap_or_default();
     if state != expected_state {
-        return Err(BridgeFailure::Misrouted("the redirect carries another state"));
+        return Err(BridgeFailure::Misrouted(
+            "the redirect carries another state",
+        ));
     }
     Ok(Authorized { code, state })
 }

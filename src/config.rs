@@ -65,11 +65,20 @@ pub struct Cli {
     pub bridge_allowed_origins: Vec<String>,
 
     /// The client `POST /session/token` runs the flow for. Unset: the session grant is off.
-    #[arg(long, env = "HERA_BRIDGE_CLIENT_ID", value_name = "HERA_BRIDGE_CLIENT_ID")]
+    #[arg(
+        long,
+        env = "HERA_BRIDGE_CLIENT_ID",
+        value_name = "HERA_BRIDGE_CLIENT_ID"
+    )]
     pub bridge_client_id: Option<String>,
 
     /// The bridge client's secret, for a confidential client; without it Hera uses PKCE.
-    #[arg(long, env = "HERA_BRIDGE_CLIENT_SECRET", value_name = "HERA_BRIDGE_CLIENT_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HERA_BRIDGE_CLIENT_SECRET",
+        value_name = "HERA_BRIDGE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub bridge_client_secret: Option<ClientSecret>,
 
     /// Minimum seconds between two `POST /session/extend` calls for the same Kratos session.
@@ -194,7 +203,9 @@ fn parse_origin(value: &str) -> Result<String, String> {
     let url = Url::parse(value).map_err(|e| format!("not an origin: {e}"))?;
     let origin = url.origin().ascii_serialization();
     if origin == "null" || value.trim_end_matches('/') != origin {
-        return Err(format!("must be an origin like https://app.example.com (got {value})"));
+        return Err(format!(
+            "must be an origin like https://app.example.com (got {value})"
+        ));
     }
     Ok(origin)
 }
@@ -420,8 +431,14 @@ mod tests {
             ["https://app.example.com", "http://localhost:5173"]
         );
         assert!(Settings::defaults().bridge.allowed_origins.is_empty());
-        for bad in ["https://app.example.com/path", "app.example.com", "https://app.example.com?x=1"] {
-            let err = parse(&["--bridge-allowed-origins", bad]).unwrap_err().to_string();
+        for bad in [
+            "https://app.example.com/path",
+            "app.example.com",
+            "https://app.example.com?x=1",
+        ] {
+            let err = parse(&["--bridge-allowed-origins", bad])
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("HERA_BRIDGE_ALLOWED_ORIGINS"), "{bad}: {err}");
         }
     }

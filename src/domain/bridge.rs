@@ -37,14 +37,45 @@ impl Refusal {
     pub fn answer(&self) -> (u16, &'static str, String) {
         match self {
             Refusal::UnknownClient => (400, "invalid_client", "The client is unknown.".into()),
-            Refusal::NotFirstParty => (403, "unauthorized_client", "The client is not a first-party client.".into()),
-            Refusal::NotOptedIn => (403, "unauthorized_client", "The client has not opted in to the session bridge (metadata.session_bridge).".into()),
-            Refusal::RedirectUriNotRegistered => (400, "invalid_request", "The redirect_uri is not registered for the client.".into()),
-            Refusal::AudienceNotAllowed(audience) => (400, "invalid_request", format!("The client may not request the audience {audience}.")),
-            Refusal::PkceRequired => (400, "invalid_request", "A public client must send a code_challenge (PKCE).".into()),
-            Refusal::PkceMethodNotS256 => (400, "invalid_request", "code_challenge_method must be S256.".into()),
-            Refusal::StateTooShort => (400, "invalid_request", "state must be at least 8 characters.".into()),
-            Refusal::MissingField(field) => (400, "invalid_request", format!("{field} is required.")),
+            Refusal::NotFirstParty => (
+                403,
+                "unauthorized_client",
+                "The client is not a first-party client.".into(),
+            ),
+            Refusal::NotOptedIn => (
+                403,
+                "unauthorized_client",
+                "The client has not opted in to the session bridge (metadata.session_bridge)."
+                    .into(),
+            ),
+            Refusal::RedirectUriNotRegistered => (
+                400,
+                "invalid_request",
+                "The redirect_uri is not registered for the client.".into(),
+            ),
+            Refusal::AudienceNotAllowed(audience) => (
+                400,
+                "invalid_request",
+                format!("The client may not request the audience {audience}."),
+            ),
+            Refusal::PkceRequired => (
+                400,
+                "invalid_request",
+                "A public client must send a code_challenge (PKCE).".into(),
+            ),
+            Refusal::PkceMethodNotS256 => (
+                400,
+                "invalid_request",
+                "code_challenge_method must be S256.".into(),
+            ),
+            Refusal::StateTooShort => (
+                400,
+                "invalid_request",
+                "state must be at least 8 characters.".into(),
+            ),
+            Refusal::MissingField(field) => {
+                (400, "invalid_request", format!("{field} is required."))
+            }
         }
     }
 }
@@ -71,7 +102,10 @@ pub fn check_request(request: &BridgeRequest, client: &Client) -> Result<(), Ref
         return Err(Refusal::RedirectUriNotRegistered);
     }
     check_audience(&request.audience, client)?;
-    match (&request.code_challenge, request.code_challenge_method.as_deref()) {
+    match (
+        &request.code_challenge,
+        request.code_challenge_method.as_deref(),
+    ) {
         (Some(_), Some("S256")) => {}
         (Some(_), _) => return Err(Refusal::PkceMethodNotS256),
         (None, Some(_)) => return Err(Refusal::MissingField("code_challenge")),
@@ -80,7 +114,11 @@ pub fn check_request(request: &BridgeRequest, client: &Client) -> Result<(), Ref
         }
         (None, None) => {}
     }
-    if request.state.as_deref().is_some_and(|state| state.len() < 8) {
+    if request
+        .state
+        .as_deref()
+        .is_some_and(|state| state.len() < 8)
+    {
         return Err(Refusal::StateTooShort);
     }
     Ok(())
@@ -140,21 +178,90 @@ mod tests {
     #[test]
     fn a_first_party_opted_in_client_with_a_good_request_passes() {
         assert_eq!(check_request(&request(), &spa()), Ok(()));
-        let web = Client { skip_consent: true, metadata: json!({"session_bridge": true}), ..spa() };
+        let web = Client {
+            skip_consent: true,
+            metadata: json!({"session_bridge": true}),
+            ..spa()
+        };
         assert_eq!(check_client(&web), Ok(()));
     }
 
     #[test]
     fn each_refusal() {
         let cases: Vec<(&str, BridgeRequest, Client, Refusal)> = vec![
-            ("third party", request(), Client { metadata: json!({"session_bridge": true}), ..spa() }, Refusal::NotFirstParty),
-            ("not opted in", request(), Client { metadata: json!({"first_party": true}), ..spa() }, Refusal::NotOptedIn),
-            ("opted in as a string", request(), Client { metadata: json!({"first_party": true, "session_bridge": "true"}), ..spa() }, Refusal::NotOptedIn),
-            ("unregistered redirect", BridgeRequest { redirect_uri: "https://app.example.com/callback/../evil".into(), ..request() }, spa(), Refusal::RedirectUriNotRegistered),
-            ("foreign audience", BridgeRequest { audience: vec!["https://other.example.com".into()], ..request() }, spa(), Refusal::AudienceNotAllowed("https://other.example.com".into())),
-            ("public client without PKCE", BridgeRequest { code_challenge: None, code_challenge_method: None, ..request() }, spa(), Refusal::PkceRequired),
-            ("plain PKCE", BridgeRequest { code_challenge_method: Some("plain".into()), ..request() }, spa(), Refusal::PkceMethodNotS256),
-            ("short state", BridgeRequest { state: Some("short".into()), ..request() }, spa(), Refusal::StateTooShort),
+            (
+                "third party",
+                request(),
+                Client {
+                    metadata: json!({"session_bridge": true}),
+                    ..spa()
+                },
+                Refusal::NotFirstParty,
+            ),
+            (
+                "not opted in",
+                request(),
+                Client {
+                    metadata: json!({"first_party": true}),
+                    ..spa()
+                },
+                Refusal::NotOptedIn,
+            ),
+            (
+                "opted in as a string",
+                request(),
+                Client {
+                    metadata: json!({"first_party": true, "session_bridge": "true"}),
+                    ..spa()
+                },
+                Refusal::NotOptedIn,
+            ),
+            (
+                "unregistered redirect",
+                BridgeRequest {
+                    redirect_uri: "https://app.example.com/callback/../evil".into(),
+                    ..request()
+                },
+                spa(),
+                Refusal::RedirectUriNotRegistered,
+            ),
+            (
+                "foreign audience",
+                BridgeRequest {
+                    audience: vec!["https://other.example.com".into()],
+                    ..request()
+                },
+                spa(),
+                Refusal::AudienceNotAllowed("https://other.example.com".into()),
+            ),
+            (
+                "public client without PKCE",
+                BridgeRequest {
+                    code_challenge: None,
+                    code_challenge_method: None,
+                    ..request()
+                },
+                spa(),
+                Refusal::PkceRequired,
+            ),
+            (
+                "plain PKCE",
+                BridgeRequest {
+                    code_challenge_method: Some("plain".into()),
+                    ..request()
+                },
+                spa(),
+                Refusal::PkceMethodNotS256,
+            ),
+            (
+                "short state",
+                BridgeRequest {
+                    state: Some("short".into()),
+                    ..request()
+                },
+                spa(),
+                Refusal::StateTooShort,
+            ),
         ];
         for (name, request, client, expected) in cases {
             assert_eq!(check_request(&request, &client), Err(expected), "{name}");
@@ -164,7 +271,10 @@ mod tests {
     #[test]
     fn session_grants_never_carry_offline_scopes() {
         let scopes = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(session_grant_scopes(&scopes(&["openid", "offline_access", "api"])), ["openid", "api"]);
+        assert_eq!(
+            session_grant_scopes(&scopes(&["openid", "offline_access", "api"])),
+            ["openid", "api"]
+        );
         assert_eq!(session_grant_scopes(&scopes(&["offline"])), ["openid"]);
         assert_eq!(session_grant_scopes(&[]), ["openid"]);
     }

@@ -46,8 +46,15 @@ mod tests {
         let throttle = Throttle::new(Duration::from_secs(60));
         let start = Instant::now();
         assert_eq!(throttle.check("a", start), Ok(()));
-        assert_eq!(throttle.check("a", start + Duration::from_secs(10)), Err(Duration::from_secs(50)));
-        assert_eq!(throttle.check("b", start + Duration::from_secs(10)), Ok(()), "keys are independent");
+        assert_eq!(
+            throttle.check("a", start + Duration::from_secs(10)),
+            Err(Duration::from_secs(50))
+        );
+        assert_eq!(
+            throttle.check("b", start + Duration::from_secs(10)),
+            Ok(()),
+            "keys are independent"
+        );
         assert_eq!(throttle.check("a", start + Duration::from_secs(60)), Ok(()));
     }
 
@@ -58,7 +65,9 @@ mod tests {
         for i in 0..100 {
             throttle.check(&format!("k{i}"), start).unwrap();
         }
-        throttle.check("late", start + Duration::from_secs(2)).unwrap();
+        throttle
+            .check("late", start + Duration::from_secs(2))
+            .unwrap();
         assert_eq!(throttle.last.lock().unwrap().len(), 1);
     }
 }

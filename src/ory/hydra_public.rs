@@ -98,7 +98,9 @@ impl HydraPublic {
     /// True when `url` is on Hydra's public origin (and under its path, if it has one).
     pub fn owns(&self, url: &Url) -> bool {
         url.origin() == self.base.origin()
-            && url.path().starts_with(self.base.path().trim_end_matches('/'))
+            && url
+                .path()
+                .starts_with(self.base.path().trim_end_matches('/'))
     }
 
     /// GETs one URL on Hydra's origin and returns where Hydra redirects next, resolved
@@ -106,7 +108,10 @@ impl HydraPublic {
     #[tracing::instrument(name = "hydra_public.hop", skip_all)]
     pub async fn hop(&self, url: &Url, jar: &mut CookieJar) -> Result<Url, UpstreamError> {
         if !self.owns(url) {
-            return Err(UpstreamError::malformed(SERVICE, "refusing to follow a redirect off Hydra's origin"));
+            return Err(UpstreamError::malformed(
+                SERVICE,
+                "refusing to follow a redirect off Hydra's origin",
+            ));
         }
         let mut request = self.http.get(url.clone());
         if let Some(cookies) = jar.header() {
@@ -155,8 +160,11 @@ impl HydraPublic {
         match auth {
             ClientAuth::Secret(secret) => {
                 // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
-                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
+                let encode = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let credentials =
+                    STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
                 request = request.header(AUTHORIZATION, format!("Basic {credentials}"));
             }
             ClientAuth::Pkce(verifier) => {
@@ -220,9 +228,15 @@ mod tests {
         jar.store("ory_hydra_login_csrf_dev_1=abc; Path=/; HttpOnly; SameSite=Lax");
         jar.store("other=1");
         jar.store("ory_hydra_login_csrf_dev_1=def; Path=/");
-        assert_eq!(jar.header().as_deref(), Some("ory_hydra_login_csrf_dev_1=def; other=1"));
+        assert_eq!(
+            jar.header().as_deref(),
+            Some("ory_hydra_login_csrf_dev_1=def; other=1")
+        );
         jar.store("other=; Max-Age=0");
-        assert_eq!(jar.header().as_deref(), Some("ory_hydra_login_csrf_dev_1=def"));
+        assert_eq!(
+            jar.header().as_deref(),
+            Some("ory_hydra_login_csrf_dev_1=def")
+        );
     }
 
     #[test]
@@ -232,13 +246,18 @@ mod tests {
         assert!(owned("https://auth.example.com/hydra/oauth2/auth?x=1"));
         assert!(!owned("https://auth.example.com/other"));
         assert!(!owned("http://auth.example.com/hydra/oauth2/auth"));
-        assert!(!owned("https://auth.example.com.evil.test/hydra/oauth2/auth"));
+        assert!(!owned(
+            "https://auth.example.com.evil.test/hydra/oauth2/auth"
+        ));
         assert!(!owned("https://app.example.com/callback?code=x"));
     }
 
     #[test]
     fn the_authorize_url_is_under_the_public_base() {
         let url = public("http://127.0.0.1:4444/").authorize_url(&[("client_id", "a b")]);
-        assert_eq!(url.as_str(), "http://127.0.0.1:4444/oauth2/auth?client_id=a+b");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:4444/oauth2/auth?client_id=a+b"
+        );
     }
 }

@@ -11,8 +11,8 @@
 use ory_kratos_client::apis::configuration::Configuration;
 use ory_kratos_client::apis::metadata_api;
 use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
-use time::OffsetDateTime;
 use reqwest::StatusCode;
+use time::OffsetDateTime;
 use url::Url;
 
 use super::{Identity, Service, Session, UpstreamError};
@@ -98,7 +98,10 @@ impl Kratos {
     /// Kratos picks in that order. Branches on the HTTP status only: the 401 body carries no
     /// error id.
     #[tracing::instrument(name = "kratos.whoami", skip_all)]
-    pub async fn whoami_with(&self, credentials: &SessionCredentials) -> Result<Whoami, UpstreamError> {
+    pub async fn whoami_with(
+        &self,
+        credentials: &SessionCredentials,
+    ) -> Result<Whoami, UpstreamError> {
         const SERVICE: Service = Service::KratosPublic;
         let mut request = self.http.get(&self.whoami_url);
         let headers = [
@@ -177,7 +180,9 @@ impl Kratos {
     fn admin_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
         let mut url = self.admin_url.clone();
         url.path_segments_mut()
-            .map_err(|()| UpstreamError::malformed(Service::KratosAdmin, "admin URL cannot be a base"))?
+            .map_err(|()| {
+                UpstreamError::malformed(Service::KratosAdmin, "admin URL cannot be a base")
+            })?
             .pop_if_empty()
             .extend(segments);
         Ok(url)

@@ -57,7 +57,11 @@ async fn cors(
         .app_data::<web::Data<AppState>>()
         .is_some_and(|state| allowed_origin(state, &origin));
     if !allowed {
-        let response = refusal(StatusCode::FORBIDDEN, "origin_not_allowed", "This origin may not use the session bridge.");
+        let response = refusal(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "This origin may not use the session bridge.",
+        );
         return Ok(request.into_response(response));
     }
     if request.method() == Method::OPTIONS {
@@ -111,27 +115,38 @@ fn refused(refusal_: &Refusal) -> HttpResponse {
     )
 }
 
-/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`.
-fn guard(http: &HttpRequest, state: &AppState) -> Result<(), HttpResponse> {
+/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`. `Some` is
+/// the refusal to send.
+fn guard(http: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
     let origin_ok = http
         .headers()
         .get(header::ORIGIN)
         .is_some_and(|origin| allowed_origin(state, origin));
     if !origin_ok {
-        return Err(refusal(StatusCode::FORBIDDEN, "origin_not_allowed", "An allowed Origin header is required."));
+        return Some(refusal(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "An allowed Origin header is required.",
+        ));
     }
     let xhr = http
         .headers()
         .get("x-requested-with")
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
-    if !xhr {
-        return Err(refusal(StatusCode::FORBIDDEN, "csrf", "The X-Requested-With: XMLHttpRequest header is required."));
-    }
-    Ok(())
+    (!xhr).then(|| {
+        refusal(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "The X-Requested-With: XMLHttpRequest header is required.",
+        )
+    })
 }
 
 /// The Kratos session of the caller, or the JSON answer to give instead.
-async fn kratos_session(http: &HttpRequest, state: &AppState) -> Result<Session, Result<HttpResponse, HeraError>> {
+async fn kratos_session(
+    http: &HttpRequest,
+    state: &AppState,
+) -> Result<Result<Session, HttpResponse>, HeraError> {
     let header = |name: header::HeaderName| {
         http.headers()
             .get(name)
@@ -145,14 +160,13 @@ async fn kratos_session(http: &HttpRequest, state: &AppState) -> Result<Session,
             .filter(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ")),
     };
     if credentials.is_empty() {
-        return Err(Ok(unauthenticated()));
+        return Ok(Err(unauthenticated()));
     }
-    match state.kratos.whoami_with(&credentials).await {
-        Ok(Whoami::Active(session)) => Ok(*session),
-        Ok(Whoami::Unauthenticated) => Err(Ok(unauthenticated())),
-        Ok(Whoami::Aal2Required) => Err(Ok(step_up(state))),
-        Err(error) => Err(Err(error.into())),
-    }
+    Ok(match state.kratos.whoami_with(&credentials).await? {
+        Whoami::Active(session) => Ok(*session),
+        Whoami::Unauthenticated => Err(unauthenticated()),
+        Whoami::Aal2Required => Err(step_up(state)),
+    })
 }
 
 fn unauthenticated() -> HttpResponse {
@@ -165,7 +179,9 @@ fn step_up(state: &AppState) -> HttpResponse {
         refresh: false,
         aal2: true,
     };
-    let url = state.kratos.browser_flow_url(flow, state.settings.public_url.as_str());
+    let url = state
+        .kratos
+        .browser_flow_url(flow, state.settings.public_url.as_str());
     HttpResponse::Forbidden().json(json!({
         "authenticated": false,
         "error": "session_aal2_required",
@@ -175,28 +191,37 @@ fn step_up(state: &AppState) -> HttpResponse {
 
 macro_rules! session_or_answer {
     ($http:expr, $state:expr) => {
-        match kratos_session($http, $state).await {
+        match kratos_session($http, $state).await? {
             Ok(session) => session,
-            Err(answer) => return answer,
+            Err(answer) => return Ok(answer),
         }
     };
 }
 
 #[get("/whoami")]
-pub async fn whoami(http: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HeraError> {
+pub async fn whoami(
+    http: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
     let session = session_or_answer!(&http, &state);
     let identity = &session.identity;
     let name = match identity.traits.get("name") {
         Some(serde_json::Value::String(name)) => Some(name.clone()),
         Some(serde_json::Value::Object(parts)) => {
             let part = |key: &str| parts.get(key).and_then(|v| v.as_str()).unwrap_or_default();
-            Some(format!("{} {}", part("first"), part("last")).trim().to_owned()).filter(|n| !n.is_empty())
+            Some(
+                format!("{} {}", part("first"), part("last"))
+                    .trim()
+                    .to_owned(),
+            )
+            .filter(|n| !n.is_empty())
         }
         _ => None,
     };
-    let expires_at = session
-        .expires_at
-        .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok());
+    let expires_at = session.expires_at.and_then(|at| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
     Ok(HttpResponse::Ok().json(json!({
         "authenticated": true,
         "identity": {"id": identity.id, "email": identity.trait_str("email"), "name": name},
@@ -233,17 +258,30 @@ impl Words {
 }
 
 #[post("/bridge")]
-pub async fn bridge(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, HeraError> {
-    if let Err(answer) = guard(&http, &state) {
+pub async fn bridge(
+    http: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    if let Some(answer) = guard(&http, &state) {
         return Ok(answer);
     }
     let Ok(body) = serde_json::from_slice::<BridgeBody>(&body) else {
-        return Ok(refusal(StatusCode::BAD_REQUEST, "invalid_request", "The body must be a JSON object."));
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The body must be a JSON object.",
+        ));
     };
     let request = BridgeRequest {
         client_id: body.client_id.unwrap_or_default(),
         redirect_uri: body.redirect_uri.unwrap_or_default(),
-        scope: body.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        scope: body
+            .scope
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
         audience: body.audience.map(Words::into_vec).unwrap_or_default(),
         state: body.state,
         code_challenge: body.code_challenge,
@@ -263,7 +301,10 @@ pub async fn bridge(http: HttpRequest, body: web::Bytes, state: web::Data<AppSta
     match flow::authorize(&state, &session, &client, &request).await {
         Ok(authorized) => {
             audit("bridge.code_issued", &session, &client, &request.scope);
-            Ok(HttpResponse::Ok().json(json!({"code": authorized.code, "state": authorized.state})))
+            Ok(
+                HttpResponse::Ok()
+                    .json(json!({"code": authorized.code, "state": authorized.state})),
+            )
         }
         Err(failure) => failed(failure),
     }
@@ -284,7 +325,11 @@ fn failed(failure: BridgeFailure) -> Result<HttpResponse, HeraError> {
         BridgeFailure::Upstream(error) => Err(error.into()),
         BridgeFailure::Misrouted(why) => {
             tracing::error!(why, "the session bridge flow went astray; do Hydra's urls.login and urls.consent point at HERA_PUBLIC_URL?");
-            Ok(refusal(StatusCode::BAD_GATEWAY, "bridge_failed", "The authorization flow could not be completed."))
+            Ok(refusal(
+                StatusCode::BAD_GATEWAY,
+                "bridge_failed",
+                "The authorization flow could not be completed.",
+            ))
         }
     }
 }
@@ -307,8 +352,12 @@ struct TokenBody {
 }
 
 #[post("/token")]
-pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> Result<HttpResponse, HeraError> {
-    if let Err(answer) = guard(&http, &state) {
+pub async fn token(
+    http: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    if let Some(answer) = guard(&http, &state) {
         return Ok(answer);
     }
     let is_json = http
@@ -322,17 +371,29 @@ pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         serde_urlencoded_body(&body)
     };
     let Some(body) = parsed else {
-        return Ok(refusal(StatusCode::BAD_REQUEST, "invalid_request", "The body must be a form or a JSON object."));
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The body must be a form or a JSON object.",
+        ));
     };
     if body.grant_type.as_deref() != Some("session") {
-        return Ok(refusal(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Only grant_type=session is supported here."));
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Only grant_type=session is supported here.",
+        ));
     }
     let audience = body.audience.map(Words::into_vec).unwrap_or_default();
     if audience.is_empty() {
         return Ok(refused(&Refusal::MissingField("audience")));
     }
     let Some(client_id) = state.settings.bridge.client_id.clone() else {
-        return Ok(refusal(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The session grant is not configured (HERA_BRIDGE_CLIENT_ID)."));
+        return Ok(refusal(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "The session grant is not configured (HERA_BRIDGE_CLIENT_ID).",
+        ));
     };
     let session = session_or_answer!(&http, &state);
     let client = match bridge_client(&state, &client_id).await? {
@@ -343,7 +404,11 @@ pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         return Ok(refused(&refusal_));
     }
     let Some(redirect_uri) = client.redirect_uris.first().cloned() else {
-        return Ok(refusal(StatusCode::BAD_GATEWAY, "bridge_failed", "The bridge client has no redirect URI."));
+        return Ok(refusal(
+            StatusCode::BAD_GATEWAY,
+            "bridge_failed",
+            "The bridge client has no redirect URI.",
+        ));
     };
     let secret = state.settings.bridge.client_secret.clone();
     let verifier = pkce_verifier();
@@ -351,7 +416,12 @@ pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.clone(),
         scope: rules::session_grant_scopes(
-            &body.scope.unwrap_or_default().split_whitespace().map(str::to_owned).collect::<Vec<_>>(),
+            &body
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
         ),
         audience,
         state: None,
@@ -366,7 +436,11 @@ pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         Some(secret) => ClientAuth::Secret(secret.expose()),
         None => ClientAuth::Pkce(&verifier),
     };
-    match state.hydra_public.exchange_code(&client.id, auth, &authorized.code, &redirect_uri).await {
+    match state
+        .hydra_public
+        .exchange_code(&client.id, auth, &authorized.code, &redirect_uri)
+        .await
+    {
         Ok(tokens) => {
             audit("bridge.token_issued", &session, &client, &request.scope);
             Ok(HttpResponse::Ok()
@@ -381,14 +455,26 @@ pub async fn token(http: HttpRequest, body: web::Bytes, state: web::Data<AppStat
         }
         Err(TokenError::Upstream(error)) => Err(error.into()),
         Err(TokenError::Refused { status, error }) => {
-            tracing::error!(status, error, "Hydra refused the bridge client's code exchange; check HERA_BRIDGE_CLIENT_SECRET");
-            Ok(refusal(StatusCode::BAD_GATEWAY, "bridge_failed", "The token could not be issued."))
+            tracing::error!(
+                status,
+                error,
+                "Hydra refused the bridge client's code exchange; check HERA_BRIDGE_CLIENT_SECRET"
+            );
+            Ok(refusal(
+                StatusCode::BAD_GATEWAY,
+                "bridge_failed",
+                "The token could not be issued.",
+            ))
         }
     }
 }
 
 fn serde_urlencoded_body(body: &[u8]) -> Option<TokenBody> {
-    let mut parsed = TokenBody { grant_type: None, audience: None, scope: None };
+    let mut parsed = TokenBody {
+        grant_type: None,
+        audience: None,
+        scope: None,
+    };
     let mut audience = Vec::new();
     for (key, value) in url::form_urlencoded::parse(body) {
         match key.as_ref() {
@@ -416,8 +502,11 @@ fn pkce_challenge(verifier: &str) -> String {
 }
 
 #[post("/extend")]
-pub async fn extend(http: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, HeraError> {
-    if let Err(answer) = guard(&http, &state) {
+pub async fn extend(
+    http: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    if let Some(answer) = guard(&http, &state) {
         return Ok(answer);
     }
     let session = session_or_answer!(&http, &state);
@@ -428,11 +517,14 @@ pub async fn extend(http: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     }
     match state.kratos.extend_session(&session.id).await? {
         Extended::Extended { expires_at } => {
-            let expires_at = expires_at
-                .or(session.expires_at)
-                .and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok());
+            let expires_at = expires_at.or(session.expires_at).and_then(|at| {
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            });
             tracing::info!(target: "hera::audit", event = "session.extended", subject = %session.identity.id);
-            Ok(HttpResponse::Ok().json(json!({"extended": true, "session": {"id": session.id, "expires_at": expires_at}})))
+            Ok(HttpResponse::Ok().json(
+                json!({"extended": true, "session": {"id": session.id, "expires_at": expires_at}}),
+            ))
         }
         Extended::NoSuchSession => Ok(unauthenticated()),
     }

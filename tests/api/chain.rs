@@ -74,7 +74,7 @@ fn id_token_claims(token: &Value) -> Value {
 #[tokio::test]
 async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
     let app = TestApp::spawn().await;
-    let public = app.hydra_public().await;
+    let public = &app.public;
     sign_in_ada(&app);
     public.register_client(with(
         client("own-spa"),
@@ -122,7 +122,7 @@ async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
 #[tokio::test]
 async fn a_third_party_app_gets_only_what_the_user_ticked() {
     let app = TestApp::spawn().await;
-    let public = app.hydra_public().await;
+    let public = &app.public;
     sign_in_ada(&app);
     public.register_client(with(
         client("photos"),
@@ -190,7 +190,7 @@ async fn a_third_party_app_gets_only_what_the_user_ticked() {
 #[tokio::test]
 async fn denying_consent_sends_access_denied_to_the_app() {
     let app = TestApp::spawn().await;
-    let public = app.hydra_public().await;
+    let public = &app.public;
     sign_in_ada(&app);
     public.register_client(client("photos"));
     let redirect_uri = "https://photos.example.com/callback";
@@ -233,7 +233,7 @@ async fn denying_consent_sends_access_denied_to_the_app() {
 #[tokio::test]
 async fn a_code_needs_the_right_pkce_verifier_and_works_once() {
     let app = TestApp::spawn().await;
-    let public = app.hydra_public().await;
+    let public = &app.public;
     sign_in_ada(&app);
     public.register_client(with(
         client("own-spa"),
@@ -272,7 +272,7 @@ async fn a_code_needs_the_right_pkce_verifier_and_works_once() {
 #[tokio::test]
 async fn a_login_verifier_cannot_be_redeemed_twice() {
     let app = TestApp::spawn().await;
-    let public = app.hydra_public().await;
+    let public = &app.public;
     sign_in_ada(&app);
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     let start = public.authorize_url(&[

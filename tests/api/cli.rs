@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 17] = [
+const VARIABLES: [&str; 22] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -19,6 +19,11 @@ const VARIABLES: [&str; 17] = [
     "HERA_ACR_AAL1",
     "HERA_ACR_AAL2",
     "HERA_EXTEND_SESSION_LIFESPAN",
+    "HYDRA_PUBLIC_URL",
+    "HERA_BRIDGE_ALLOWED_ORIGINS",
+    "HERA_BRIDGE_CLIENT_ID",
+    "HERA_BRIDGE_CLIENT_SECRET",
+    "HERA_SESSION_EXTEND_INTERVAL_SECONDS",
     "RUST_LOG",
 ];
 
@@ -53,6 +58,11 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HERA_LOG_FORMAT", "xml"),
         ("HERA_EXTEND_SESSION_LIFESPAN", "perhaps"),
         ("HERA_ACR_AAL2", "two words"),
+        (
+            "HERA_BRIDGE_ALLOWED_ORIGINS",
+            "https://app.example.com/path",
+        ),
+        ("HYDRA_PUBLIC_URL", "ftp://hydra"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();

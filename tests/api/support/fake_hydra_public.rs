@@ -130,9 +130,15 @@ impl FakeHydraPublic {
         }
     }
 
-    /// Registers a client (a full OAuth2Client, `client_secret` included for confidential ones).
+    /// Registers a client (a full OAuth2Client, `client_secret` included for confidential ones)
+    /// on the public side and, without its secret, in the admin API (`GET /admin/clients/{id}`).
     pub fn register_client(&self, client: Value) {
         let id = client["client_id"].as_str().unwrap_or_default().to_owned();
+        let mut public = client.clone();
+        if let Some(object) = public.as_object_mut() {
+            object.remove("client_secret");
+        }
+        self.shared.admin.add_client(public);
         lock(&self.shared.state).clients.insert(id, client);
     }
 

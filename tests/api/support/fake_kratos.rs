@@ -185,6 +185,10 @@ struct KratosState {
     logout_tokens: HashMap<String, String>,
     /// The raw `Cookie` header of each browser-logout call, in order.
     logout_cookies: Vec<Option<String>>,
+    /// `feature_flags.faster_session_extend`: extend answers 204 instead of 200 + session.
+    faster_session_extend: bool,
+    /// Ids of the sessions extended, in order.
+    extended_sessions: Vec<String>,
 }
 
 struct Shared {
@@ -260,6 +264,16 @@ impl FakeKratos {
     /// Applies to whoami and the identities endpoint, not to health.
     pub fn set_fault(&self, fault: Option<Fault>) {
         self.state().fault = fault;
+    }
+
+    /// Makes session extension answer 204 (Ory Network's default) instead of 200.
+    pub fn set_faster_session_extend(&self, on: bool) {
+        self.state().faster_session_extend = on;
+    }
+
+    /// Ids of the sessions extended so far.
+    pub fn extended_sessions(&self) -> Vec<String> {
+        self.state().extended_sessions.clone()
     }
 
     pub fn set_not_ready(&self, not_ready: bool) {
@@ -349,6 +363,14 @@ fn route(shared: &Shared, port: Port, req: &HttpRequest, method: &str, path: &st
         }
         (Port::Public, "GET", "/sessions/whoami") => whoami(shared, req),
         (Port::Public, "GET", "/self-service/logout/browser") => browser_logout(shared, req),
+        (Port::Admin, "PATCH", _)
+            if path.starts_with("/admin/sessions/") && path.ends_with("/extend") =>
+        {
+            extend_session(
+                shared,
+                &path["/admin/sessions/".len()..path.len() - "/extend".len()],
+            )
+        }
         (Port::Admin, "GET", _) if path.starts_with("/admin/identities/") => {
             get_identity(shared, &path["/admin/identities/".len()..])
         }
@@ -490,6 +512,39 @@ fn whoami(shared: &Shared, req: &HttpRequest) -> Reply {
         .headers
         .push(("x-kratos-authenticated-identity-id", identity_id));
     reply
+}
+
+/// `PATCH /admin/sessions/{id}/extend` (CONTRACT §4.2): 200 with the session by default, 204
+/// with `faster_session_extend`; 400 for a non-UUID id, 404 for an unknown session.
+fn extend_session(shared: &Shared, id: &str) -> Reply {
+    if !openapi::is_uuid(id) {
+        return Reply::json(
+            400,
+            json!({"error": {"code": 400, "status": "Bad Request", "message": "uuid: incorrect UUID length"}}),
+        );
+    }
+    let mut state = lock(&shared.state);
+    let found = state
+        .sessions
+        .iter()
+        .find(|(_, session)| session["id"] == id)
+        .map(|(token, _)| token.clone());
+    let Some(token) = found else {
+        return Reply::json(
+            404,
+            kratos_error(404, "Not Found", "Unable to locate the resource"),
+        );
+    };
+    let expires_at = rfc3339(OffsetDateTime::now_utc() + time::Duration::hours(24));
+    let session = state.sessions.get_mut(&token).map(|session| {
+        session["expires_at"] = json!(expires_at);
+        session.clone()
+    });
+    state.extended_sessions.push(id.to_owned());
+    if state.faster_session_extend {
+        return Reply::empty(204);
+    }
+    Reply::json(200, session.unwrap_or(Value::Null))
 }
 
 fn get_identity(shared: &Shared, id: &str) -> Reply {

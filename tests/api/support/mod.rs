@@ -27,6 +27,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`, also Hera's `HERA_PUBLIC_URL`.
     pub address: String,
     pub hydra: FakeHydra,
+    /// Hydra's public side (authorize dance, token endpoint), sending browsers to this Hera.
+    pub public: fake_hydra_public::FakeHydraPublic,
     pub kratos: FakeKratos,
     /// A browser: no automatic redirects, a cookie jar.
     pub browser: reqwest::Client,
@@ -45,11 +47,17 @@ impl TestApp {
         let kratos = FakeKratos::start().await;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let public = fake_hydra_public::FakeHydraPublic::start(
+            &hydra,
+            fake_hydra_public::LcpUrls::of(&address),
+        )
+        .await;
 
         let mut settings = Settings::defaults();
         settings.bind = listener.local_addr().unwrap();
         settings.public_url = Url::parse(&address).unwrap();
         settings.hydra_admin_url = Url::parse(&hydra.url).unwrap();
+        settings.hydra_public_url = Url::parse(&public.url).unwrap();
         settings.kratos_public_url = Url::parse(&kratos.public_url).unwrap();
         settings.kratos_browser_url = Url::parse("http://kratos.browser.test:4433").unwrap();
         settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
@@ -69,19 +77,11 @@ impl TestApp {
         TestApp {
             address,
             hydra,
+            public,
             kratos,
             browser,
             jar,
         }
-    }
-
-    /// Hydra's public side, sending browsers to this Hera.
-    pub async fn hydra_public(&self) -> fake_hydra_public::FakeHydraPublic {
-        fake_hydra_public::FakeHydraPublic::start(
-            &self.hydra,
-            fake_hydra_public::LcpUrls::of(&self.address),
-        )
-        .await
     }
 
     /// Follows redirects from `url` like a browser until one leads to `stop_prefix` (returned)
