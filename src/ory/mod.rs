@@ -88,6 +88,10 @@ impl UpstreamError {
     }
 }
 
+/// Idle connections kept per upstream host. Enough for steady load to reuse connections; after
+/// a burst the rest are closed instead of holding their buffers for the idle timeout.
+const MAX_IDLE_PER_HOST: usize = 32;
+
 /// The one pooled HTTP client shared by every upstream call.
 pub fn http_client(
     connect_timeout: Duration,
@@ -97,6 +101,7 @@ pub fn http_client(
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")))
         .build()

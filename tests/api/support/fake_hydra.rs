@@ -57,7 +57,7 @@ impl Recorded {
 }
 
 /// A failure mode a fake can be switched into (health endpoints excepted).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Answer with this status and the service's error body (flat for
     /// Hydra, nested for Kratos).
@@ -66,6 +66,51 @@ pub enum Fault {
     Hang,
     /// `200` with truncated JSON and a JSON content type.
     Malformed,
+    /// With this probability, one of the faults above (a 500, a 503, truncated JSON or a
+    /// hang); otherwise answer normally.
+    Random(f64),
+}
+
+/// What a fake does wrong, and how slowly: one fault for every request, faults for one
+/// endpoint, and an added latency. Health probes are never affected.
+#[derive(Clone, Debug, Default)]
+pub struct FaultInjection {
+    pub fault: Option<Fault>,
+    /// `(method, path prefix, fault)`: the first match wins over `fault`.
+    pub targeted: Vec<(String, String, Fault)>,
+    /// Added before every answer, like a network round trip.
+    pub latency: Duration,
+}
+
+impl FaultInjection {
+    /// The concrete fault for this request, if any (a `Random` fault is resolved here).
+    pub fn pick(&self, method: &str, path: &str) -> Option<Fault> {
+        if path.starts_with("/health/") {
+            return None;
+        }
+        let fault = self
+            .targeted
+            .iter()
+            .find(|(m, prefix, _)| m == method && path.starts_with(prefix.as_str()))
+            .map(|(_, _, fault)| fault.clone())
+            .or_else(|| self.fault.clone())?;
+        match fault {
+            Fault::Random(probability) => {
+                use rand::Rng;
+                let mut rng = rand::rng();
+                if !rng.random_bool(probability.clamp(0.0, 1.0)) {
+                    return None;
+                }
+                Some(match rng.random_range(0..4) {
+                    0 => Fault::Status(500),
+                    1 => Fault::Status(503),
+                    2 => Fault::Malformed,
+                    _ => Fault::Hang,
+                })
+            }
+            concrete => Some(concrete),
+        }
+    }
 }
 
 /// What `GET /admin/oauth2/auth/requests/login` serves for a challenge.
@@ -477,7 +522,7 @@ struct Flow {
 #[derive(Default)]
 struct HydraState {
     flows: HashMap<String, Flow>,
-    fault: Option<Fault>,
+    faults: FaultInjection,
     not_ready: bool,
     accepted_logins: Vec<Value>,
     rejected_logins: Vec<Value>,
@@ -661,7 +706,18 @@ impl FakeHydra {
 
     /// Applies to every request except `/health/*`.
     pub fn set_fault(&self, fault: Option<Fault>) {
-        self.state().fault = fault;
+        self.state().faults.fault = fault;
+    }
+
+    /// A fault for one endpoint only (`method`, path prefix).
+    pub fn set_fault_on(&self, method: &str, path_prefix: &str, fault: Fault) {
+        let targeted = &mut self.state().faults.targeted;
+        targeted.push((method.to_owned(), path_prefix.to_owned(), fault));
+    }
+
+    /// Latency added to every answer.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().faults.latency = latency;
     }
 
     pub fn set_not_ready(&self, not_ready: bool) {
@@ -773,21 +829,19 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
     let recorded = record(&req, &body);
     let method = recorded.method.clone();
     let path = recorded.path.clone();
-    let health = path.starts_with("/health/");
-    let fault = {
+    let (fault, latency) = {
         let mut state = lock(&shared.state);
         state.requests.push(recorded.clone());
-        if health {
-            None
-        } else {
-            state.fault.clone()
-        }
+        (state.faults.pick(&method, &path), state.faults.latency)
     };
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency).await;
+    }
     let reply = match fault {
         None => route(&shared, &method, &path, &recorded.query, &body),
         Some(Fault::Status(status)) => hydra_error_for_status(status),
         Some(Fault::Hang) => return hang().await,
-        Some(Fault::Malformed) => return malformed(MALFORMED_BODY),
+        Some(Fault::Malformed | Fault::Random(_)) => return malformed(MALFORMED_BODY),
     };
     send(openapi::hydra(), &shared.violations, &method, &path, reply)
 }

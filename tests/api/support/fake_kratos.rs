@@ -17,6 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::fake_hydra::{
+    FaultInjection,
     bind_local, hang, lock, malformed, random_uuid, record, send, spawn_servers, Configure, Fault,
     Recorded, Reply, ServerGuard, FIXED_TIME,
 };
@@ -175,7 +176,7 @@ struct KratosState {
     identities: HashMap<String, Value>,
     sessions: HashMap<String, Value>,
     aal2_required: HashSet<String>,
-    fault: Option<Fault>,
+    faults: FaultInjection,
     not_ready: bool,
     whoami_cookies: Vec<Option<String>>,
     requests: Vec<Recorded>,
@@ -263,7 +264,18 @@ impl FakeKratos {
 
     /// Applies to whoami and the identities endpoint, not to health.
     pub fn set_fault(&self, fault: Option<Fault>) {
-        self.state().fault = fault;
+        self.state().faults.fault = fault;
+    }
+
+    /// A fault for one endpoint only (`method`, path prefix).
+    pub fn set_fault_on(&self, method: &str, path_prefix: &str, fault: Fault) {
+        let targeted = &mut self.state().faults.targeted;
+        targeted.push((method.to_owned(), path_prefix.to_owned(), fault));
+    }
+
+    /// Latency added to every answer.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.state().faults.latency = latency;
     }
 
     /// Makes session extension answer 204 (Ory Network's default) instead of 200.
@@ -330,20 +342,19 @@ async fn handle(
     let recorded = record(&req, &body);
     let method = recorded.method.clone();
     let path = recorded.path.clone();
-    let fault = {
+    let (fault, latency) = {
         let mut state = lock(&shared.state);
         state.requests.push(recorded);
-        if path.starts_with("/health/") {
-            None
-        } else {
-            state.fault.clone()
-        }
+        (state.faults.pick(&method, &path), state.faults.latency)
     };
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency).await;
+    }
     let reply = match fault {
         None => route(&shared, **port, &req, &method, &path),
         Some(Fault::Status(code)) => Reply::json(code, kratos_error_for_status(code)),
         Some(Fault::Hang) => return hang().await,
-        Some(Fault::Malformed) => return malformed(MALFORMED_BODY),
+        Some(Fault::Malformed | Fault::Random(_)) => return malformed(MALFORMED_BODY),
     };
     send(openapi::kratos(), &shared.violations, &method, &path, reply)
 }
