@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use crate::support::fake_hydra::{
-    client, random_uuid, with, ConsentSpec, FakeHydra, Fault, LoginSpec,
+    client, random_uuid, with, ConsentSessionSpec, ConsentSpec, FakeHydra, Fault, LoginSpec,
+    LogoutSpec, USER_CODE_NOT_FOUND,
 };
-use crate::support::fake_kratos::{identity, session, FakeKratos, SESSION_COOKIE};
+use crate::support::fake_kratos::{identity, session, FakeKratos, ERROR_UI_URL, SESSION_COOKIE};
 use crate::support::openapi::{self, OpenApi};
 
 const LOGIN: &str = "/admin/oauth2/auth/requests/login";
@@ -24,6 +25,11 @@ const LOGIN_REJECT: &str = "/admin/oauth2/auth/requests/login/reject";
 const CONSENT: &str = "/admin/oauth2/auth/requests/consent";
 const CONSENT_ACCEPT: &str = "/admin/oauth2/auth/requests/consent/accept";
 const CONSENT_REJECT: &str = "/admin/oauth2/auth/requests/consent/reject";
+const LOGOUT: &str = "/admin/oauth2/auth/requests/logout";
+const LOGOUT_ACCEPT: &str = "/admin/oauth2/auth/requests/logout/accept";
+const LOGOUT_REJECT: &str = "/admin/oauth2/auth/requests/logout/reject";
+const DEVICE_ACCEPT: &str = "/admin/oauth2/auth/requests/device/accept";
+const CONSENT_SESSIONS: &str = "/admin/oauth2/auth/sessions/consent";
 
 const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.";
 
@@ -620,7 +626,7 @@ async fn hydra_faults_answer_with_flat_error_bodies_or_break_the_transport() {
 async fn the_fakes_report_calls_to_endpoints_they_do_not_implement() {
     let hydra = FakeHydra::start().await;
     let response = http()
-        .get(format!("{}/admin/clients/x", hydra.url))
+        .get(format!("{}/admin/clients", hydra.url))
         .send()
         .await
         .unwrap();
@@ -1106,4 +1112,514 @@ async fn dropping_a_fake_stops_its_servers_even_with_a_request_hanging() {
         .expect("the hanging request ends when the server stops")
         .unwrap();
     assert!(outcome.is_err());
+}
+
+// ---------------------------------------------------------------------------
+// Logout, device verification, consent sessions, clients, Kratos browser logout
+
+/// Sends a request whose answer has no body (204): no JSON, no content type, and the status
+/// documented as empty in the spec.
+async fn empty_call(spec: &OpenApi, method: Method, base: &str, path_and_query: &str) -> u16 {
+    let response = http()
+        .request(method.clone(), format!("{base}{path_and_query}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    assert!(response.headers().get("content-type").is_none());
+    assert_eq!(response.bytes().await.unwrap().len(), 0);
+    let path = path_and_query.split('?').next().unwrap();
+    assert_eq!(
+        spec.check_empty_response(method.as_str(), path, status),
+        Ok(())
+    );
+    status
+}
+
+#[tokio::test]
+async fn logout_requests_are_served_accepted_and_rejected_as_hydra_does() {
+    let hydra = FakeHydra::start().await;
+    let rp = hydra.add_logout(LogoutSpec {
+        subject: "user-1".into(),
+        client: Some(with(client("rp"), json!({"skip_logout_consent": true}))),
+        ..LogoutSpec::default()
+    });
+    let op = hydra.add_logout(LogoutSpec {
+        subject: "user-1".into(),
+        sid: String::new(),
+        rp_initiated: false,
+        client: None,
+        request_url: Some("http://127.0.0.1:4444/oauth2/sessions/logout".into()),
+    });
+
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?logout_challenge={}", q(&rp)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["challenge"], rp);
+    assert_eq!(body["rp_initiated"], true);
+    assert_eq!(body["client"]["skip_logout_consent"], true);
+    assert!(body["sid"].is_string());
+    let rp_request_url = body["request_url"].as_str().unwrap().to_owned();
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?challenge={}", q(&op)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["client"], Value::Null, "OP-initiated: client is null");
+    assert_eq!(body["rp_initiated"], false);
+    assert!(body.get("sid").is_none(), "sid is omitempty");
+
+    // Accept: 200 with the public logout URL; afterwards v26.2.0 answers 410.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGOUT_ACCEPT}?logout_challenge={}", q(&rp)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let redirect_to = body["redirect_to"].as_str().unwrap();
+    assert!(
+        redirect_to.starts_with("http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier="),
+        "{redirect_to}"
+    );
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?logout_challenge={}", q(&rp)),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (410, json!({"redirect_to": rp_request_url}))
+    );
+
+    // Reject: 204 without a body; the request is gone afterwards.
+    let status = empty_call(
+        openapi::hydra(),
+        Method::PUT,
+        &hydra.url,
+        &format!("{LOGOUT_REJECT}?logout_challenge={}", q(&op)),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?logout_challenge={}", q(&op)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(hydra.accepted_logouts(), [rp]);
+    assert_eq!(hydra.rejected_logouts(), [op]);
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn logout_errors_are_hydras_flat_bodies() {
+    let hydra = FakeHydra::start().await;
+    let login = hydra.add_login(LoginSpec::default());
+    let logout = hydra.add_logout(LogoutSpec::default());
+
+    let (_, body) = hydra_call(&hydra, Method::GET, LOGOUT, None).await;
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": format!("{INVALID_REQUEST} Query parameter 'challenge' is not defined but should have been.")})
+    );
+    // A login challenge is not a logout challenge.
+    for path in [LOGOUT, LOGOUT_ACCEPT] {
+        let method = if path == LOGOUT {
+            Method::GET
+        } else {
+            Method::PUT
+        };
+        let (status, body) = hydra_call(
+            &hydra,
+            method,
+            &format!("{path}?logout_challenge={}", q(&login)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["error"], "Not Found");
+    }
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGOUT_REJECT}?logout_challenge=nope"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    hydra.expire(&logout);
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?logout_challenge={}", q(&logout)),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (
+            401,
+            json!({"error": "request_unauthorized", "error_description": "The request could not be authorized. The logout request has expired, please try the flow again."})
+        )
+    );
+    assert!(hydra.accepted_logouts().is_empty());
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn a_logout_accept_with_a_body_is_reported() {
+    let hydra = FakeHydra::start().await;
+    let logout = hydra.add_logout(LogoutSpec::default());
+    hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{LOGOUT_ACCEPT}?logout_challenge={}", q(&logout)),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(hydra.contract_violations().len(), 1);
+}
+
+#[tokio::test]
+async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
+    let hydra = FakeHydra::start().await;
+    let challenge = hydra.add_device_challenge();
+    hydra.add_user_code("BCDFGHJK", "tv-app");
+    hydra.add_user_code("XWVTSRQP", "tv-app");
+    hydra.expire_user_code("XWVTSRQP");
+    let accept = format!("{DEVICE_ACCEPT}?device_challenge={}", q(&challenge));
+    let bad_code = json!({"error": "invalid_request", "error_description": format!("{INVALID_REQUEST} {USER_CODE_NOT_FOUND}")});
+
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"user_code": "BCDFGHJK"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let redirect_to = body["redirect_to"].as_str().unwrap();
+    assert!(redirect_to.starts_with("http://127.0.0.1:4444/oauth2/device/verify?"));
+    assert_eq!(param(redirect_to, "client_id").unwrap(), "tv-app");
+    assert!(param(redirect_to, "device_verifier").is_some());
+
+    for code in ["bcdfghjk", "BCDF-GHJK", "XWVTSRQP", "NOTACODE"] {
+        let (status, body) = hydra_call(
+            &hydra,
+            Method::PUT,
+            &accept,
+            Some(json!({ "user_code": code })),
+        )
+        .await;
+        assert_eq!((status.as_u16(), body), (400, bad_code.clone()), "{code}");
+    }
+    let (_, body) = hydra_call(&hydra, Method::PUT, &accept, Some(json!({"user_code": ""}))).await;
+    assert_eq!(
+        body["error_description"],
+        format!("{INVALID_REQUEST} Field 'user_code' must not be empty.")
+    );
+    // Only `device_challenge` is read: no `challenge=` fallback.
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{DEVICE_ACCEPT}?challenge={}", q(&challenge)),
+        Some(json!({"user_code": "BCDFGHJK"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error_description"],
+        format!("{INVALID_REQUEST} Query parameter 'device_challenge' is not defined but should have been.")
+    );
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &format!("{DEVICE_ACCEPT}?device_challenge=unknown"),
+        Some(json!({"user_code": "BCDFGHJK"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    hydra.expire(&challenge);
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::PUT,
+        &accept,
+        Some(json!({"user_code": "BCDFGHJK"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    assert_eq!(
+        hydra.accepted_user_codes(),
+        [json!({"user_code": "BCDFGHJK"})]
+    );
+    assert_no_violations(hydra.contract_violations());
+}
+
+/// `GET …/sessions/consent`, returning the body and the `Link` header.
+async fn list_consent_sessions(hydra: &FakeHydra, query: &str) -> (StatusCode, Value, String) {
+    let response = http()
+        .get(format!("{}{CONSENT_SESSIONS}?{query}", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body: Value = response.json().await.unwrap();
+    let checked = openapi::hydra().check_response("GET", CONSENT_SESSIONS, status.as_u16(), &body);
+    assert_eq!(checked, Ok(()), "{status} {body}");
+    (status, body, link)
+}
+
+/// The `page_token` of the `rel="next"` link, if any.
+fn next_token(link: &str) -> Option<String> {
+    link.split(',')
+        .find(|part| part.ends_with("rel=\"next\""))
+        .map(|part| {
+            let url = part.split_once('<').unwrap().1.split_once('>').unwrap().0;
+            param(&format!("http://hydra{url}"), "page_token").unwrap()
+        })
+}
+
+#[tokio::test]
+async fn consent_sessions_are_listed_a_page_at_a_time_with_a_link_header() {
+    let hydra = FakeHydra::start().await;
+    for id in ["app-1", "app-2", "app-3"] {
+        hydra.add_consent_session(ConsentSessionSpec {
+            subject: "ada".into(),
+            client: client(id),
+            ..ConsentSessionSpec::default()
+        });
+    }
+    hydra.add_consent_session(ConsentSessionSpec {
+        subject: "bob".into(),
+        client: client("app-4"),
+        ..ConsentSessionSpec::default()
+    });
+
+    let (status, first, link) = list_consent_sessions(&hydra, "subject=ada&page_size=2").await;
+    assert_eq!(status, 200);
+    assert_eq!(first.as_array().unwrap().len(), 2);
+    assert_eq!(first[0]["consent_request"]["client"]["client_id"], "app-1");
+    assert_eq!(first[0]["consent_request"]["subject"], "ada");
+    assert_eq!(first[0]["consent_request"]["challenge"], "");
+    assert_eq!(first[0]["grant_scope"], json!(["openid", "email"]));
+    // ory/x keysetpagination: relative links, keys sorted, joined by a bare comma.
+    let parts: Vec<&str> = link.split(',').collect();
+    assert_eq!(parts.len(), 2, "{link}");
+    assert!(
+        parts[0].starts_with("</admin/oauth2/auth/sessions/consent?page_size=2&page_token=")
+            && parts[0].ends_with("&subject=ada>; rel=\"first\""),
+        "{link}"
+    );
+    let token = next_token(&link).expect("a next link");
+
+    let (_, second, link) = list_consent_sessions(
+        &hydra,
+        &format!("subject=ada&page_size=2&page_token={token}"),
+    )
+    .await;
+    assert_eq!(second.as_array().unwrap().len(), 1);
+    assert_eq!(second[0]["consent_request"]["client"]["client_id"], "app-3");
+    assert_eq!(next_token(&link), None, "the last page has no next link");
+    assert!(link.ends_with("rel=\"first\""), "{link}");
+
+    let (_, bob, _) = list_consent_sessions(&hydra, "subject=bob").await;
+    assert_eq!(bob.as_array().unwrap().len(), 1);
+    let (_, nobody, _) = list_consent_sessions(&hydra, "subject=nobody").await;
+    assert_eq!(nobody, json!([]));
+
+    let (status, body, _) = list_consent_sessions(&hydra, "page_size=2").await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    let (status, _, _) = list_consent_sessions(&hydra, "subject=ada&page_token=forged").await;
+    assert_eq!(status, 400);
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn consent_sessions_are_revoked_for_one_subject_and_client_only() {
+    let hydra = FakeHydra::start().await;
+    for (subject, id) in [("ada", "app-1"), ("ada", "app-2"), ("bob", "app-1")] {
+        hydra.add_consent_session(ConsentSessionSpec {
+            subject: subject.into(),
+            client: client(id),
+            ..ConsentSessionSpec::default()
+        });
+    }
+
+    let status = empty_call(
+        openapi::hydra(),
+        Method::DELETE,
+        &hydra.url,
+        &format!("{CONSENT_SESSIONS}?subject=ada&client=app-1"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(hydra.consent_session_count("ada", "app-1"), 0);
+    assert_eq!(hydra.consent_session_count("ada", "app-2"), 1);
+    assert_eq!(hydra.consent_session_count("bob", "app-1"), 1);
+    // Nothing left to revoke is still a 204.
+    let status = empty_call(
+        openapi::hydra(),
+        Method::DELETE,
+        &hydra.url,
+        &format!("{CONSENT_SESSIONS}?subject=ada&client=app-1"),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    for query in [
+        "client=app-1",
+        "subject=ada",
+        "subject=ada&client=app-2&all=true",
+    ] {
+        let (status, body) = hydra_call(
+            &hydra,
+            Method::DELETE,
+            &format!("{CONSENT_SESSIONS}?{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(
+            body["error_description"],
+            format!("{INVALID_REQUEST} Invalid combination of query parameters.")
+        );
+    }
+    assert_eq!(
+        hydra.revoked_consents(),
+        [
+            ("ada".to_owned(), "app-1".to_owned()),
+            ("ada".to_owned(), "app-1".to_owned())
+        ]
+    );
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn clients_are_served_without_their_secret_or_answered_with_hydras_404() {
+    let hydra = FakeHydra::start().await;
+    hydra.add_client(with(client("tv-app"), json!({"client_secret": "s3cr3t!"})));
+    let (status, body) = hydra_call(&hydra, Method::GET, "/admin/clients/tv-app", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["client_name"], "tv-app app");
+    assert!(body.get("client_secret").is_none());
+    let (status, body) = hydra_call(&hydra, Method::GET, "/admin/clients/nope", None).await;
+    assert_eq!(
+        (status.as_u16(), body),
+        (
+            404,
+            json!({"error": "Unable to locate the resource", "error_description": ""})
+        )
+    );
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn the_browser_logout_url_needs_the_session_cookie_and_an_allowed_return_to() {
+    let kratos = FakeKratos::start().await;
+    let id = random_uuid();
+    kratos.add_session("good", kratos_session(&id, 60));
+    let cookie = format!("{SESSION_COOKIE}=good");
+    let logout = "/self-service/logout/browser";
+    let return_to = "http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier=v";
+
+    let response = http()
+        .get(format!("{}{logout}", kratos.public_url))
+        .query(&[("return_to", return_to)])
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        openapi::kratos().check_response("GET", logout, 200, &body),
+        Ok(())
+    );
+    let token = body["logout_token"].as_str().unwrap();
+    assert_eq!(
+        body["logout_url"],
+        format!(
+            "{}/self-service/logout?return_to=http%3A%2F%2F127.0.0.1%3A4444%2Foauth2%2Fsessions%2Flogout%3Flogout_verifier%3Dv&token={token}",
+            kratos.public_url
+        )
+    );
+    assert_eq!(
+        kratos.logout_url("good", Some(return_to)),
+        body["logout_url"],
+        "the logout token is stable per session"
+    );
+
+    // No session: 401 session_inactive for JSON clients, a redirect to the error UI otherwise.
+    let (status, body) = call(
+        openapi::kratos(),
+        Method::GET,
+        &kratos.public_url,
+        logout,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["id"], "session_inactive");
+    assert_eq!(
+        body["error"]["reason"],
+        "No active session was found in this request."
+    );
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}{logout}", kratos.public_url))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with(ERROR_UI_URL));
+
+    kratos.allow_return_urls(&["https://hera.example/"]);
+    let response = http()
+        .get(format!("{}{logout}", kratos.public_url))
+        .query(&[("return_to", return_to)])
+        .header("cookie", &cookie)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        openapi::kratos().check_response("GET", logout, 400, &body),
+        Ok(())
+    );
+    assert_eq!(body["error"]["id"], "self_service_flow_return_to_forbidden");
+    assert_eq!(
+        kratos.logout_cookies(),
+        [Some(cookie.clone()), None, None, Some(cookie)]
+    );
+    assert_no_violations(kratos.contract_violations());
 }

@@ -1,7 +1,7 @@
 //! A stateful, in-process fake of the Ory Hydra v26.2.0 ADMIN API, limited
 //! to what a login/consent provider calls (`shared/ory/CONTRACT.md` §0, §1.1,
-//! §1.2). Every body it receives or serves is checked against Hydra's
-//! OpenAPI spec; violations are collected in `contract_violations()` rather
+//! §1.2, §1.4–§1.6 and `GET /admin/clients/{id}` of §2.2). Every body it
+//! receives or serves is checked against Hydra's OpenAPI spec; violations are collected in `contract_violations()` rather
 //! than panicking inside a handler.
 //!
 //! The HTTP servers run on their own thread with their own actix system, so
@@ -22,6 +22,8 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use rand::RngCore;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use super::openapi;
 
@@ -338,6 +340,8 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// False for answers to undocumented requests (already reported).
     pub check: bool,
+    /// True for an answer without a body or content type (`204`); `body` is ignored.
+    pub empty: bool,
 }
 
 impl Reply {
@@ -347,6 +351,15 @@ impl Reply {
             body,
             headers: Vec::new(),
             check: true,
+            empty: false,
+        }
+    }
+
+    /// An answer without a body, as Go's `w.WriteHeader(204)` sends it.
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            empty: true,
+            ..Reply::json(status, Value::Null)
         }
     }
 }
@@ -360,6 +373,20 @@ pub fn send(
     path: &str,
     reply: Reply,
 ) -> HttpResponse {
+    if reply.empty {
+        if reply.check {
+            if let Err(e) = spec.check_empty_response(method, path, reply.status) {
+                lock(violations).push(format!("served empty answer: {e}"));
+            }
+        }
+        let status =
+            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = HttpResponse::build(status);
+        for (name, value) in reply.headers {
+            response.insert_header((name, value));
+        }
+        return response.finish();
+    }
     if reply.check {
         if let Err(e) = spec.check_response(method, path, reply.status, &reply.body) {
             lock(violations).push(format!("served body: {e}"));
@@ -418,6 +445,8 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 enum Kind {
     Login,
     Consent,
+    Logout,
+    Device,
 }
 
 impl Kind {
@@ -425,6 +454,8 @@ impl Kind {
         match self {
             Kind::Login => "login",
             Kind::Consent => "consent",
+            Kind::Logout => "logout",
+            Kind::Device => "device",
         }
     }
 }
@@ -453,6 +484,19 @@ struct HydraState {
     accepted_consents: Vec<Value>,
     rejected_consents: Vec<Value>,
     requests: Vec<Recorded>,
+    /// Challenges of accepted and rejected logout requests, in order.
+    accepted_logouts: Vec<String>,
+    rejected_logouts: Vec<String>,
+    /// User codes Hydra issued to devices: code → the device's client.
+    user_codes: HashMap<String, UserCode>,
+    /// Bodies of successful device accepts.
+    accepted_user_codes: Vec<Value>,
+    consent_sessions: Vec<StoredConsentSession>,
+    /// Page tokens handed out in `Link` headers → the offset they stand for.
+    page_tokens: HashMap<String, usize>,
+    /// `(subject, client)` of every successful consent-session revocation.
+    revoked_consents: Vec<(String, String)>,
+    clients: HashMap<String, Value>,
 }
 
 struct Shared {
@@ -474,6 +518,20 @@ const LOGIN_REJECT_PATH: &str = "/admin/oauth2/auth/requests/login/reject";
 const CONSENT_PATH: &str = "/admin/oauth2/auth/requests/consent";
 const CONSENT_ACCEPT_PATH: &str = "/admin/oauth2/auth/requests/consent/accept";
 const CONSENT_REJECT_PATH: &str = "/admin/oauth2/auth/requests/consent/reject";
+const LOGOUT_PATH: &str = "/admin/oauth2/auth/requests/logout";
+const LOGOUT_ACCEPT_PATH: &str = "/admin/oauth2/auth/requests/logout/accept";
+const LOGOUT_REJECT_PATH: &str = "/admin/oauth2/auth/requests/logout/reject";
+const DEVICE_ACCEPT_PATH: &str = "/admin/oauth2/auth/requests/device/accept";
+const CONSENT_SESSIONS_PATH: &str = "/admin/oauth2/auth/sessions/consent";
+/// `GET /admin/clients/{id}`; the id follows.
+const CLIENTS_PATH: &str = "/admin/clients/";
+
+/// Hydra's public URL in the `redirect_to`s the fake mints.
+pub const HYDRA_PUBLIC: &str = "http://127.0.0.1:4444";
+
+/// The hint Hydra adds when a user code is unknown, expired or malformed (CONTRACT §1.5).
+pub const USER_CODE_NOT_FOUND: &str =
+    "The 'user_code' session could not be found or has expired or is otherwise malformed.";
 
 /// What `Fault::Malformed` serves.
 pub const MALFORMED_BODY: &str = r#"{"challenge": "x", "cli"#;
@@ -720,6 +778,15 @@ fn route(
         ("PUT", LOGIN_REJECT_PATH) => reject(shared, Kind::Login, path, query, raw),
         ("PUT", CONSENT_ACCEPT_PATH) => accept_consent(shared, query, raw),
         ("PUT", CONSENT_REJECT_PATH) => reject(shared, Kind::Consent, path, query, raw),
+        ("GET", LOGOUT_PATH) => get_flow(shared, Kind::Logout, query),
+        ("PUT", LOGOUT_ACCEPT_PATH) => accept_logout(shared, query, raw),
+        ("PUT", LOGOUT_REJECT_PATH) => reject_logout(shared, query, raw),
+        ("PUT", DEVICE_ACCEPT_PATH) => accept_user_code(shared, query, raw),
+        ("GET", CONSENT_SESSIONS_PATH) => list_consent_sessions(shared, query),
+        ("DELETE", CONSENT_SESSIONS_PATH) => revoke_consent_sessions(shared, query),
+        ("GET", _) if path.starts_with(CLIENTS_PATH) => {
+            get_client(shared, &path[CLIENTS_PATH.len()..])
+        }
         _ => {
             lock(&shared.violations).push(format!(
                 "unhandled request: {method} {path} (the fake Hydra does not implement it)"
@@ -753,6 +820,14 @@ fn not_found() -> Reply {
 }
 
 fn expired(kind: Kind) -> Reply {
+    if kind == Kind::Logout {
+        // Hydra words the stateless logout expiry differently (CONTRACT §1.4).
+        return hydra_error(
+            401,
+            "request_unauthorized",
+            "The request could not be authorized. The logout request has expired, please try the flow again.",
+        );
+    }
     hydra_error(
         401,
         "request_unauthorized",
@@ -909,7 +984,7 @@ fn reject(
         (Err(e), Kind::Login) => {
             return invalid_request(&format!("Unable to decode body because: {e}"))
         }
-        (Err(_), Kind::Consent) => return hydra_error(400, "error", "The error is unrecognizable"),
+        (Err(_), _) => return hydra_error(400, "error", "The error is unrecognizable"),
     };
     let mut state = lock(&shared.state);
     let request = match flow_for(&state, kind, &challenge) {
@@ -920,9 +995,435 @@ fn reject(
     match kind {
         Kind::Login => state.rejected_logins.push(body),
         Kind::Consent => state.rejected_consents.push(body),
+        Kind::Logout | Kind::Device => unreachable!("logout and device have their own rejects"),
     }
     Reply::json(
         200,
         json!({"redirect_to": append_query(&request_url(&request), &verifier_name, &mint_verifier())}),
     )
+}
+
+// ---------------------------------------------------------------------------
+// Logout, device verification, consent sessions and clients (CONTRACT §1.4–§1.6, §2.2)
+
+/// What `GET /admin/oauth2/auth/requests/logout` serves for a challenge.
+#[derive(Clone, Debug)]
+pub struct LogoutSpec {
+    pub subject: String,
+    /// Omitted from the served body when empty (Hydra: omitempty).
+    pub sid: String,
+    /// True when the RP sent an `id_token_hint`.
+    pub rp_initiated: bool,
+    /// `None` is served as `"client": null` (an OP-initiated logout).
+    pub client: Option<Value>,
+    /// `None` builds `http://127.0.0.1:4444/oauth2/sessions/logout?…`.
+    pub request_url: Option<String>,
+}
+
+impl Default for LogoutSpec {
+    fn default() -> Self {
+        LogoutSpec {
+            subject: String::new(),
+            sid: random_uuid(),
+            rp_initiated: true,
+            client: Some(client("third-party-app")),
+            request_url: None,
+        }
+    }
+}
+
+/// A user code Hydra issued to a device (`POST /oauth2/device/auth`).
+#[derive(Clone, Debug)]
+struct UserCode {
+    client_id: String,
+    expired: bool,
+}
+
+/// A completed consent as `GET /admin/oauth2/auth/sessions/consent` lists it.
+#[derive(Clone, Debug)]
+pub struct ConsentSessionSpec {
+    pub subject: String,
+    pub client: Value,
+    pub grant_scope: Vec<String>,
+    pub grant_audience: Vec<String>,
+    /// RFC 3339.
+    pub handled_at: String,
+    pub remember: bool,
+    pub remember_for: i64,
+    pub login_session_id: String,
+}
+
+impl Default for ConsentSessionSpec {
+    fn default() -> Self {
+        ConsentSessionSpec {
+            subject: String::new(),
+            client: client("third-party-app"),
+            grant_scope: vec!["openid".to_owned(), "email".to_owned()],
+            grant_audience: Vec::new(),
+            handled_at: FIXED_TIME.to_owned(),
+            remember: true,
+            remember_for: 3600,
+            login_session_id: random_hex(16),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct StoredConsentSession {
+    subject: String,
+    client_id: String,
+    login_session_id: String,
+    /// The list element served (`flow.ToListConsentSessionResponse`).
+    body: Value,
+}
+
+impl FakeHydra {
+    /// Registers a logout request and returns its challenge.
+    pub fn add_logout(&self, spec: LogoutSpec) -> String {
+        let challenge = mint_challenge();
+        let request_url = spec.request_url.clone().unwrap_or_else(|| {
+            format!(
+                "{HYDRA_PUBLIC}/oauth2/sessions/logout?id_token_hint={}&state={}",
+                random_b64url(60),
+                random_hex(12)
+            )
+        });
+        let now = OffsetDateTime::now_utc();
+        let mut request = json!({
+            "challenge": challenge,
+            "subject": spec.subject,
+            "request_url": request_url,
+            "rp_initiated": spec.rp_initiated,
+            "requested_at": rfc3339(now),
+            "expires_at": rfc3339(now + time::Duration::minutes(30)),
+            "client": spec.client,
+        });
+        if !spec.sid.is_empty() {
+            request["sid"] = json!(spec.sid);
+        }
+        self.insert(challenge.clone(), Kind::Logout, request);
+        challenge
+    }
+
+    /// A device challenge, as Hydra puts it in `urls.device.verification?device_challenge=…`
+    /// when a browser opens `/oauth2/device/verify`.
+    pub fn add_device_challenge(&self) -> String {
+        let challenge = mint_challenge();
+        let request = json!({"request_url": format!("{HYDRA_PUBLIC}/oauth2/device/verify")});
+        self.insert(challenge.clone(), Kind::Device, request);
+        challenge
+    }
+
+    /// Makes `code` a user code Hydra issued to a device of `client_id`. Hydra compares codes
+    /// exactly (it looks up an HMAC of the code as sent).
+    pub fn add_user_code(&self, code: &str, client_id: &str) {
+        self.state().user_codes.insert(
+            code.to_owned(),
+            UserCode {
+                client_id: client_id.to_owned(),
+                expired: false,
+            },
+        );
+    }
+
+    /// From now on `code` is refused like an expired user code.
+    pub fn expire_user_code(&self, code: &str) {
+        if let Some(user_code) = self.state().user_codes.get_mut(code) {
+            user_code.expired = true;
+        }
+    }
+
+    /// Registers a completed consent; its client becomes known to `GET /admin/clients/{id}`.
+    pub fn add_consent_session(&self, spec: ConsentSessionSpec) {
+        let client_id = spec.client["client_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let consent_request_id = random_hex(16);
+        let body = json!({
+            "consent_request_id": consent_request_id,
+            "grant_scope": spec.grant_scope,
+            "grant_access_token_audience": spec.grant_audience,
+            "remember_for": spec.remember_for,
+            "session": {"access_token": {}, "id_token": {}},
+            "remember": spec.remember,
+            "handled_at": spec.handled_at,
+            "context": {},
+            "consent_request": {
+                // No longer available in a listed session (Hydra sends "").
+                "challenge": "",
+                "consent_request_id": consent_request_id,
+                "skip": false,
+                "subject": spec.subject,
+                "client": spec.client,
+                "request_url": default_request_url(&spec.client, &spec.grant_scope),
+                "requested_scope": spec.grant_scope,
+                "requested_access_token_audience": spec.grant_audience,
+                "oidc_context": default_oidc_context(),
+                "login_challenge": random_hex(16),
+                "login_session_id": spec.login_session_id,
+                "acr": "aal1",
+                "amr": ["pwd"],
+                "context": {}
+            }
+        });
+        let mut state = self.state();
+        state
+            .clients
+            .entry(client_id.clone())
+            .or_insert_with(|| spec.client.clone());
+        state.consent_sessions.push(StoredConsentSession {
+            subject: spec.subject,
+            client_id,
+            login_session_id: spec.login_session_id,
+            body,
+        });
+    }
+
+    /// Makes `GET /admin/clients/{client_id}` serve `client`.
+    pub fn add_client(&self, client: Value) {
+        let id = client["client_id"].as_str().unwrap_or_default().to_owned();
+        self.state().clients.insert(id, client);
+    }
+
+    pub fn accepted_logouts(&self) -> Vec<String> {
+        self.state().accepted_logouts.clone()
+    }
+
+    pub fn rejected_logouts(&self) -> Vec<String> {
+        self.state().rejected_logouts.clone()
+    }
+
+    /// Bodies of successful device accepts (`{"user_code": …}`).
+    pub fn accepted_user_codes(&self) -> Vec<Value> {
+        self.state().accepted_user_codes.clone()
+    }
+
+    /// `(subject, client)` of every consent-session revocation that succeeded.
+    pub fn revoked_consents(&self) -> Vec<(String, String)> {
+        self.state().revoked_consents.clone()
+    }
+
+    /// How many consent sessions `subject` still has with `client_id`.
+    pub fn consent_session_count(&self, subject: &str, client_id: &str) -> usize {
+        self.state()
+            .consent_sessions
+            .iter()
+            .filter(|s| s.subject == subject && s.client_id == client_id)
+            .count()
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).expect("format an RFC 3339 date-time")
+}
+
+fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+/// Logout accept and reject take no body (the spec documents none).
+fn refuse_logout_body(shared: &Shared, path: &str, raw: &[u8]) {
+    if !raw.is_empty() {
+        lock(&shared.violations).push(format!("PUT {path}: Hydra takes no request body here"));
+    }
+}
+
+/// `PUT …/logout/accept`: 200 with the public `/oauth2/sessions/logout?logout_verifier=…`.
+/// v26.2.0 keeps logout requests in its database, so a later GET answers 410.
+fn accept_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Reply {
+    refuse_logout_body(shared, LOGOUT_ACCEPT_PATH, raw);
+    let Some(challenge) = challenge_param(Kind::Logout, query) else {
+        return missing_challenge();
+    };
+    let mut state = lock(&shared.state);
+    if let Err(reply) = flow_for(&state, Kind::Logout, &challenge) {
+        return reply;
+    }
+    if let Some(flow) = state.flows.get_mut(&challenge) {
+        flow.state = FlowState::Gone(request_url(&flow.request));
+    }
+    state.accepted_logouts.push(challenge);
+    Reply::json(
+        200,
+        json!({"redirect_to": format!("{HYDRA_PUBLIC}/oauth2/sessions/logout?logout_verifier={}", mint_verifier())}),
+    )
+}
+
+/// `PUT …/logout/reject`: 204 without a body; the request is gone afterwards (404).
+fn reject_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Reply {
+    refuse_logout_body(shared, LOGOUT_REJECT_PATH, raw);
+    let Some(challenge) = challenge_param(Kind::Logout, query) else {
+        return missing_challenge();
+    };
+    let mut state = lock(&shared.state);
+    if let Err(reply) = flow_for(&state, Kind::Logout, &challenge) {
+        return reply;
+    }
+    state.flows.remove(&challenge);
+    state.rejected_logouts.push(challenge);
+    Reply::empty(204)
+}
+
+/// `PUT …/device/accept?device_challenge=…` with `{"user_code": …}` (CONTRACT §1.5). Only
+/// `device_challenge` is read: there is no `challenge=` fallback here.
+fn accept_user_code(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Reply {
+    let Some(challenge) = query_value(query, "device_challenge").map(str::to_owned) else {
+        return invalid_request(
+            "Query parameter 'device_challenge' is not defined but should have been.",
+        );
+    };
+    let body = match decode_body(shared, DEVICE_ACCEPT_PATH, raw) {
+        Ok(body) => body,
+        Err(e) => return invalid_request(&format!("Unable to decode request body: {e}")),
+    };
+    let user_code = body["user_code"].as_str().unwrap_or_default().to_owned();
+    if user_code.is_empty() {
+        return invalid_request("Field 'user_code' must not be empty.");
+    }
+    let mut state = lock(&shared.state);
+    if let Err(reply) = flow_for(&state, Kind::Device, &challenge) {
+        return reply;
+    }
+    let client_id = match state.user_codes.get(&user_code) {
+        Some(code) if !code.expired => code.client_id.clone(),
+        _ => return invalid_request(USER_CODE_NOT_FOUND),
+    };
+    state.accepted_user_codes.push(body);
+    Reply::json(
+        200,
+        json!({"redirect_to": format!(
+            "{HYDRA_PUBLIC}/oauth2/device/verify?client_id={}&device_verifier={}",
+            encode(&client_id),
+            mint_verifier()
+        )}),
+    )
+}
+
+/// Default and largest `page_size` (the spec's bounds).
+const DEFAULT_PAGE_SIZE: usize = 250;
+const MAX_PAGE_SIZE: usize = 500;
+
+/// `GET /admin/oauth2/auth/sessions/consent?subject=…[&login_session_id=…][&page_size=…]
+/// [&page_token=…]`: one page, and a `Link` header with `first` and, unless this is the last
+/// page, `next` (ory/x keysetpagination: the request's own path and query with `page_size` and
+/// `page_token` set, keys sorted as Go's `url.Values.Encode` sorts them, joined by `,`).
+fn list_consent_sessions(shared: &Shared, query: &[(String, String)]) -> Reply {
+    let Some(subject) = query_value(query, "subject") else {
+        return invalid_request("Query parameter 'subject' is not defined but should have been.");
+    };
+    let size = match query_value(query, "page_size").map(str::parse::<usize>) {
+        None => DEFAULT_PAGE_SIZE,
+        Some(Ok(size)) if (1..=MAX_PAGE_SIZE).contains(&size) => size,
+        Some(Ok(size)) => {
+            lock(&shared.violations).push(format!(
+                "GET {CONSENT_SESSIONS_PATH}: page_size {size} is outside 1..={MAX_PAGE_SIZE}"
+            ));
+            size.clamp(1, MAX_PAGE_SIZE)
+        }
+        Some(Err(e)) => {
+            return invalid_request(&format!("Unable to parse pagination parameters: {e}"))
+        }
+    };
+    let mut state = lock(&shared.state);
+    let offset = match query_value(query, "page_token") {
+        None => 0,
+        Some(token) => match state.page_tokens.get(token) {
+            Some(offset) => *offset,
+            None => {
+                return invalid_request(
+                    "Unable to parse pagination parameters: the page token is invalid",
+                )
+            }
+        },
+    };
+    let login_session_id = query_value(query, "login_session_id");
+    let matching: Vec<Value> = state
+        .consent_sessions
+        .iter()
+        .filter(|s| s.subject == subject)
+        .filter(|s| login_session_id.is_none_or(|id| s.login_session_id == id))
+        .map(|s| s.body.clone())
+        .collect();
+    let page: Vec<Value> = matching.iter().skip(offset).take(size).cloned().collect();
+    let is_last = offset + size >= matching.len();
+
+    let mut link = vec![page_link(&mut state, query, 0, size, "first")];
+    if !is_last {
+        link.push(page_link(&mut state, query, offset + size, size, "next"));
+    }
+    let mut reply = Reply::json(200, Value::Array(page));
+    reply.headers.push(("link", link.join(",")));
+    reply
+}
+
+fn page_link(
+    state: &mut HydraState,
+    query: &[(String, String)],
+    offset: usize,
+    size: usize,
+    rel: &str,
+) -> String {
+    let token = random_b64url(48);
+    state.page_tokens.insert(token.clone(), offset);
+    let mut pairs: Vec<(String, String)> = query
+        .iter()
+        .filter(|(k, _)| k != "page_token" && k != "page_size")
+        .cloned()
+        .collect();
+    pairs.push(("page_size".to_owned(), size.to_string()));
+    pairs.push(("page_token".to_owned(), token));
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("<{CONSENT_SESSIONS_PATH}?{encoded}>; rel=\"{rel}\"")
+}
+
+/// `DELETE /admin/oauth2/auth/sessions/consent`: `subject` + `client` (that client's
+/// sessions), `subject` + `all=true` (every session), or `consent_request_id` alone; any other
+/// combination is a 400. Revoking nothing is still a 204.
+fn revoke_consent_sessions(shared: &Shared, query: &[(String, String)]) -> Reply {
+    let subject = query_value(query, "subject").map(str::to_owned);
+    let client = query_value(query, "client").map(str::to_owned);
+    let consent_request_id = query_value(query, "consent_request_id").map(str::to_owned);
+    let all = query_value(query, "all") == Some("true");
+    let mut state = lock(&shared.state);
+    match (subject, client, consent_request_id, all) {
+        (Some(subject), Some(client), None, false) => {
+            state
+                .consent_sessions
+                .retain(|s| !(s.subject == subject && s.client_id == client));
+            state.revoked_consents.push((subject, client));
+        }
+        (Some(subject), None, None, true) => {
+            state.consent_sessions.retain(|s| s.subject != subject);
+            state.revoked_consents.push((subject, "*".to_owned()));
+        }
+        (None, None, Some(id), false) => {
+            state
+                .consent_sessions
+                .retain(|s| s.body["consent_request_id"] != json!(id));
+        }
+        _ => return invalid_request("Invalid combination of query parameters."),
+    }
+    Reply::empty(204)
+}
+
+/// `GET /admin/clients/{id}`: the client without its secret, or Hydra's 404 (CONTRACT §2.2).
+fn get_client(shared: &Shared, id: &str) -> Reply {
+    let state = lock(&shared.state);
+    match state.clients.get(id) {
+        Some(client) if !id.contains('/') => {
+            let mut client = client.clone();
+            if let Some(object) = client.as_object_mut() {
+                object.remove("client_secret");
+            }
+            Reply::json(200, client)
+        }
+        _ => hydra_error(404, "Unable to locate the resource", ""),
+    }
 }

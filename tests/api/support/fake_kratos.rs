@@ -1,7 +1,8 @@
 //! A stateful, in-process fake of Ory Kratos v26.2.0: the PUBLIC API
-//! (`/sessions/whoami`, health) and the ADMIN API (`/admin/identities/{id}`,
-//! health) on two ports, like real Kratos (4433/4434). Behaviour follows
-//! `shared/ory/CONTRACT.md` §0.4, §4.1 and §4.2. Every served body is
+//! (`/sessions/whoami`, `/self-service/logout/browser`, health) and the ADMIN
+//! API (`/admin/identities/{id}`, health) on two ports, like real Kratos
+//! (4433/4434). Behaviour follows `shared/ory/CONTRACT.md` §0.4, §4.1, §4.2
+//! and §4.4. Every served body is
 //! checked against Kratos' OpenAPI spec into `contract_violations()`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -178,6 +179,12 @@ struct KratosState {
     not_ready: bool,
     whoami_cookies: Vec<Option<String>>,
     requests: Vec<Recorded>,
+    /// `selfservice.allowed_return_urls`; empty allows any `return_to`.
+    allowed_return_urls: Vec<String>,
+    /// Session token → the session's logout token (stable, like `session.LogoutToken`).
+    logout_tokens: HashMap<String, String>,
+    /// The raw `Cookie` header of each browser-logout call, in order.
+    logout_cookies: Vec<Option<String>>,
 }
 
 struct Shared {
@@ -273,6 +280,23 @@ impl FakeKratos {
         lock(&self.shared.violations).clone()
     }
 
+    /// Makes Kratos refuse a logout `return_to` that starts with none of `prefixes`, as
+    /// `selfservice.allowed_return_urls` does.
+    pub fn allow_return_urls(&self, prefixes: &[&str]) {
+        self.state().allowed_return_urls = prefixes.iter().map(|p| (*p).to_owned()).collect();
+    }
+
+    /// The `Cookie` header of each `GET /self-service/logout/browser`, in order.
+    pub fn logout_cookies(&self) -> Vec<Option<String>> {
+        self.state().logout_cookies.clone()
+    }
+
+    /// The logout URL Kratos hands out for the session behind `token`, with `return_to`.
+    pub fn logout_url(&self, token: &str, return_to: Option<&str>) -> String {
+        let logout_token = logout_token(&mut self.state(), token);
+        logout_url(&self.shared.public_url, &logout_token, return_to)
+    }
+
     /// Where whoami's 403 sends the browser (CONTRACT §4.1).
     pub fn aal2_login_url(&self) -> String {
         aal2_url(&self.public_url)
@@ -324,6 +348,7 @@ fn route(shared: &Shared, port: Port, req: &HttpRequest, method: &str, path: &st
             }
         }
         (Port::Public, "GET", "/sessions/whoami") => whoami(shared, req),
+        (Port::Public, "GET", "/self-service/logout/browser") => browser_logout(shared, req),
         (Port::Admin, "GET", _) if path.starts_with("/admin/identities/") => {
             get_identity(shared, &path["/admin/identities/".len()..])
         }
@@ -499,4 +524,124 @@ fn get_identity(shared: &Shared, id: &str) -> Reply {
         }
     }
     Reply::json(200, identity)
+}
+
+/// Where Kratos sends a browser whose self-service request failed (`selfservice.flows.error`).
+pub const ERROR_UI_URL: &str = "http://127.0.0.1:4455/error";
+
+fn logout_token(state: &mut KratosState, session_token: &str) -> String {
+    state
+        .logout_tokens
+        .entry(session_token.to_owned())
+        .or_insert_with(|| format!("ory_lo_{}", super::fake_hydra::random_hex(16)))
+        .clone()
+}
+
+/// `<public>/self-service/logout?return_to=…&token=…` (Go's `url.Values.Encode` sorts keys).
+fn logout_url(public_url: &str, logout_token: &str, return_to: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(return_to) = return_to {
+        query.append_pair("return_to", return_to);
+    }
+    query.append_pair("token", logout_token);
+    format!("{public_url}/self-service/logout?{}", query.finish())
+}
+
+/// Whether Kratos answers JSON rather than redirecting the browser: `x.IsJSONRequest`
+/// negotiates `Accept` against `application/json, text/html, text/*, */*` (default `text/*`),
+/// so no `Accept` means HTML, `*/*` means JSON and `text/html` beats a lower-weighted `*/*`.
+fn wants_json(req: &HttpRequest) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let (mut json_q, mut html_q) = (0.0_f32, 0.0_f32);
+    for spec in accept.split(',') {
+        let mut parts = spec.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse().ok())
+            .unwrap_or(1.0_f32);
+        if matches!(media.as_str(), "application/json" | "application/*" | "*/*") {
+            json_q = json_q.max(q);
+        }
+        if matches!(media.as_str(), "text/html" | "text/*" | "*/*") {
+            html_q = html_q.max(q);
+        }
+    }
+    json_q > 0.0 && json_q >= html_q
+}
+
+/// A self-service error: JSON for API-style requests, otherwise a 303 to the error UI
+/// (`SelfServiceErrorManager().Forward`).
+fn self_service_error(req: &HttpRequest, code: u16, body: Value) -> Reply {
+    if wants_json(req) {
+        return Reply::json(code, body);
+    }
+    let mut reply = Reply::empty(303);
+    reply.check = false;
+    reply
+        .headers
+        .push(("location", format!("{ERROR_UI_URL}?id={}", random_uuid())));
+    reply
+}
+
+/// `GET /self-service/logout/browser[?return_to=…]` (CONTRACT §4.4): the logout URL for the
+/// browser's session; 401 `session_inactive` without one; 400 when `return_to` is not allowed.
+fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
+    let cookie_header = raw_cookie_header(req);
+    let token = extract_token(req, cookie_header.as_deref());
+    let return_to = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "return_to")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty());
+    let mut state = lock(&shared.state);
+    state.logout_cookies.push(cookie_header);
+    let session = token
+        .as_ref()
+        .and_then(|t| state.sessions.get(t))
+        .filter(|s| is_usable(s));
+    let Some(token) = token.filter(|_| session.is_some()) else {
+        return self_service_error(
+            req,
+            401,
+            json!({"error": {
+                "id": "session_inactive",
+                "code": 401,
+                "status": "Unauthorized",
+                "request": random_uuid(),
+                "reason": "No active session was found in this request.",
+                "message": "request does not have a valid authentication session"
+            }}),
+        );
+    };
+    if let Some(return_to) = &return_to {
+        let allowed = &state.allowed_return_urls;
+        if !allowed.is_empty() && !allowed.iter().any(|p| return_to.starts_with(p.as_str())) {
+            return self_service_error(
+                req,
+                400,
+                json!({"error": {
+                    "id": "self_service_flow_return_to_forbidden",
+                    "code": 400,
+                    "status": "Bad Request",
+                    "request": random_uuid(),
+                    "reason": format!("Requested return_to URL \"{return_to}\" is not allowed."),
+                    "message": "The request was malformed or contained invalid parameters"
+                }}),
+            );
+        }
+    }
+    let logout_token = logout_token(&mut state, &token);
+    Reply::json(
+        200,
+        json!({
+            "logout_url": logout_url(&shared.public_url, &logout_token, return_to.as_deref()),
+            "logout_token": logout_token
+        }),
+    )
 }

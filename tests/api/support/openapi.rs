@@ -96,6 +96,14 @@ const GAPS: &[Gap] = &[
         service: Service::Hydra,
         schema: "NullDuration",
     },
+    // CONTRACT §1.4: the logout request's `client` is "OAuth2Client or null",
+    // null for an OP-initiated logout (no `id_token_hint`); the spec
+    // references `oAuth2Client` without `nullable`.
+    Gap::NullableProperty {
+        service: Service::Hydra,
+        schema: "oAuth2LogoutRequest",
+        property: "client",
+    },
     // CONTRACT §4.1: `authentication_methods[].method` is "one of password,
     // oidc, totp, lookup_secret, webauthn, code, passkey, profile, saml,
     // deviceauthn, identifier_first, and so on", an open set; the v26.2.0
@@ -197,6 +205,29 @@ impl OpenApi {
             })?;
         finish(self.validate(schema, body, "", None))
             .map_err(|e| format!("{method} {template} {status}: {e}"))
+    }
+
+    /// Checks that `method path` documents `status` as an answer without a body (such as Hydra's
+    /// `204 emptyResponse`). Only an explicitly listed status counts: `default` responses carry
+    /// an error body.
+    pub fn check_empty_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+    ) -> Result<(), String> {
+        let (template, operation) = self.operation(method, path)?;
+        let response = operation
+            .get("responses")
+            .and_then(|responses| responses.get(status.to_string()))
+            .ok_or_else(|| format!("{method} {template}: status {status} is not documented"))?;
+        let response = self.resolve_component(response, "responses")?;
+        if response.get("content").is_some() {
+            return Err(format!(
+                "{method} {template}: the documented {status} response has a body, but none was sent"
+            ));
+        }
+        Ok(())
     }
 
     /// Validates a JSON request body for the concrete request `method path`.
@@ -806,6 +837,33 @@ mod tests {
         assert!(hydra()
             .check_request("GET", "/admin/oauth2/auth/requests/login", &json!({}))
             .is_err());
+    }
+
+    #[test]
+    fn empty_answers_must_be_documented_without_a_body() {
+        let reject = "/admin/oauth2/auth/requests/logout/reject";
+        hydra().check_empty_response("PUT", reject, 204).unwrap();
+        // 200 is not listed for a logout reject; `default` (an error body) does not count.
+        assert!(hydra()
+            .check_empty_response("PUT", reject, 200)
+            .unwrap_err()
+            .contains("not documented"));
+        // A logout accept answers 200 with a body.
+        assert!(hydra()
+            .check_empty_response("PUT", "/admin/oauth2/auth/requests/logout/accept", 200)
+            .unwrap_err()
+            .contains("has a body"));
+    }
+
+    #[test]
+    fn only_the_logout_request_client_may_be_null() {
+        let logout = json!({"challenge": "c", "subject": "s", "request_url": "u", "rp_initiated": false, "client": null});
+        hydra()
+            .check_schema("oAuth2LogoutRequest", &logout)
+            .unwrap();
+        let mut login = good_login_request();
+        login["client"] = Value::Null;
+        assert!(hydra().check_schema("oAuth2LoginRequest", &login).is_err());
     }
 
     #[test]
