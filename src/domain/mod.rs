@@ -2,6 +2,9 @@
 
 pub mod challenge;
 pub mod claims;
+pub mod connected_apps;
 pub mod consent;
+pub mod device;
 pub mod login;
+pub mod logout;
 pub mod scopes;

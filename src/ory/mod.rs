@@ -14,8 +14,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub use hydra::{
-    Client, ConsentAccept, ConsentRequest, HydraAdmin, HydraError, LoginAccept, LoginRequest,
-    OAuthRejection, OidcContext, RedirectTo,
+    Client, ConsentAccept, ConsentRequest, ConsentSession, HydraAdmin, HydraError, LoginAccept,
+    LoginRequest, LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCodeVerdict,
 };
 pub use kratos::{Kratos, Whoami};
 pub use kratos_types::{AuthenticationMethod, Identity, Session, VerifiableAddress};

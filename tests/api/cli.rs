@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 13] = [
+const VARIABLES: [&str; 15] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -15,6 +15,8 @@ const VARIABLES: [&str; 13] = [
     "HERA_LOG_FORMAT",
     "HERA_UPSTREAM_CONNECT_TIMEOUT_MS",
     "HERA_UPSTREAM_TIMEOUT_MS",
+    "HERA_KRATOS_LOGOUT",
+    "HERA_TRUSTED_PROXY_HOPS",
     "RUST_LOG",
 ];
 
@@ -31,7 +33,7 @@ fn help_documents_every_setting() {
     let output = hera().arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for variable in &VARIABLES[..12] {
+    for variable in &VARIABLES[..VARIABLES.len() - 1] {
         assert!(
             help.contains(variable),
             "--help does not mention {variable}:\n{help}"
@@ -47,6 +49,8 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HERA_COOKIE_SECRET", "too-short"),
         ("REMEMBER_CONSENT_SESSION_FOR_SECONDS", "soon"),
         ("HERA_LOG_FORMAT", "xml"),
+        ("HERA_KRATOS_LOGOUT", "kratos"),
+        ("HERA_TRUSTED_PROXY_HOPS", "-1"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();
