@@ -1,6 +1,7 @@
 //! Building and running the server: a value tests can build on port 0.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::storage::CookieSessionStore;
@@ -15,6 +16,7 @@ use crate::config::Settings;
 use crate::domain::challenge::Challenge;
 use crate::error::error_pages;
 use crate::ory::{http_client, HydraAdmin, Kratos};
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::session::COOKIE_NAME;
 use crate::telemetry::HeraRootSpan;
@@ -22,11 +24,18 @@ use crate::telemetry::HeraRootSpan;
 /// Largest form body Hera reads; a consent form with a 16 KiB challenge fits easily.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
+/// User codes Hera sends to Hydra per device challenge and per client address, per minute.
+const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
+/// Keys the device-attempt limiter remembers at most (about a megabyte).
+const DEVICE_ATTEMPT_KEYS: usize = 10_000;
+
 /// Shared by every request.
 pub struct AppState {
     pub hydra: HydraAdmin,
     pub kratos: Kratos,
     pub settings: Settings,
+    /// Device-code attempts, per device challenge and per client address.
+    pub device_attempts: RateLimiter,
 }
 
 impl AppState {
@@ -41,7 +50,17 @@ impl AppState {
                 http,
             ),
             settings,
+            device_attempts: RateLimiter::new(
+                DEVICE_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+                DEVICE_ATTEMPT_KEYS,
+            ),
         })
+    }
+
+    /// Hera's own page at `path` (`/`, `/connected-apps`) as browsers reach it.
+    pub fn page_url(&self, path: &str) -> String {
+        Settings::join(&self.settings.public_url, path)
     }
 
     /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
@@ -93,6 +112,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
                 .wrap(from_fn(error_pages))
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

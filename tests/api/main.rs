@@ -7,9 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod connected_apps;
 mod consent;
 mod contract;
+mod device;
+mod home;
 mod login;
+mod logout;
 mod logs;
 mod pages;
 mod support;
