@@ -206,8 +206,8 @@ fn arrived(location: &Url, expected_state: &str) -> Result<Authorized, BridgeFai
 }
 
 fn is_hera_page(state: &AppState, location: &Url, page: &str) -> bool {
-    let own = state.page_url(page);
-    location.origin() == own.origin() && location.path() == own.path()
+    Url::parse(&state.page_url(&format!("/{page}")))
+        .is_ok_and(|own| location.origin() == own.origin() && location.path() == own.path())
 }
 
 /// The challenge when `location` is Hera's own login or consent page.

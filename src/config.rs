@@ -135,6 +135,27 @@ pub struct Cli {
     /// Time allowed for a whole call to Hydra or Kratos, in milliseconds.
     #[arg(long, env = "HERA_UPSTREAM_TIMEOUT_MS", value_name = "HERA_UPSTREAM_TIMEOUT_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(1..))]
     pub upstream_timeout_ms: u64,
+
+    /// How logout ends the Kratos session: `hydra` relies on Hydra's
+    /// `urls.identity_provider.url` (Kratos admin); `browser` also takes the browser through
+    /// Kratos's browser logout after Hydra accepts.
+    #[arg(long, env = "HERA_KRATOS_LOGOUT", value_name = "HERA_KRATOS_LOGOUT", value_enum, default_value_t = KratosLogout::Hydra)]
+    pub kratos_logout: KratosLogout,
+
+    /// Reverse proxies in front of Hera that append the client address to X-Forwarded-For.
+    /// 0 ignores the header and uses the TCP peer (then, behind a proxy, every user shares the
+    /// proxy's address for the device-code rate limit).
+    #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
+    pub trusted_proxy_hops: u8,
+}
+
+/// How a logout ends the Kratos session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KratosLogout {
+    /// Hydra revokes it (needs `urls.identity_provider.url` = Kratos admin): the default.
+    Hydra,
+    /// After Hydra accepts, the browser goes through Kratos's browser logout, then back to Hydra.
+    Browser,
 }
 
 /// How logs are written.
@@ -274,6 +295,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
+    pub kratos_logout: KratosLogout,
+    pub trusted_proxy_hops: u8,
 }
 
 impl From<Cli> for Settings {
@@ -320,6 +343,8 @@ impl From<Cli> for Settings {
             log_format: cli.log_format,
             upstream_connect_timeout: Duration::from_millis(cli.upstream_connect_timeout_ms),
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
+            kratos_logout: cli.kratos_logout,
+            trusted_proxy_hops: cli.trusted_proxy_hops,
         }
     }
 }
@@ -441,6 +466,30 @@ mod tests {
                 .to_string();
             assert!(err.contains("HERA_BRIDGE_ALLOWED_ORIGINS"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn logout_relies_on_hydra_unless_browser_logout_is_asked_for() {
+        assert_eq!(Settings::defaults().kratos_logout, KratosLogout::Hydra);
+        let settings = parse(&["--kratos-logout", "browser"]).unwrap();
+        assert_eq!(settings.kratos_logout, KratosLogout::Browser);
+        let err = parse(&["--kratos-logout", "both"]).unwrap_err().to_string();
+        assert!(err.contains("HERA_KRATOS_LOGOUT"), "{err}");
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_proxy_hops_are_configured() {
+        assert_eq!(Settings::defaults().trusted_proxy_hops, 0);
+        assert_eq!(
+            parse(&["--trusted-proxy-hops", "2"])
+                .unwrap()
+                .trusted_proxy_hops,
+            2
+        );
+        let err = parse(&["--trusted-proxy-hops", "11"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HERA_TRUSTED_PROXY_HOPS"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use std::time::Duration;
+
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use tracing_actix_web::RequestId;
 
@@ -44,6 +46,15 @@ pub enum HeraError {
     /// No such page.
     #[error("no such page")]
     NotFound,
+    /// Hydra does not know the logout challenge (404) or it expired (401).
+    #[error("the logout challenge is unknown or has expired")]
+    StaleLogout { expired: bool },
+    /// Hydra does not know the device challenge (404) or it expired (401).
+    #[error("the device challenge is unknown or has expired")]
+    StaleDevice { expired: bool },
+    /// Too many attempts from this address or for this request.
+    #[error("too many attempts; retry after {retry_after:?}")]
+    TooManyAttempts { retry_after: Duration },
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("unexpected: {0:#}")]
@@ -51,6 +62,24 @@ pub enum HeraError {
 }
 
 impl HeraError {
+    /// A failed logout call: unknown and expired challenges get sign-out wording.
+    pub fn logout(error: HydraError) -> Self {
+        match error {
+            HydraError::NotFound => HeraError::StaleLogout { expired: false },
+            HydraError::Expired => HeraError::StaleLogout { expired: true },
+            other => other.into(),
+        }
+    }
+
+    /// A failed device call: unknown and expired challenges get device wording.
+    pub fn device(error: HydraError) -> Self {
+        match error {
+            HydraError::NotFound => HeraError::StaleDevice { expired: false },
+            HydraError::Expired => HeraError::StaleDevice { expired: true },
+            other => other.into(),
+        }
+    }
+
     pub fn challenge(parameter: &'static str, error: ChallengeError) -> Self {
         match error {
             ChallengeError::Missing => HeraError::MissingChallenge(parameter),
@@ -69,6 +98,9 @@ impl HeraError {
             HeraError::BadForm(_) => Wording::BadRequest,
             HeraError::AccountUnavailable => Wording::AccountUnavailable,
             HeraError::NotFound => Wording::NotFound,
+            HeraError::StaleLogout { .. } => Wording::SignOutNoLongerValid,
+            HeraError::StaleDevice { .. } => Wording::DeviceNoLongerValid,
+            HeraError::TooManyAttempts { .. } => Wording::TooManyAttempts,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => Wording::UpstreamSlow,
             HeraError::Upstream(_) => Wording::UpstreamDown,
             HeraError::Unexpected(_) => Wording::Unexpected,
@@ -85,6 +117,9 @@ enum Wording {
     BadRequest,
     AccountUnavailable,
     NotFound,
+    SignOutNoLongerValid,
+    DeviceNoLongerValid,
+    TooManyAttempts,
     UpstreamSlow,
     UpstreamDown,
     Unexpected,
@@ -95,7 +130,10 @@ impl Wording {
     fn code(self) -> &'static str {
         match self {
             Wording::Incomplete | Wording::BadRequest => "invalid_request",
-            Wording::NoLongerValid => "request_expired",
+            Wording::NoLongerValid
+            | Wording::SignOutNoLongerValid
+            | Wording::DeviceNoLongerValid => "request_expired",
+            Wording::TooManyAttempts => "too_many_requests",
             Wording::FormExpired => "csrf",
             Wording::AccountUnavailable => "account_unavailable",
             Wording::NotFound => "not_found",
@@ -138,6 +176,18 @@ impl Wording {
                 "The account for this sign-in no longer exists or has been disabled. Nothing was shared with the application.",
             ),
             Wording::NotFound => ("Page not found", "There is nothing at this address."),
+            Wording::SignOutNoLongerValid => (
+                "This sign-out request is no longer valid",
+                "The sign-out request has expired or was already used. Go back to the application and sign out again.",
+            ),
+            Wording::DeviceNoLongerValid => (
+                "This device sign-in is no longer valid",
+                "The request has expired or was already used. Start again on your device to get a new code.",
+            ),
+            Wording::TooManyAttempts => (
+                "Too many attempts",
+                "Too many codes were tried. Nothing was changed. Wait a minute, then try again.",
+            ),
             Wording::UpstreamSlow => (
                 "The sign-in service is too slow",
                 "The sign-in service did not answer in time. Nothing was changed. Please try again in a moment.",
@@ -176,6 +226,14 @@ impl ResponseError for HeraError {
             | HeraError::BadForm(_) => StatusCode::BAD_REQUEST,
             HeraError::UnknownChallenge | HeraError::NotFound => StatusCode::NOT_FOUND,
             HeraError::ExpiredChallenge => StatusCode::GONE,
+            HeraError::StaleLogout { expired } | HeraError::StaleDevice { expired } => {
+                if *expired {
+                    StatusCode::GONE
+                } else {
+                    StatusCode::NOT_FOUND
+                }
+            }
+            HeraError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             HeraError::Csrf(_) | HeraError::AccountUnavailable => StatusCode::FORBIDDEN,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             HeraError::Upstream(UpstreamError::Status { status: 503, .. }) => {
@@ -187,8 +245,15 @@ impl ResponseError for HeraError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        // The body is replaced by `error_pages`; this is only the fallback.
-        HttpResponse::build(self.status_code()).finish()
+        // The body is replaced by `error_pages` (which keeps these headers); this is only the
+        // fallback.
+        let mut response = HttpResponse::build(self.status_code());
+        if let HeraError::TooManyAttempts { retry_after } = self {
+            // Whole seconds, rounded up (RFC 9110 §10.2.3).
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            response.insert_header((header::RETRY_AFTER, seconds.max(1)));
+        }
+        response.finish()
     }
 }
 

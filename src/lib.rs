@@ -5,14 +5,15 @@
 //! [`ory`] (Hydra and Kratos clients in Hera's terms) → a redirect or a page ([`views`]).
 //! [`startup`] wires the server; [`config`] is the one typed settings value; [`error`] turns
 //! every failure into a friendly page with a request id; [`session`] holds Hera's own cookie
-//! and the CSRF tokens bound to it; [`telemetry`] sets up logs that never carry challenges,
-//! cookies or tokens.
+//! and the CSRF tokens bound to it; [`rate_limit`] counts device-code attempts; [`telemetry`]
+//! sets up logs that never carry challenges, cookies or tokens.
 
 pub mod bridge;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod ory;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod startup;

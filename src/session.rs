@@ -1,8 +1,9 @@
 //! Hera's own browser session (an encrypted actix-session cookie) and the CSRF tokens bound to it.
 //!
 //! The session holds one random per-browser key. A form's CSRF token is an HMAC of the form's
-//! purpose and its challenge under that key, so a token is only valid in the browser it was
-//! issued to and only for the challenge it was rendered with (anchors S-CSRF, S9).
+//! purpose and what the form acts on (its challenge, or the client id of a revoke button) under
+//! that key, so a token is only valid in the browser it was issued to and only for what it was
+//! rendered with (anchors S-CSRF, S9).
 //!
 //! It also remembers when Hera sent this browser to Kratos for a login challenge
 //! ([`ReauthMarker`]), keyed by a short hash of the challenge, so a `prompt=login` or step-up
@@ -50,12 +51,21 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormPurpose {
     Consent,
+    /// The logout confirmation (bound to the logout challenge).
+    Logout,
+    /// The user-code form (bound to the device challenge).
+    Device,
+    /// A "remove access" button on the connected-apps page (bound to the client id).
+    Revoke,
 }
 
 impl FormPurpose {
     fn label(self) -> &'static [u8] {
         match self {
             FormPurpose::Consent => b"consent",
+            FormPurpose::Logout => b"logout",
+            FormPurpose::Device => b"device",
+            FormPurpose::Revoke => b"revoke",
         }
     }
 }
@@ -74,6 +84,16 @@ impl<'a> TypedSession<'a> {
         purpose: FormPurpose,
         challenge: &Challenge,
     ) -> anyhow::Result<String> {
+        self.csrf_token_for(purpose, challenge.as_str())
+    }
+
+    /// A CSRF token for `purpose` bound to `subject_of_form` (what the form acts on), creating
+    /// the per-browser key on first use.
+    pub fn csrf_token_for(
+        &self,
+        purpose: FormPurpose,
+        subject_of_form: &str,
+    ) -> anyhow::Result<String> {
         let key = match self.key() {
             Some(key) => key,
             None => {
@@ -86,16 +106,27 @@ impl<'a> TypedSession<'a> {
                 key.to_vec()
             }
         };
-        Ok(URL_SAFE_NO_PAD.encode(mac(&key, purpose, challenge)?.finalize().into_bytes()))
+        Ok(URL_SAFE_NO_PAD.encode(mac(&key, purpose, subject_of_form)?.finalize().into_bytes()))
     }
 
     /// True when `token` was issued by [`Self::csrf_token`] in this browser for this purpose and
     /// challenge. Compared in constant time.
     pub fn verify_csrf(&self, purpose: FormPurpose, challenge: &Challenge, token: &str) -> bool {
+        self.verify_csrf_for(purpose, challenge.as_str(), token)
+    }
+
+    /// True when `token` was issued by [`Self::csrf_token_for`] in this browser for this purpose
+    /// and `subject_of_form`. Compared in constant time.
+    pub fn verify_csrf_for(
+        &self,
+        purpose: FormPurpose,
+        subject_of_form: &str,
+        token: &str,
+    ) -> bool {
         let (Some(key), Ok(token)) = (self.key(), URL_SAFE_NO_PAD.decode(token)) else {
             return false;
         };
-        mac(&key, purpose, challenge).is_ok_and(|mac| mac.verify_slice(&token).is_ok())
+        mac(&key, purpose, subject_of_form).is_ok_and(|mac| mac.verify_slice(&token).is_ok())
     }
 
     /// What Hera already did for this login challenge in this browser.
@@ -157,10 +188,10 @@ impl<'a> TypedSession<'a> {
     }
 }
 
-fn mac(key: &[u8], purpose: FormPurpose, challenge: &Challenge) -> anyhow::Result<HmacSha256> {
+fn mac(key: &[u8], purpose: FormPurpose, subject_of_form: &str) -> anyhow::Result<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(key)?;
     mac.update(purpose.label());
     mac.update(b"\0");
-    mac.update(challenge.as_str().as_bytes());
+    mac.update(subject_of_form.as_bytes());
     Ok(mac)
 }

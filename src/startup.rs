@@ -1,6 +1,7 @@
 //! Building and running the server: a value tests can build on port 0.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity};
 use actix_session::storage::CookieSessionStore;
@@ -16,12 +17,18 @@ use crate::domain::challenge::Challenge;
 use crate::domain::throttle::Throttle;
 use crate::error::error_pages;
 use crate::ory::{http_client, HydraAdmin, HydraPublic, Kratos};
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::session::COOKIE_NAME;
 use crate::telemetry::HeraRootSpan;
 
 /// Largest form body Hera reads; a consent form with a 16 KiB challenge fits easily.
 const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// User codes Hera sends to Hydra per device challenge and per client address, per minute.
+const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
+/// Keys the device-attempt limiter remembers at most (about a megabyte).
+const DEVICE_ATTEMPT_KEYS: usize = 10_000;
 
 /// Shared by every request.
 pub struct AppState {
@@ -31,6 +38,8 @@ pub struct AppState {
     /// One `/session/extend` per Kratos session per `HERA_SESSION_EXTEND_INTERVAL_SECONDS`.
     pub extend_throttle: Throttle,
     pub settings: Settings,
+    /// Device-code attempts, per device challenge and per client address.
+    pub device_attempts: RateLimiter,
 }
 
 impl AppState {
@@ -47,26 +56,25 @@ impl AppState {
             ),
             extend_throttle: Throttle::new(settings.bridge.extend_interval),
             settings,
+            device_attempts: RateLimiter::new(
+                DEVICE_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+                DEVICE_ATTEMPT_KEYS,
+            ),
         })
+    }
+
+    /// Hera's own page at `path` (`/`, `/connected-apps`) as browsers reach it.
+    pub fn page_url(&self, path: &str) -> String {
+        Settings::join(&self.settings.public_url, path)
     }
 
     /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
     pub fn login_url(&self, challenge: &Challenge) -> String {
-        let mut url = self.page_url("login");
-        url.query_pairs_mut()
-            .append_pair("login_challenge", challenge.as_str());
-        url.into()
-    }
-
-    /// One of Hera's pages under `HERA_PUBLIC_URL`.
-    pub fn page_url(&self, page: &str) -> url::Url {
-        let mut url = self.settings.public_url.clone();
-        url.path_segments_mut()
-            .map(|mut segments| {
-                segments.pop_if_empty().push(page);
-            })
-            .ok();
-        url
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("login_challenge", challenge.as_str())
+            .finish();
+        format!("{}?{query}", self.page_url("/login"))
     }
 }
 
@@ -105,6 +113,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+                .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
                 .wrap(from_fn(error_pages))
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -1,7 +1,9 @@
 //! Askama view structs: one per page, display-ready data only (no SDK types).
 //!
-//! Operators may restyle the templates; the form field names used by `consent.html`
-//! (`grant_scope`, `remember`, `consent_challenge`, `csrf_token`, `action`) are a contract.
+//! Operators may restyle the templates; the form field names are a contract: `consent.html`
+//! (`grant_scope`, `remember`, `consent_challenge`, `csrf_token`, `action`), `logout.html`
+//! (`logout_challenge`, `csrf_token`, `action`), `device_verify.html` (`device_challenge`,
+//! `user_code`, `csrf_token`) and `connected_apps.html` (`client_id`, `csrf_token`).
 
 use askama::Template;
 
@@ -72,4 +74,101 @@ pub struct ErrorPage {
     pub code: Option<String>,
     /// The request id from the `X-Request-Id` header, for support.
     pub request_id: String,
+}
+
+/// An application as the logout, device and connected-apps pages name it.
+#[derive(Debug, Clone)]
+pub struct AppBadge {
+    pub name: String,
+    /// Only ever an `https:` URL.
+    pub logo_uri: Option<String>,
+}
+
+/// `GET /logout` when the user must confirm.
+#[derive(Template, Debug)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    pub layout: Layout,
+    /// The application that asked; `None` when the user started the logout at Hydra.
+    pub app: Option<AppBadge>,
+    /// Who would be signed out ("ada@example.com"), when Kratos knows.
+    pub account: Option<String>,
+    pub logout_challenge: String,
+    pub csrf_token: String,
+}
+
+/// `GET /device/verify` and its re-render after a wrong code.
+#[derive(Template, Debug)]
+#[template(path = "device_verify.html")]
+pub struct DeviceVerifyPage {
+    pub layout: Layout,
+    pub device_challenge: String,
+    pub csrf_token: String,
+    /// The code to prefill: from the device's link, or what the user typed.
+    pub user_code: String,
+    /// Why the last code was not accepted.
+    pub problem: Option<String>,
+}
+
+/// `GET /device/success`.
+#[derive(Template, Debug)]
+#[template(path = "device_success.html")]
+pub struct DeviceSuccessPage {
+    pub layout: Layout,
+    /// The device's application, when Hydra knows the client.
+    pub app: Option<AppBadge>,
+}
+
+/// One scope an application was granted.
+#[derive(Debug, Clone)]
+pub struct GrantedScope {
+    /// The raw scope string.
+    pub name: String,
+    /// Plain-language title; for an unknown scope this is the raw name.
+    pub title: String,
+    /// `None` means "not described" (unknown scope).
+    pub description: Option<String>,
+}
+
+/// One application on the connected-apps page.
+#[derive(Debug, Clone)]
+pub struct ConnectedAppItem {
+    pub app: AppBadge,
+    /// The value of the revoke form's `client_id`.
+    pub client_id: String,
+    /// The revoke form's CSRF token, bound to `client_id`.
+    pub csrf_token: String,
+    pub scopes: Vec<GrantedScope>,
+    pub audiences: Vec<String>,
+    /// "2 January 2026", when Hydra recorded the grant's time.
+    pub granted_on: Option<String>,
+}
+
+/// `GET /connected-apps`.
+#[derive(Template, Debug)]
+#[template(path = "connected_apps.html")]
+pub struct ConnectedAppsPage {
+    pub layout: Layout,
+    /// Who is signed in.
+    pub account: String,
+    pub apps: Vec<ConnectedAppItem>,
+    /// "Photos no longer has access to your account."
+    pub confirmation: Option<String>,
+    /// Why a removal was refused.
+    pub problem: Option<String>,
+}
+
+/// `GET /`.
+#[derive(Template, Debug)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub layout: Layout,
+    /// Who is signed in; `None` when signed out.
+    pub account: Option<String>,
+    /// Kratos's logout URL for this browser (signed in only).
+    pub sign_out_url: Option<String>,
+    /// Kratos's sign-in URL, returning here (signed out only).
+    pub sign_in_url: Option<String>,
+    /// Signed in, but a second factor is needed first.
+    pub needs_second_factor: bool,
 }

@@ -1,18 +1,25 @@
-//! The Hydra admin API: login and consent requests, accepts and rejects.
+//! The Hydra admin API: login, consent and logout requests, device user codes, consent
+//! sessions and clients.
 //!
 //! Calls go through `ory-hydra-client`; its models have no closed enums on these endpoints, so
-//! the SDK is used as is. Errors are classified by HTTP status per CONTRACT.md §0–§1:
+//! the SDK is used as is, except for listing consent sessions (see
+//! [`HydraAdmin::consent_sessions`]). Errors are classified by HTTP status per CONTRACT.md §0–§1:
 //! 404 unknown challenge, 401 expired, 410 `{redirect_to}` already handled.
 
 use ory_hydra_client::apis::configuration::Configuration;
 use ory_hydra_client::apis::{metadata_api, o_auth2_api, Error as SdkError};
 use ory_hydra_client::models;
+use reqwest::header::LINK;
+use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use url::Url;
 
 use super::{Service, UpstreamError};
 use crate::domain::challenge::Challenge;
+use crate::domain::device::UserCode;
 
 /// A failed call to Hydra, classified by what it means for the user.
 #[derive(Debug, thiserror::Error)]
@@ -348,19 +355,6 @@ impl HydraAdmin {
         .map_err(classify)
     }
 
-    /// `GET /admin/clients/{id}`; `None` when Hydra has no such client.
-    #[tracing::instrument(name = "hydra.client", skip_all)]
-    pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
-        match o_auth2_api::get_o_auth2_client(&self.config, id).await {
-            Ok(client) => Ok(Some(Client::from_sdk(client))),
-            Err(error) => match classify(error) {
-                HydraError::NotFound => Ok(None),
-                HydraError::Upstream(error) => Err(error),
-                other => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
-            },
-        }
-    }
-
     /// `GET /health/ready` on the admin API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
         metadata_api::is_ready(&self.config)
@@ -418,5 +412,281 @@ fn classify<E>(error: SdkError<E>) -> HydraError {
             }
             .into(),
         },
+    }
+}
+
+/// `GET /admin/oauth2/auth/requests/logout` (CONTRACT.md §1.4).
+#[derive(Debug, Clone)]
+pub struct LogoutRequest {
+    /// The identity being signed out.
+    pub subject: String,
+    /// True when the client started the logout with an `id_token_hint`.
+    pub rp_initiated: bool,
+    /// The client that asked; `None` for a logout the user started at Hydra directly.
+    pub client: Option<Client>,
+}
+
+/// What Hydra made of a user code (CONTRACT.md §1.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCodeVerdict {
+    /// The code belongs to a waiting device: continue at `redirect_to` (sign-in and consent).
+    Accepted(RedirectTo),
+    /// No such code, or it expired (400 `invalid_request`).
+    Refused,
+}
+
+/// One consent a subject granted (`GET /admin/oauth2/auth/sessions/consent`).
+#[derive(Debug, Clone)]
+pub struct ConsentSession {
+    pub client: Client,
+    pub granted_scope: Vec<String>,
+    pub granted_audience: Vec<String>,
+    /// When the consent was given; `None` when Hydra has no time for it.
+    pub handled_at: Option<OffsetDateTime>,
+}
+
+/// Consent sessions asked for per page: the spec's largest `page_size`.
+const CONSENT_PAGE_SIZE: u32 = 500;
+/// Pages read at most (10 000 consents); past that the list is cut short and a warning logged.
+const MAX_CONSENT_PAGES: usize = 20;
+
+impl HydraAdmin {
+    #[tracing::instrument(name = "hydra.logout_request", skip_all)]
+    pub async fn logout_request(&self, challenge: &Challenge) -> Result<LogoutRequest, HydraError> {
+        let request = o_auth2_api::get_o_auth2_logout_request(&self.config, challenge.as_str())
+            .await
+            .map_err(classify)?;
+        Ok(LogoutRequest {
+            subject: request.subject.unwrap_or_default(),
+            rp_initiated: request.rp_initiated.unwrap_or(false),
+            client: request.client.map(|client| Client::from_sdk(*client)),
+        })
+    }
+
+    /// `PUT …/logout/accept` (no body): Hydra's `/oauth2/sessions/logout?logout_verifier=…`.
+    #[tracing::instrument(name = "hydra.accept_logout", skip_all)]
+    pub async fn accept_logout(&self, challenge: &Challenge) -> Result<RedirectTo, HydraError> {
+        o_auth2_api::accept_o_auth2_logout_request(&self.config, challenge.as_str())
+            .await
+            .map(redirect)
+            .map_err(classify)
+    }
+
+    /// `PUT …/logout/reject` (no body): 204, after which Hera decides where the user goes.
+    #[tracing::instrument(name = "hydra.reject_logout", skip_all)]
+    pub async fn reject_logout(&self, challenge: &Challenge) -> Result<(), HydraError> {
+        o_auth2_api::reject_o_auth2_logout_request(&self.config, challenge.as_str())
+            .await
+            .map_err(classify)
+    }
+
+    /// `PUT /admin/oauth2/auth/requests/device/accept?device_challenge=…` with the user code.
+    #[tracing::instrument(name = "hydra.accept_user_code", skip_all)]
+    pub async fn accept_user_code(
+        &self,
+        challenge: &Challenge,
+        user_code: &UserCode,
+    ) -> Result<UserCodeVerdict, HydraError> {
+        let body = models::AcceptDeviceUserCodeRequest {
+            user_code: Some(user_code.as_str().to_owned()),
+        };
+        match o_auth2_api::accept_user_code_request(&self.config, challenge.as_str(), Some(body))
+            .await
+        {
+            Ok(answer) => Ok(UserCodeVerdict::Accepted(redirect(answer))),
+            // Hera always sends a non-empty challenge and code in a valid body, so a 400
+            // `invalid_request` can only mean the code is unknown or expired.
+            Err(SdkError::ResponseError(response))
+                if response.status == StatusCode::BAD_REQUEST
+                    && error_code(&response.content).as_deref() == Some("invalid_request") =>
+            {
+                Ok(UserCodeVerdict::Refused)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    /// `GET /admin/clients/{id}`; `None` when Hydra has no such client (404).
+    #[tracing::instrument(name = "hydra.client", skip_all)]
+    pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
+        match o_auth2_api::get_o_auth2_client(&self.config, id).await {
+            Ok(client) => Ok(Some(Client::from_sdk(client))),
+            Err(error) => match classify(error) {
+                HydraError::NotFound => Ok(None),
+                HydraError::Upstream(error) => Err(error),
+                other => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
+            },
+        }
+    }
+
+    /// Every consent `subject` granted, following Hydra's pagination.
+    ///
+    /// Plain reqwest rather than the SDK: `list_o_auth2_consent_sessions` drops the `Link`
+    /// header that carries the next page's token (crates.md pitfall 4). Only the token is taken
+    /// from the link; the request is always rebuilt from Hera's own base URL and subject, so a
+    /// link can never send Hera elsewhere.
+    #[tracing::instrument(name = "hydra.consent_sessions", skip_all)]
+    pub async fn consent_sessions(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<ConsentSession>, UpstreamError> {
+        const SERVICE: Service = Service::HydraAdmin;
+        let base = format!(
+            "{}/admin/oauth2/auth/sessions/consent",
+            self.config.base_path
+        );
+        let mut sessions = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_CONSENT_PAGES {
+            let mut url = Url::parse(&base).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+            {
+                let mut query = url.query_pairs_mut();
+                query
+                    .append_pair("subject", subject)
+                    .append_pair("page_size", &CONSENT_PAGE_SIZE.to_string());
+                if let Some(token) = &page_token {
+                    query.append_pair("page_token", token);
+                }
+            }
+            let response = self
+                .config
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+            if response.status() != StatusCode::OK {
+                return Err(UpstreamError::Status {
+                    service: SERVICE,
+                    status: response.status().as_u16(),
+                });
+            }
+            let link: Vec<String> = response
+                .headers()
+                .get_all(LINK)
+                .iter()
+                .filter_map(|value| value.to_str().ok().map(str::to_owned))
+                .collect();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+            let page: Vec<models::OAuth2ConsentSession> =
+                serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+            sessions.extend(page.into_iter().filter_map(ConsentSession::from_sdk));
+            page_token = next_page_token(&link.join(","));
+            if page_token.is_none() {
+                return Ok(sessions);
+            }
+        }
+        tracing::warn!(
+            pages = MAX_CONSENT_PAGES,
+            "the subject has more consent sessions than Hera reads; the list is cut short"
+        );
+        Ok(sessions)
+    }
+
+    /// `DELETE /admin/oauth2/auth/sessions/consent?subject=…&client=…`: revokes that client's
+    /// consents for this subject and the tokens issued under them (204).
+    #[tracing::instrument(name = "hydra.revoke_consent", skip_all)]
+    pub async fn revoke_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+    ) -> Result<(), UpstreamError> {
+        o_auth2_api::revoke_o_auth2_consent_sessions(
+            &self.config,
+            Some(subject),
+            Some(client_id),
+            None,
+            None,
+        )
+        .await
+        .map_err(|error| match classify(error) {
+            HydraError::Upstream(error) => error,
+            other => UpstreamError::malformed(Service::HydraAdmin, other),
+        })
+    }
+}
+
+impl ConsentSession {
+    /// `None` for an entry without a client, which Hydra never sends.
+    fn from_sdk(session: models::OAuth2ConsentSession) -> Option<ConsentSession> {
+        let client = session.consent_request?.client?;
+        Some(ConsentSession {
+            client: Client::from_sdk(*client),
+            granted_scope: session.grant_scope.unwrap_or_default(),
+            granted_audience: session.grant_access_token_audience.unwrap_or_default(),
+            handled_at: session
+                .handled_at
+                .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())
+                .filter(|at| at.year() > 1),
+        })
+    }
+}
+
+/// The `error` field of a flat Hydra error body.
+fn error_code(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Flat {
+        error: String,
+    }
+    serde_json::from_str::<Flat>(body)
+        .ok()
+        .map(|flat| flat.error)
+}
+
+/// The `page_token` of the `rel="next"` entry of a `Link` header (RFC 8288), as ory/x writes
+/// it: `<…?page_size=…&page_token=…>; rel="first",<…>; rel="next"`. Hydra writes links
+/// relative to itself, so they are resolved against a placeholder base just to read the query.
+fn next_page_token(link: &str) -> Option<String> {
+    let placeholder = Url::parse("http://hydra.invalid/").ok()?;
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.trim().split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|param| param.trim().replace(' ', "") == "rel=\"next\"");
+        if !is_next {
+            return None;
+        }
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        placeholder
+            .join(target)
+            .ok()?
+            .query_pairs()
+            .find(|(key, _)| key == "page_token")
+            .map(|(_, token)| token.into_owned())
+            .filter(|token| !token.is_empty())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_page_token_is_read_from_hydras_link_header() {
+        let link = "</admin/oauth2/auth/sessions/consent?page_size=2&page_token=Zmlyc3Q&subject=ada>; rel=\"first\",</admin/oauth2/auth/sessions/consent?page_size=2&page_token=bmV4dA%3D%3D&subject=ada>; rel=\"next\"";
+        assert_eq!(next_page_token(link).as_deref(), Some("bmV4dA=="));
+    }
+
+    #[test]
+    fn a_last_page_has_no_next_token() {
+        let link = "</admin/oauth2/auth/sessions/consent?page_size=2&page_token=Zmlyc3Q&subject=ada>; rel=\"first\"";
+        assert_eq!(next_page_token(link), None);
+        assert_eq!(next_page_token(""), None);
+        assert_eq!(next_page_token("garbage"), None);
+    }
+
+    #[test]
+    fn absolute_links_and_spacing_variants_are_read_too() {
+        let link = "<https://hydra.example/admin/oauth2/auth/sessions/consent?page_token=abc> ; rel=\"next\"";
+        assert_eq!(next_page_token(link).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn a_next_link_without_a_token_ends_the_listing() {
+        let link = "</admin/oauth2/auth/sessions/consent?page_size=2&page_token=>; rel=\"next\"";
+        assert_eq!(next_page_token(link), None);
     }
 }

@@ -1,5 +1,5 @@
-//! Kratos: who is signed in (public `/sessions/whoami`), identities by id (admin API), and the
-//! browser URLs Hera sends people to.
+//! Kratos: who is signed in (public `/sessions/whoami`), identities by id (admin API), browser
+//! logout URLs (public `/self-service/logout/browser`), and the browser URLs Hera sends people to.
 //!
 //! `whoami` and `identity` are plain reqwest calls into [`super::kratos_types`] rather than
 //! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
@@ -10,7 +10,7 @@
 
 use ory_kratos_client::apis::configuration::Configuration;
 use ory_kratos_client::apis::metadata_api;
-use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, COOKIE};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
 use url::Url;
@@ -60,6 +60,7 @@ pub enum Extended {
 pub struct Kratos {
     http: reqwest::Client,
     whoami_url: String,
+    logout_url: String,
     admin_url: Url,
     browser_url: Url,
     public_config: Configuration,
@@ -77,6 +78,7 @@ impl Kratos {
         public_config.client = http.clone();
         Kratos {
             whoami_url: format!("{}/sessions/whoami", public_config.base_path),
+            logout_url: format!("{}/self-service/logout/browser", public_config.base_path),
             http,
             admin_url: admin_url.clone(),
             browser_url: browser_url.clone(),
@@ -177,6 +179,63 @@ impl Kratos {
         }
     }
 
+    /// A URL that signs the browser out of Kratos and then sends it to `return_to`
+    /// (`GET /self-service/logout/browser`, CONTRACT.md §4.4); `None` when the forwarded
+    /// cookies carry no session (401), so there is nothing to sign out of.
+    ///
+    /// Plain reqwest rather than `frontend_api::create_browser_logout_flow`: the SDK sends no
+    /// `Accept: application/json`, and Kratos answers a request it does not negotiate as JSON
+    /// with a 303 to its error UI instead of the 401, which the SDK would read as a success with
+    /// an unreadable body. Stating `Accept` keeps the 401 a 401.
+    #[tracing::instrument(name = "kratos.browser_logout_url", skip_all)]
+    pub async fn browser_logout_url(
+        &self,
+        cookie: Option<&str>,
+        return_to: &str,
+    ) -> Result<Option<String>, UpstreamError> {
+        const SERVICE: Service = Service::KratosPublic;
+        #[derive(serde::Deserialize)]
+        struct LogoutFlow {
+            logout_url: String,
+        }
+        let mut request = self
+            .http
+            .get(&self.logout_url)
+            .query(&[("return_to", return_to)])
+            .header(ACCEPT, "application/json");
+        if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        match response.status() {
+            StatusCode::OK => {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+                let flow: LogoutFlow = serde_json::from_slice(&body)
+                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                let usable = Url::parse(&flow.logout_url)
+                    .is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
+                if !usable {
+                    return Err(UpstreamError::malformed(
+                        SERVICE,
+                        "logout_url is not an absolute http(s) URL",
+                    ));
+                }
+                Ok(Some(flow.logout_url))
+            }
+            StatusCode::UNAUTHORIZED => Ok(None),
+            status => Err(UpstreamError::Status {
+                service: SERVICE,
+                status: status.as_u16(),
+            }),
+        }
+    }
+
     fn admin_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
         let mut url = self.admin_url.clone();
         url.path_segments_mut()
@@ -244,6 +303,16 @@ impl Kratos {
             query.append_pair("return_to", return_to);
         }
         url.into()
+    }
+
+    /// Kratos's browser login flow back to `return_to`.
+    pub fn login_url(&self, return_to: &str, aal2: bool, refresh: bool) -> String {
+        let flow = BrowserFlow {
+            kind: KratosFlow::Login,
+            refresh,
+            aal2,
+        };
+        self.browser_flow_url(flow, return_to)
     }
 
     /// `GET /health/ready` on the public API.

@@ -35,6 +35,13 @@ impl Identity {
     pub fn trait_str(&self, key: &str) -> Option<&str> {
         self.traits.get(key).and_then(Value::as_str)
     }
+
+    /// What people know their account by: the `email` trait, or the identity id.
+    pub fn account_label(&self) -> String {
+        self.trait_str("email")
+            .filter(|email| !email.trim().is_empty())
+            .map_or_else(|| self.id.clone(), str::to_owned)
+    }
 }
 
 /// One entry of `identity.verifiable_addresses`.

@@ -15,8 +15,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub use hydra::{
-    Client, ConsentAccept, ConsentRequest, HydraAdmin, HydraError, LoginAccept, LoginRequest,
-    OAuthRejection, OidcContext, RedirectTo,
+    Client, ConsentAccept, ConsentRequest, ConsentSession, HydraAdmin, HydraError, LoginAccept,
+    LoginRequest, LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCodeVerdict,
 };
 pub use hydra_public::HydraPublic;
 pub use kratos::{Extended, Kratos, SessionCredentials, Whoami};

@@ -174,14 +174,9 @@ fn unauthenticated() -> HttpResponse {
 }
 
 fn step_up(state: &AppState) -> HttpResponse {
-    let flow = crate::domain::login::SendToKratos {
-        kind: crate::domain::login::KratosFlow::Login,
-        refresh: false,
-        aal2: true,
-    };
     let url = state
         .kratos
-        .browser_flow_url(flow, state.settings.public_url.as_str());
+        .login_url(state.settings.public_url.as_str(), true, false);
     HttpResponse::Forbidden().json(json!({
         "authenticated": false,
         "error": "session_aal2_required",

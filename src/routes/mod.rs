@@ -2,19 +2,25 @@
 
 mod assets;
 mod bridge;
+mod connected_apps;
 mod consent;
+mod device;
 mod health;
+mod home;
 mod login;
+mod logout;
 mod oauth_error;
 
+use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::error::HeraError;
-use crate::ory::{HydraError, RedirectTo};
-use crate::session::COOKIE_NAME;
+use crate::ory::{Client, HydraError, RedirectTo};
+use crate::session::{FormPurpose, TypedSession, COOKIE_NAME};
+use crate::views::AppBadge;
 
 /// Every route of the server.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -22,6 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(consent::consent_page)
         .service(consent::consent_submit)
         .service(oauth_error::oauth_error)
+        .service(logout::logout_page)
+        .service(logout::logout_submit)
+        .service(device::verify_page)
+        .service(device::verify_submit)
+        .service(device::success_page)
+        .service(connected_apps::list)
+        .service(connected_apps::revoke)
+        .service(home::home)
         .service(health::alive)
         .service(health::ready)
         .service(assets::stylesheet)
@@ -87,10 +101,75 @@ pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
     (!cookies.is_empty()).then(|| cookies.join("; "))
 }
 
+/// CSRF for a form post, checked before anything is sent upstream: no cross-site post
+/// (`Sec-Fetch-Site`, defence in depth), and a token bound to this browser's session, the
+/// form's purpose and what the form acts on.
+pub fn check_csrf(
+    http: &HttpRequest,
+    session: &Session,
+    purpose: FormPurpose,
+    subject_of_form: &str,
+    token: Option<&str>,
+) -> Result<(), HeraError> {
+    let cross_site = http
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|value| value.as_bytes() == b"cross-site");
+    if cross_site {
+        return Err(HeraError::Csrf("cross-site form post"));
+    }
+    let token = token.ok_or(HeraError::Csrf("no token"))?;
+    if !TypedSession::new(session).verify_csrf_for(purpose, subject_of_form, token) {
+        return Err(HeraError::Csrf("token does not match the session and form"));
+    }
+    Ok(())
+}
+
+/// An application's name and logo for a page; the logo only when it is an https URL.
+pub fn app_badge(client: &Client) -> AppBadge {
+    AppBadge {
+        name: client.display_name().to_owned(),
+        logo_uri: client
+            .logo_uri
+            .clone()
+            .filter(|uri| url::Url::parse(uri).is_ok_and(|url| url.scheme() == "https")),
+    }
+}
+
+/// A client id from a query or form that is worth asking Hydra about: not empty, not huge,
+/// printable.
+pub fn plausible_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 1024 && !id.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[test]
+    fn only_https_logos_are_shown() {
+        let client = |logo: &str| Client {
+            id: "app".into(),
+            logo_uri: Some(logo.into()),
+            ..Client::default()
+        };
+        assert!(app_badge(&client("https://app.example/logo.png"))
+            .logo_uri
+            .is_some());
+        for logo in ["http://app.example/logo.png", "javascript:x", "/logo.png"] {
+            assert_eq!(app_badge(&client(logo)).logo_uri, None, "{logo}");
+        }
+        assert_eq!(app_badge(&client("x")).name, "app");
+    }
+
+    #[test]
+    fn implausible_client_ids_are_not_looked_up() {
+        assert!(plausible_client_id("tv-app"));
+        assert!(!plausible_client_id(""));
+        assert!(!plausible_client_id("a\nb"));
+        assert!(!plausible_client_id(&"a".repeat(1025)));
+    }
 
     #[test]
     fn forwarded_cookies_drop_heras_own_session_and_join_split_headers() {

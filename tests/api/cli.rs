@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 22] = [
+const VARIABLES: [&str; 24] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -24,6 +24,8 @@ const VARIABLES: [&str; 22] = [
     "HERA_BRIDGE_CLIENT_ID",
     "HERA_BRIDGE_CLIENT_SECRET",
     "HERA_SESSION_EXTEND_INTERVAL_SECONDS",
+    "HERA_KRATOS_LOGOUT",
+    "HERA_TRUSTED_PROXY_HOPS",
     "RUST_LOG",
 ];
 
@@ -63,6 +65,8 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
             "https://app.example.com/path",
         ),
         ("HYDRA_PUBLIC_URL", "ftp://hydra"),
+        ("HERA_KRATOS_LOGOUT", "kratos"),
+        ("HERA_TRUSTED_PROXY_HOPS", "-1"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();

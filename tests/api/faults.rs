@@ -41,7 +41,10 @@ impl Site {
     }
 
     fn is_login(self) -> bool {
-        matches!(self, Site::HydraLoginRequest | Site::KratosWhoami | Site::HydraLoginAccept)
+        matches!(
+            self,
+            Site::HydraLoginRequest | Site::KratosWhoami | Site::HydraLoginAccept
+        )
     }
 }
 
@@ -61,7 +64,14 @@ async fn signed_in_app() -> TestApp {
     app.kratos.add_identity(ada.clone());
     app.kratos.add_session(
         "ada-token",
-        session("5e550000-0000-4000-8000-00000000ada0", ada, now, now + Duration::hours(1), "aal1", &["password"]),
+        session(
+            "5e550000-0000-4000-8000-00000000ada0",
+            ada,
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
     );
     app.sign_in_browser("ada-token");
     app
@@ -86,17 +96,31 @@ async fn run(app: &TestApp, site: Site) -> (reqwest::Response, StdDuration) {
 }
 
 fn assert_nothing_accepted(app: &TestApp, context: &str) {
-    assert!(app.hydra.accepted_logins().is_empty(), "{context}: a login was accepted");
-    assert!(app.hydra.accepted_consents().is_empty(), "{context}: a consent was accepted");
+    assert!(
+        app.hydra.accepted_logins().is_empty(),
+        "{context}: a login was accepted"
+    );
+    assert!(
+        app.hydra.accepted_consents().is_empty(),
+        "{context}: a consent was accepted"
+    );
 }
 
 #[tokio::test]
 async fn every_fault_at_every_call_gives_the_right_page_in_time_and_accepts_nothing() {
     let faults = [
         (Fault::Status(500), StatusCode::BAD_GATEWAY, "unavailable"),
-        (Fault::Status(503), StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (
+            Fault::Status(503),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+        ),
         (Fault::Malformed, StatusCode::BAD_GATEWAY, "unavailable"),
-        (Fault::Hang, StatusCode::GATEWAY_TIMEOUT, "did not answer in time"),
+        (
+            Fault::Hang,
+            StatusCode::GATEWAY_TIMEOUT,
+            "did not answer in time",
+        ),
     ];
     let margin = StdDuration::from_secs(1);
     let mut cases = Vec::new();
@@ -121,7 +145,11 @@ async fn every_fault_at_every_call_gives_the_right_page_in_time_and_accepts_noth
 #[tokio::test]
 async fn refused_connections_give_a_502_page_at_every_upstream() {
     for (name, customise) in [
-        ("hydra admin", (|s: &mut hera::config::Settings| s.hydra_admin_url = closed_port_url()) as fn(&mut hera::config::Settings)),
+        (
+            "hydra admin",
+            (|s: &mut hera::config::Settings| s.hydra_admin_url = closed_port_url())
+                as fn(&mut hera::config::Settings),
+        ),
         ("kratos public", |s| s.kratos_public_url = closed_port_url()),
         ("kratos admin", |s| s.kratos_admin_url = closed_port_url()),
     ] {
@@ -129,9 +157,23 @@ async fn refused_connections_give_a_502_page_at_every_upstream() {
         let now = OffsetDateTime::now_utc();
         let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
         app.kratos.add_identity(ada.clone());
-        app.kratos.add_session("t", session("5e550000-0000-4000-8000-00000000ada0", ada, now, now + Duration::hours(1), "aal1", &["password"]));
+        app.kratos.add_session(
+            "t",
+            session(
+                "5e550000-0000-4000-8000-00000000ada0",
+                ada,
+                now,
+                now + Duration::hours(1),
+                "aal1",
+                &["password"],
+            ),
+        );
         app.sign_in_browser("t");
-        let site = if name == "kratos admin" { Site::KratosIdentity } else { Site::KratosWhoami };
+        let site = if name == "kratos admin" {
+            Site::KratosIdentity
+        } else {
+            Site::KratosWhoami
+        };
         let (response, took) = run(&app, site).await;
         assert_error_page(response, StatusCode::BAD_GATEWAY, "could not be reached").await;
         assert!(took < StdDuration::from_secs(2), "{name}: took {took:?}");
@@ -141,9 +183,16 @@ async fn refused_connections_give_a_502_page_at_every_upstream() {
 
 #[tokio::test]
 async fn a_failed_consent_post_never_leaves_a_half_done_accept() {
-    for site in [Site::HydraConsentRequest, Site::KratosIdentity, Site::HydraConsentAccept] {
+    for site in [
+        Site::HydraConsentRequest,
+        Site::KratosIdentity,
+        Site::HydraConsentAccept,
+    ] {
         let app = signed_in_app().await;
-        let challenge = app.hydra.add_consent(ConsentSpec { subject: ADA.into(), ..ConsentSpec::default() });
+        let challenge = app.hydra.add_consent(ConsentSpec {
+            subject: ADA.into(),
+            ..ConsentSpec::default()
+        });
         let csrf = app.consent_csrf_token(&challenge).await;
         site.inject(&app, Fault::Status(500));
         let response = app

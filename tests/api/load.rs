@@ -44,7 +44,11 @@ impl Hera {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// How one flow ended.
@@ -58,7 +62,10 @@ enum End {
 /// the client. Returns how it ended; any other ending is a test failure.
 async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String> {
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    jar.add_cookie_str("ory_kratos_session=ada-token; Path=/", &hera.parse().unwrap());
+    jar.add_cookie_str(
+        "ory_kratos_session=ada-token; Path=/",
+        &hera.parse().unwrap(),
+    );
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_provider(jar)
@@ -72,7 +79,11 @@ async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String
     );
     for _ in 0..12 {
         if url.starts_with(&redirect_uri) {
-            return if url.contains("code=") { Ok(End::Code) } else { Err(format!("client got {url}")) };
+            return if url.contains("code=") {
+                Ok(End::Code)
+            } else {
+                Err(format!("client got {url}"))
+            };
         }
         // Like a browser, retry an idempotent GET once when a kept-alive connection was closed
         // under it (the fakes close idle connections after actix's default 5 s).
@@ -89,13 +100,19 @@ async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String
             url = location_of(&response);
             continue;
         }
-        let is_html = response.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/html");
+        let is_html = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html");
         let body = response.text().await.map_err(|e| e.to_string())?;
         if status == StatusCode::OK && body.contains("name=\"csrf_token\"") {
             let posted = browser
                 .post(format!("{hera}/consent"))
                 .form(&[
-                    ("consent_challenge", hidden_field(&body, "consent_challenge").as_str()),
+                    (
+                        "consent_challenge",
+                        hidden_field(&body, "consent_challenge").as_str(),
+                    ),
                     ("csrf_token", &hidden_field(&body, "csrf_token")),
                     ("grant_scope", "email"),
                     ("action", "accept"),
@@ -107,7 +124,11 @@ async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String
                 url = location_of(&posted);
                 continue;
             }
-            return error_page(posted.status(), posted.headers().contains_key("x-request-id"), &posted.text().await.unwrap_or_default());
+            return error_page(
+                posted.status(),
+                posted.headers().contains_key("x-request-id"),
+                &posted.text().await.unwrap_or_default(),
+            );
         }
         if !is_html {
             return Err(format!("{status} without a page at {url}"));
@@ -118,11 +139,15 @@ async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String
 }
 
 fn error_page(status: StatusCode, has_request_id: bool, body: &str) -> Result<End, String> {
-    let clean = matches!(status.as_u16(), 502..=504) && has_request_id && body.contains("Request ID:");
+    let clean =
+        matches!(status.as_u16(), 502..=504) && has_request_id && body.contains("Request ID:");
     if clean {
         Ok(End::ErrorPage(status.as_u16()))
     } else {
-        Err(format!("not a clean error page: {status}: {}", body.chars().take(300).collect::<String>()))
+        Err(format!(
+            "not a clean error page: {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ))
     }
 }
 
@@ -136,7 +161,17 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
     let now = OffsetDateTime::now_utc();
     let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
     kratos.add_identity(ada.clone());
-    kratos.add_session("ada-token", session("5e550000-0000-4000-8000-00000000ada0", ada, now, now + Duration::hours(2), "aal1", &["password"]));
+    kratos.add_session(
+        "ada-token",
+        session(
+            "5e550000-0000-4000-8000-00000000ada0",
+            ada,
+            now,
+            now + Duration::hours(2),
+            "aal1",
+            &["password"],
+        ),
+    );
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     public.register_client(client("photos"));
 
@@ -157,14 +192,23 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
             .unwrap(),
     );
     let ready = Instant::now();
-    while reqwest::get(format!("{hera_url}/health/alive")).await.is_err() {
-        assert!(ready.elapsed() < StdDuration::from_secs(20), "Hera did not start");
+    while reqwest::get(format!("{hera_url}/health/alive"))
+        .await
+        .is_err()
+    {
+        assert!(
+            ready.elapsed() < StdDuration::from_secs(20),
+            "Hera did not start"
+        );
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
 
     // Warm up without faults, then take the idle baseline.
     for i in 0..20 {
-        assert_eq!(flow(&public.url, &hera_url, i % 2 == 0).await, Ok(End::Code));
+        assert_eq!(
+            flow(&public.url, &hera_url, i % 2 == 0).await,
+            Ok(End::Code)
+        );
     }
     tokio::time::sleep(StdDuration::from_millis(500)).await;
     let (idle, _) = hera.memory();
@@ -175,9 +219,12 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
     let flows = (0..FLOWS).map(|i| {
         let (public, hera_url) = (public.url.clone(), hera_url.clone());
         tokio::spawn(async move {
-            tokio::time::timeout(StdDuration::from_secs(30), flow(&public, &hera_url, i % 2 == 0))
-                .await
-                .unwrap_or_else(|_| Err("the flow hung".into()))
+            tokio::time::timeout(
+                StdDuration::from_secs(30),
+                flow(&public, &hera_url, i % 2 == 0),
+            )
+            .await
+            .unwrap_or_else(|_| Err("the flow hung".into()))
         })
     });
     let results = futures_util::future::join_all(flows).await;
@@ -194,7 +241,12 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
             Err(failure) => failures.push(failure),
         }
     }
-    assert!(failures.is_empty(), "{} flows ended badly, e.g. {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(
+        failures.is_empty(),
+        "{} flows ended badly, e.g. {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
     assert_eq!(codes + errors.values().sum::<usize>(), FLOWS);
     eprintln!("load: {codes} codes, error pages {errors:?} in {took:?}");
     assert!(codes > FLOWS / 2, "only {codes} flows succeeded");
@@ -202,13 +254,19 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
 
     // Every consent Hera accepted carried complete claims (no accept with partial data).
     for consent in hydra.accepted_consents() {
-        assert_eq!(consent["session"]["id_token"]["email"], "ada@example.com", "{consent}");
+        assert_eq!(
+            consent["session"]["id_token"]["email"], "ada@example.com",
+            "{consent}"
+        );
     }
 
     hydra.set_fault(None);
     kratos.set_fault(None);
     for i in 0..20 {
-        assert_eq!(flow(&public.url, &hera_url, i % 2 == 0).await, Ok(End::Code));
+        assert_eq!(
+            flow(&public.url, &hera_url, i % 2 == 0).await,
+            Ok(End::Code)
+        );
     }
     tokio::time::sleep(StdDuration::from_secs(2)).await;
     let (after, _) = hera.memory();

@@ -94,3 +94,113 @@ async fn a_full_sign_in_is_audited_without_logging_any_secret() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+#[tokio::test]
+async fn logout_device_and_revocation_are_audited_without_logging_any_secret() {
+    use crate::support::fake_hydra::{ConsentSessionSpec, LogoutSpec};
+    use crate::support::{hidden_field, revoke_token};
+
+    let app = TestApp::spawn().await;
+    let subject = "a0d17000-0000-4000-8000-00000000bee5";
+    let now = OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        "audit-kratos-token-second-secret",
+        session(
+            "5e550000-0000-4000-8000-00000000bee5",
+            identity(subject, "bees@example.com", "Be", "Es"),
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("audit-kratos-token-second-secret");
+
+    let mut logouts = Vec::new();
+    for action in ["reject", "accept"] {
+        let logout = app.hydra.add_logout(LogoutSpec {
+            subject: subject.into(),
+            client: Some(client("audited-rp")),
+            ..LogoutSpec::default()
+        });
+        let page = app.get_logout(&logout).await.text().await.unwrap();
+        let csrf = hidden_field(&page, "csrf_token");
+        app.post_form(
+            "/logout",
+            &[
+                ("logout_challenge", &logout),
+                ("csrf_token", &csrf),
+                ("action", action),
+            ],
+        )
+        .await;
+        logouts.push(logout);
+        logouts.push(csrf);
+    }
+
+    app.hydra.add_user_code("QZXWVKJH", "audited-tv");
+    let device = app.hydra.add_device_challenge();
+    let page = app.get_device_verify(&device).await.text().await.unwrap();
+    let device_csrf = hidden_field(&page, "csrf_token");
+    for code in ["qzxw-vkjx", "qzxw-vkjh"] {
+        app.post_form(
+            "/device/verify",
+            &[
+                ("device_challenge", &device),
+                ("csrf_token", &device_csrf),
+                ("user_code", code),
+            ],
+        )
+        .await;
+    }
+
+    app.hydra.add_consent_session(ConsentSessionSpec {
+        subject: subject.into(),
+        client: client("audited-photos"),
+        ..ConsentSessionSpec::default()
+    });
+    let page = app.get("/connected-apps").await.text().await.unwrap();
+    let revoke_csrf = revoke_token(&page, "audited-photos");
+    app.post_form(
+        "/connected-apps/revoke",
+        &[
+            ("client_id", "audited-photos"),
+            ("csrf_token", &revoke_csrf),
+        ],
+    )
+    .await;
+
+    let events: Vec<_> = lines_with(subject)
+        .into_iter()
+        .filter(|line| line["target"] == "hera::audit")
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["logout.declined", "logout.accepted", "consent.revoked"]
+    );
+    assert_eq!(events[0]["client_id"], "audited-rp");
+    assert_eq!(events[1]["by"], "user");
+    assert_eq!(events[2]["client_id"], "audited-photos");
+    let device_events: Vec<_> = lines_with("audited-tv")
+        .into_iter()
+        .filter(|line| line["target"] == "hera::audit")
+        .collect();
+    assert_eq!(device_events.len(), 1);
+    assert_eq!(device_events[0]["event"], "device.code_accepted");
+
+    let logs = captured();
+    for secret in logouts.iter().map(String::as_str).chain([
+        device.as_str(),
+        &device_csrf,
+        &revoke_csrf,
+        "QZXWVKJH",
+        "qzxw-vkj",
+        "audit-kratos-token-second-secret",
+    ]) {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}

@@ -9,12 +9,16 @@
 mod bridge;
 mod chain;
 mod cli;
+mod connected_apps;
 mod consent;
 mod contract;
+mod device;
 mod faults;
+mod home;
+mod load;
 mod login;
 mod login_decisions;
-mod load;
+mod logout;
 mod logs;
 mod pages;
 mod support;

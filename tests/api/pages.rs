@@ -187,3 +187,84 @@ async fn ready_names_an_unreachable_dependency_and_answers_within_a_second() {
     );
     assert!(body["failed"].get("kratos_public").is_some(), "{body}");
 }
+
+#[tokio::test]
+async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() {
+    use crate::support::fake_hydra::{client, ConsentSessionSpec, LogoutSpec};
+    use crate::support::fake_kratos::{identity, session};
+
+    let app = TestApp::spawn().await;
+    let subject = "c0c0c0c0-0000-4000-8000-000000000002";
+    let now = time::OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        "page-rules-token",
+        session(
+            "5e550000-0000-4000-8000-000000000002",
+            identity(subject, "x@example.com", "X", "Y"),
+            now,
+            now + time::Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    let signed_out = TestApp::spawn().await;
+    app.sign_in_browser("page-rules-token");
+    app.hydra.add_consent_session(ConsentSessionSpec {
+        subject: subject.into(),
+        client: client("photos"),
+        ..ConsentSessionSpec::default()
+    });
+    let logout = app.hydra.add_logout(LogoutSpec::default());
+    let device = app.hydra.add_device_challenge();
+
+    let pages = [
+        (&app, "/".to_owned()),
+        (&signed_out, "/".to_owned()),
+        (&app, "/connected-apps".to_owned()),
+        (&app, format!("/logout?logout_challenge={logout}")),
+        (&app, format!("/device/verify?device_challenge={device}")),
+        (&app, "/device/success?client_id=photos".to_owned()),
+        (&app, "/device/success".to_owned()),
+    ];
+    for (app, path) in pages {
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        for (name, value) in SECURITY_HEADERS {
+            assert_eq!(
+                headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{name} on {path}"
+            );
+        }
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("script-src"),
+            "{csp}"
+        );
+        assert!(headers.contains_key("x-request-id"), "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"en\">"),
+            "{path}"
+        );
+        assert!(!html.contains("<script"), "{path}");
+        assert!(
+            !html.contains("style=\""),
+            "{path}: inline styles break the CSP"
+        );
+        assert_eq!(html.matches("<link ").count(), 1, "{path}");
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/static/hera.css\">"));
+        assert_eq!(
+            html.matches("<form ").count(),
+            html.matches("<form method=\"post\"").count(),
+            "{path}: every form posts"
+        );
+        for form in html.split("<form ").skip(1) {
+            assert!(
+                form.contains("name=\"csrf_token\""),
+                "{path}: a form without CSRF"
+            );
+        }
+    }
+}

@@ -17,9 +17,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::fake_hydra::{
-    FaultInjection,
     bind_local, hang, lock, malformed, random_uuid, record, send, spawn_servers, Configure, Fault,
-    Recorded, Reply, ServerGuard, FIXED_TIME,
+    FaultInjection, Recorded, Reply, ServerGuard, FIXED_TIME,
 };
 use super::openapi;
 

@@ -149,6 +149,34 @@ impl TestApp {
         hidden_field(&response.text().await.unwrap(), "csrf_token")
     }
 
+    /// Posts a form to Hera as the browser.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.browser
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_logout(&self, challenge: &str) -> Response {
+        self.get(&format!("/logout?logout_challenge={}", encode(challenge)))
+            .await
+    }
+
+    pub async fn get_device_verify(&self, challenge: &str) -> Response {
+        self.get(&format!(
+            "/device/verify?device_challenge={}",
+            encode(challenge)
+        ))
+        .await
+    }
+
+    /// Hera's own URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
     /// Requests Hydra received other than health probes, as `METHOD path`.
     pub fn hydra_calls(&self) -> Vec<String> {
         self.hydra
@@ -239,4 +267,13 @@ pub fn hanging_url() -> (Url, TcpListener) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
     (url, listener)
+}
+
+/// The CSRF token of the form whose hidden `client_id` is `client_id` (connected apps).
+pub fn revoke_token(html: &str, client_id: &str) -> String {
+    let marker = format!("name=\"client_id\" value=\"{client_id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no revoke form for {client_id} in page:\n{html}"));
+    hidden_field(&html[start..], "csrf_token")
 }

@@ -1,0 +1,66 @@
+//! `GET /`: a small home page. Signed in: who, connected apps, and a sign-out link. Signed out:
+//! a sign-in link.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use super::{forwarded_cookies, render};
+use crate::error::HeraError;
+use crate::ory::Whoami;
+use crate::startup::AppState;
+use crate::views::{HomePage, Layout};
+
+#[get("/")]
+pub async fn home(
+    http: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    let cookies = forwarded_cookies(&http);
+    let home_url = state.page_url("/");
+    let whoami = state.kratos.whoami(cookies.as_deref()).await?;
+    let page = match whoami {
+        Whoami::Active(session) => {
+            // Kratos's browser logout needs a per-session token, so the link is asked for here,
+            // server-side, rather than built.
+            match state
+                .kratos
+                .browser_logout_url(cookies.as_deref(), &home_url)
+                .await?
+            {
+                Some(sign_out_url) => HomePage {
+                    layout: layout("Your account"),
+                    account: Some(session.identity.account_label()),
+                    sign_out_url: Some(sign_out_url),
+                    sign_in_url: None,
+                    needs_second_factor: false,
+                },
+                // The session ended between the two calls.
+                None => signed_out(&state, &home_url, false),
+            }
+        }
+        Whoami::Unauthenticated => signed_out(&state, &home_url, false),
+        Whoami::Aal2Required => signed_out(&state, &home_url, true),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+fn signed_out(state: &AppState, home_url: &str, needs_second_factor: bool) -> HomePage {
+    HomePage {
+        layout: layout(if needs_second_factor {
+            "Confirm it is you"
+        } else {
+            "Welcome"
+        }),
+        account: None,
+        sign_out_url: None,
+        sign_in_url: Some(state.kratos.login_url(home_url, needs_second_factor, false)),
+        needs_second_factor,
+    }
+}
+
+fn layout(title: &str) -> Layout {
+    Layout {
+        lang: "en".into(),
+        title: title.into(),
+    }
+}

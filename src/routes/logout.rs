@@ -1,0 +1,197 @@
+//! `GET /logout?logout_challenge=…` (Hydra's `urls.logout`) and the confirmation's
+//! `POST /logout`.
+//!
+//! Hydra ends its own login session when the browser reaches the `redirect_to` of an accept.
+//! Because every login accept carries `identity_provider_session_id`, Hydra also revokes the
+//! Kratos session when its `urls.identity_provider.url` points at Kratos admin. With
+//! `HERA_KRATOS_LOGOUT=browser` the browser additionally goes through Kratos's own browser
+//! logout on its way to Hydra (CONTRACT.md §3.3, §4.4; anchors O3).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use tracing::Span;
+
+use super::{app_badge, check_csrf, forwarded_cookies, render, see_other};
+use crate::config::KratosLogout;
+use crate::domain::challenge::Challenge;
+use crate::domain::logout::{self as rules, LogoutDecision};
+use crate::error::HeraError;
+use crate::ory::{HydraError, LogoutRequest};
+use crate::session::{FormPurpose, TypedSession};
+use crate::startup::AppState;
+use crate::views::{Layout, LogoutPage};
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutQuery {
+    logout_challenge: Option<String>,
+}
+
+#[get("/logout")]
+pub async fn logout_page(
+    http: HttpRequest,
+    query: web::Query<LogoutQuery>,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    let challenge = parse_challenge(query.logout_challenge.as_deref())?;
+    let request = match load(&state, &challenge).await? {
+        Loaded::Request(request) => request,
+        Loaded::AlreadyHandled(response) => return Ok(response),
+    };
+    match rules::decide(&request) {
+        LogoutDecision::Accept => sign_out(&http, &state, &challenge, &request, "auto").await,
+        LogoutDecision::AskUser => {
+            let csrf_token =
+                TypedSession::new(&session).csrf_token(FormPurpose::Logout, &challenge)?;
+            let page = LogoutPage {
+                layout: Layout {
+                    lang: "en".into(),
+                    title: "Do you want to sign out?".into(),
+                },
+                app: request.client.as_ref().map(app_badge),
+                account: account(&state, &request.subject).await,
+                logout_challenge: challenge.as_str().to_owned(),
+                csrf_token,
+            };
+            Ok(render(StatusCode::OK, &page))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    logout_challenge: Option<String>,
+    csrf_token: Option<String>,
+    action: Option<String>,
+}
+
+#[post("/logout")]
+pub async fn logout_submit(
+    http: HttpRequest,
+    form: web::Form<LogoutForm>,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HeraError> {
+    let challenge = parse_challenge(form.logout_challenge.as_deref())?;
+    let sign_out_chosen = match form.action.as_deref() {
+        Some("accept") => true,
+        Some("reject") => false,
+        _ => return Err(HeraError::BadForm("action must be accept or reject".into())),
+    };
+    check_csrf(
+        &http,
+        &session,
+        FormPurpose::Logout,
+        challenge.as_str(),
+        form.csrf_token.as_deref(),
+    )?;
+    let request = match load(&state, &challenge).await? {
+        Loaded::Request(request) => request,
+        Loaded::AlreadyHandled(response) => return Ok(response),
+    };
+    if sign_out_chosen {
+        return sign_out(&http, &state, &challenge, &request, "user").await;
+    }
+    state
+        .hydra
+        .reject_logout(&challenge)
+        .await
+        .map_err(HeraError::logout)?;
+    tracing::info!(
+        target: "hera::audit",
+        event = "logout.declined",
+        subject = %request.subject,
+        client_id = %client_id(&request),
+    );
+    // Hydra does nothing after a reject; Hera picks the way back (CONTRACT.md §1.4): the
+    // client's https site, or Hera's own home page. Never a fixed external site (anchors S7).
+    let back = rules::after_staying_signed_in(request.client.as_ref())
+        .map_or_else(|| state.page_url("/"), String::from);
+    Ok(see_other(&back))
+}
+
+enum Loaded {
+    Request(LogoutRequest),
+    /// Hydra said 410: the browser goes to `redirect_to`.
+    AlreadyHandled(HttpResponse),
+}
+
+async fn load(state: &AppState, challenge: &Challenge) -> Result<Loaded, HeraError> {
+    match state.hydra.logout_request(challenge).await {
+        Ok(request) => {
+            Span::current().record("subject", &request.subject);
+            Span::current().record("client_id", client_id(&request));
+            Ok(Loaded::Request(request))
+        }
+        Err(HydraError::AlreadyHandled { redirect_to }) => {
+            Ok(Loaded::AlreadyHandled(see_other(redirect_to.as_str())))
+        }
+        Err(error) => Err(HeraError::logout(error)),
+    }
+}
+
+/// Accepts the logout and sends the browser on: to Hydra's `redirect_to`, or first through
+/// Kratos's browser logout when `HERA_KRATOS_LOGOUT=browser`.
+async fn sign_out(
+    http: &HttpRequest,
+    state: &AppState,
+    challenge: &Challenge,
+    request: &LogoutRequest,
+    by: &str,
+) -> Result<HttpResponse, HeraError> {
+    let redirect_to = match state.hydra.accept_logout(challenge).await {
+        Ok(redirect_to) | Err(HydraError::AlreadyHandled { redirect_to }) => redirect_to,
+        Err(error) => return Err(HeraError::logout(error)),
+    };
+    tracing::info!(
+        target: "hera::audit",
+        event = "logout.accepted",
+        subject = %request.subject,
+        client_id = %client_id(request),
+        by,
+    );
+    if state.settings.kratos_logout == KratosLogout::Hydra {
+        return Ok(see_other(redirect_to.as_str()));
+    }
+    // Kratos signs the browser out, then sends it on to Hydra's `redirect_to` (which must be
+    // in Kratos's `selfservice.allowed_return_urls`). No Kratos session: nothing to end there.
+    let cookies = forwarded_cookies(http);
+    match state
+        .kratos
+        .browser_logout_url(cookies.as_deref(), redirect_to.as_str())
+        .await?
+    {
+        Some(logout_url) => Ok(see_other(&logout_url)),
+        None => Ok(see_other(redirect_to.as_str())),
+    }
+}
+
+/// Who is being signed out, for the page; `None` when Kratos cannot say (the page still works).
+async fn account(state: &AppState, subject: &str) -> Option<String> {
+    if subject.is_empty() {
+        return None;
+    }
+    match state.kratos.identity(subject).await {
+        Ok(identity) => identity.map(|identity| identity.account_label()),
+        Err(error) => {
+            tracing::warn!(error = %error, "could not load the account being signed out");
+            None
+        }
+    }
+}
+
+fn client_id(request: &LogoutRequest) -> &str {
+    request
+        .client
+        .as_ref()
+        .map_or("", |client| client.id.as_str())
+}
+
+fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {
+    let challenge =
+        Challenge::parse(value).map_err(|e| HeraError::challenge("logout_challenge", e))?;
+    Span::current().record("challenge", challenge.log_id());
+    Ok(challenge)
+}
