@@ -1,6 +1,7 @@
 //! A stateful, in-process fake of the Ory Hydra v26.2.0 ADMIN API, limited
 //! to what a login/consent provider calls (`shared/ory/CONTRACT.md` §0, §1.1,
-//! §1.2). Every body it receives or serves is checked against Hydra's
+//! §1.2), plus the OAuth2 client endpoints of §2.2 (`fake_hydra/clients.rs`).
+//! Every body it receives or serves is checked against Hydra's
 //! OpenAPI spec; violations are collected in `contract_violations()` rather
 //! than panicking inside a handler.
 //!
@@ -24,6 +25,8 @@ use rand::RngCore;
 use serde_json::{json, Value};
 
 use super::openapi;
+
+mod clients;
 
 /// The content type Hydra and Kratos put on their JSON answers.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -360,6 +363,15 @@ pub fn send(
     path: &str,
     reply: Reply,
 ) -> HttpResponse {
+    if reply.status == 204 {
+        // An answer without a body (DELETE), as Go's `w.WriteHeader(204)`.
+        if reply.check {
+            if let Err(e) = spec.check_empty_response(method, path, reply.status) {
+                lock(violations).push(format!("served answer: {e}"));
+            }
+        }
+        return HttpResponse::NoContent().finish();
+    }
     if reply.check {
         if let Err(e) = spec.check_response(method, path, reply.status, &reply.body) {
             lock(violations).push(format!("served body: {e}"));
@@ -453,6 +465,8 @@ struct HydraState {
     accepted_consents: Vec<Value>,
     rejected_consents: Vec<Value>,
     requests: Vec<Recorded>,
+    /// `/admin/clients` (see `clients.rs`).
+    clients: clients::ClientStore,
 }
 
 struct Shared {
@@ -720,6 +734,7 @@ fn route(
         ("PUT", LOGIN_REJECT_PATH) => reject(shared, Kind::Login, path, query, raw),
         ("PUT", CONSENT_ACCEPT_PATH) => accept_consent(shared, query, raw),
         ("PUT", CONSENT_REJECT_PATH) => reject(shared, Kind::Consent, path, query, raw),
+        (_, _) if clients::serves(method, path) => clients::route(shared, method, path, query, raw),
         _ => {
             lock(&shared.violations).push(format!(
                 "unhandled request: {method} {path} (the fake Hydra does not implement it)"
