@@ -6,6 +6,7 @@
 //! contract-checked fakes of Hydra and Kratos (`tests/api/support`); a trait would only let tests
 //! bypass the code that talks to the real servers.
 
+mod clients;
 mod hydra;
 mod kratos;
 mod kratos_types;
@@ -13,6 +14,7 @@ mod kratos_types;
 use std::fmt;
 use std::time::Duration;
 
+pub use clients::{ClientObject, ClientsError, HydraClients};
 pub use hydra::{
     Client, ConsentAccept, ConsentRequest, HydraAdmin, HydraError, LoginAccept, LoginRequest,
     OAuthRejection, OidcContext, RedirectTo,
