@@ -4,11 +4,12 @@
 //! `REMEMBER_CONSENT_SESSION_FOR_SECONDS`, …) match Ory's own UIs so Hera drops into an existing
 //! deployment. Every bad value is refused by clap with a message naming the variable.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 use crate::domain::login::LoginPolicy;
@@ -16,10 +17,21 @@ use crate::domain::login::LoginPolicy;
 /// Hera: login, consent, logout and device-verification provider for Ory Hydra, backed by Ory
 /// Kratos sessions.
 ///
-/// Every option can also be set with the environment variable shown in brackets.
+/// Every option can also be set with the environment variable shown in brackets. Without a
+/// subcommand, Hera runs the server.
 #[derive(Debug, Parser)]
-#[command(name = "hera", version, about, long_about)]
+#[command(
+    name = "hera",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Run an admin command instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Hydra admin API, used server-side for login/consent requests.
     #[arg(long, env = "HYDRA_ADMIN_URL", value_name = "HYDRA_ADMIN_URL", default_value = "http://127.0.0.1:4445", value_parser = parse_base_url)]
     pub hydra_admin_url: Url,
@@ -158,6 +170,35 @@ pub enum KratosLogout {
     Browser,
 }
 
+/// Admin commands; `hera` without one runs the server.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Keep Hydra's OAuth2 clients in step with the JSON files in a folder (`hydra-clients/`).
+    #[command(subcommand)]
+    Clients(crate::clients::ClientsCommand),
+}
+
+/// `hera <admin command> …`, parsed apart from [`Cli`] so that the server's settings, and the
+/// environment variables behind them, are neither needed nor checked by an admin command.
+#[derive(Debug, Parser)]
+#[command(name = "hera", version)]
+pub struct AdminCli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl AdminCli {
+    /// True when `args` (program name first) start with an admin command.
+    pub fn is_wanted(args: &[OsString]) -> bool {
+        let Some(first) = args.get(1).and_then(|arg| arg.to_str()) else {
+            return false;
+        };
+        AdminCli::command()
+            .get_subcommands()
+            .any(|command| command.get_name() == first && first != "help")
+    }
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -252,7 +293,7 @@ fn parse_cookie_secret(value: &str) -> Result<CookieSecret, String> {
 
 /// An absolute `http(s)` base URL without query or fragment; a trailing slash is dropped so
 /// paths can be appended.
-fn parse_base_url(value: &str) -> Result<Url, String> {
+pub(crate) fn parse_base_url(value: &str) -> Result<Url, String> {
     let url = Url::parse(value).map_err(|e| format!("not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err("must start with http:// or https://".into());

@@ -1,15 +1,31 @@
-//! The `hera` binary: parse settings, start logging, serve.
+//! The `hera` binary: parse settings, start logging, serve; or run an admin command.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use hera::config::{Cli, Settings};
+use hera::config::{AdminCli, Cli, Command, Settings};
 use hera::startup::Application;
 use hera::telemetry;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let settings = Settings::from(Cli::parse());
+    let args: Vec<_> = std::env::args_os().collect();
+    if AdminCli::is_wanted(&args) {
+        return match AdminCli::try_parse_from(args) {
+            Ok(admin) => run_admin(admin.command).await,
+            Err(error) => {
+                // Admin commands exit 1 on bad arguments (clap's default is 2, which
+                // `hera clients` keeps for "Hydra failed").
+                let _ = error.print();
+                ExitCode::from(if error.use_stderr() { 1 } else { 0 })
+            }
+        };
+    }
+    let cli = Cli::parse();
+    if let Some(command) = cli.command {
+        return run_admin(command).await;
+    }
+    let settings = Settings::from(cli);
     telemetry::init(settings.log_format);
     let bind = settings.bind;
     let application = match Application::build(settings) {
@@ -25,6 +41,16 @@ async fn main() -> ExitCode {
         Err(error) => {
             tracing::error!(%error, "Hera stopped with an error");
             ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_admin(command: Command) -> ExitCode {
+    match command {
+        Command::Clients(command) => {
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            let outcome = hera::clients::run(&command, &mut out, &mut err).await;
+            ExitCode::from(outcome.exit_code())
         }
     }
 }

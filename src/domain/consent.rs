@@ -1,7 +1,11 @@
 //! The consent decision: which clients are accepted without asking, and which scopes a user's
 //! answer may grant.
 
-use crate::ory::ConsentRequest;
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use crate::ory::{Client, ConsentRequest};
 
 /// What to do with a consent request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +23,8 @@ pub enum AutoAcceptReason {
     HydraSkip,
     /// The admin set `skip_consent` on the client.
     SkipConsent,
-    /// The admin set `metadata.first_party: true` on the client.
+    /// The admin set `metadata.first_party: true` on a client no local app can impersonate
+    /// (see [`local_apps_could_impersonate`]).
     FirstParty,
     /// The client id is in `TRUSTED_CLIENT_IDS`.
     TrustedClientId,
@@ -39,13 +44,17 @@ impl AutoAcceptReason {
 /// Auto-accepts first-party clients. Every signal is admin-controlled: Hydra refuses
 /// `skip_consent` and `metadata` in dynamic client registration (CONTRACT.md §2.1), and
 /// first-party status is never derived from client-chosen fields such as its name or URIs.
+///
+/// `metadata.first_party` alone is not enough for a public client that a local app could
+/// impersonate (anchors C2, S4): `skip_consent` and `TRUSTED_CLIENT_IDS` still are, because an
+/// admin set them for that client knowing what it is.
 pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> ConsentDecision {
     let client = &request.client;
     let reason = if request.skip {
         AutoAcceptReason::HydraSkip
     } else if client.skip_consent {
         AutoAcceptReason::SkipConsent
-    } else if client.metadata_flag("first_party") {
+    } else if client.metadata_flag("first_party") && !local_apps_could_impersonate(client) {
         AutoAcceptReason::FirstParty
     } else if trusted_client_ids.contains(&client.id) {
         AutoAcceptReason::TrustedClientId
@@ -53,6 +62,49 @@ pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> Consen
         return ConsentDecision::AskUser;
     };
     ConsentDecision::AutoAccept(reason)
+}
+
+/// True for a public client (`token_endpoint_auth_method: none`, so no secret proves who is
+/// asking) with a redirect URI that any app on the user's device can receive. Such a client's
+/// identity rests on nothing but its `client_id`, which is public: a malicious local app can start
+/// the flow with it, listen on the loopback port or register the custom scheme, and collect the
+/// code (RFC 8252 §8.6, §8.7). Only the user's explicit consent stops it.
+pub fn local_apps_could_impersonate(client: &Client) -> bool {
+    client.token_endpoint_auth_method.as_deref() == Some("none")
+        && client
+            .redirect_uris
+            .iter()
+            .any(|uri| redirect_reaches_local_apps(uri))
+}
+
+/// True when a redirect URI can be received by any app on the user's device: a loopback or
+/// unspecified host (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`, `0.0.0.0`), or a
+/// custom scheme (anything but `http` and `https`), which any app may register. A URI that does
+/// not parse counts as reachable: the policy fails closed.
+pub fn redirect_reaches_local_apps(uri: &str) -> bool {
+    let Ok(url) = Url::parse(uri) else {
+        return true;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return true;
+    }
+    match url.host() {
+        None => true,
+        Some(Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
+        Some(Host::Ipv4(ip)) => is_local_ip(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => is_local_ip(IpAddr::V6(ip)),
+    }
+}
+
+fn is_local_ip(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    ip.is_loopback() || ip.is_unspecified()
 }
 
 /// The scopes a consent grants.
@@ -196,6 +248,132 @@ mod tests {
             decide(&request(false, impostor), &strings(&["trusted-app"])),
             ConsentDecision::AskUser
         );
+    }
+
+    fn public_first_party(redirect_uri: &str) -> Client {
+        Client {
+            token_endpoint_auth_method: Some("none".into()),
+            redirect_uris: vec![redirect_uri.into()],
+            metadata: json!({"first_party": true}),
+            ..client("own-native-app")
+        }
+    }
+
+    #[test]
+    fn first_party_alone_does_not_skip_consent_for_a_public_client_a_local_app_could_impersonate() {
+        for redirect_uri in [
+            "http://localhost:8080/callback",
+            "http://127.0.0.1:53682/",
+            "http://[::1]:8080/cb",
+            "https://localhost/cb",
+            "http://app.localhost/cb",
+            "http://127.8.9.10/cb",
+            "http://0.0.0.0:9000/cb",
+            "http://[::ffff:127.0.0.1]/cb",
+            "com.example.app:/oauth2redirect",
+            "myapp://callback",
+            "not a uri",
+        ] {
+            assert_eq!(
+                decide(&request(false, public_first_party(redirect_uri)), &[]),
+                ConsentDecision::AskUser,
+                "{redirect_uri}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_local_redirect_among_https_ones_is_enough_to_ask() {
+        let client = Client {
+            redirect_uris: vec![
+                "https://app.example.com/cb".into(),
+                "http://127.0.0.1:8080/cb".into(),
+            ],
+            ..public_first_party("https://app.example.com/cb")
+        };
+        assert_eq!(
+            decide(&request(false, client), &[]),
+            ConsentDecision::AskUser
+        );
+    }
+
+    #[test]
+    fn first_party_still_skips_consent_when_no_local_app_can_impersonate_the_client() {
+        let cases = [
+            (
+                "a public client whose redirects are all https on real hosts",
+                public_first_party("https://app.example.com/callback"),
+            ),
+            (
+                "a confidential client with a loopback redirect (its secret proves who asks)",
+                Client {
+                    token_endpoint_auth_method: Some("client_secret_basic".into()),
+                    ..public_first_party("http://127.0.0.1:8080/cb")
+                },
+            ),
+            (
+                "a client with the default auth method (client_secret_basic)",
+                Client {
+                    token_endpoint_auth_method: None,
+                    ..public_first_party("myapp://callback")
+                },
+            ),
+        ];
+        for (case, client) in cases {
+            assert_eq!(
+                decide(&request(false, client), &[]),
+                ConsentDecision::AutoAccept(AutoAcceptReason::FirstParty),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn skip_consent_trusted_ids_and_hydra_skip_still_accept_a_local_public_client() {
+        let local = public_first_party("http://127.0.0.1:8080/cb");
+        let cases = [
+            (
+                request(
+                    false,
+                    Client {
+                        skip_consent: true,
+                        ..local.clone()
+                    },
+                ),
+                vec![],
+                AutoAcceptReason::SkipConsent,
+            ),
+            (
+                request(false, local.clone()),
+                strings(&["own-native-app"]),
+                AutoAcceptReason::TrustedClientId,
+            ),
+            (
+                request(true, local.clone()),
+                vec![],
+                AutoAcceptReason::HydraSkip,
+            ),
+        ];
+        for (request, trusted, reason) in cases {
+            assert_eq!(
+                decide(&request, &trusted),
+                ConsentDecision::AutoAccept(reason),
+                "{reason:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_loopback_hosts_and_custom_schemes_reach_local_apps() {
+        for uri in [
+            "https://app.example.com/cb",
+            "http://app.example.com/cb",
+            "https://localhost.example.com/cb",
+            "https://192.168.1.10/cb",
+            "https://[2001:db8::1]/cb",
+        ] {
+            assert!(!redirect_reaches_local_apps(uri), "{uri}");
+        }
     }
 
     #[test]

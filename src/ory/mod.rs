@@ -6,6 +6,7 @@
 //! contract-checked fakes of Hydra and Kratos (`tests/api/support`); a trait would only let tests
 //! bypass the code that talks to the real servers.
 
+mod clients;
 mod hydra;
 pub mod hydra_public;
 mod kratos;
@@ -14,6 +15,7 @@ mod kratos_types;
 use std::fmt;
 use std::time::Duration;
 
+pub use clients::{ClientObject, ClientsError, HydraClients};
 pub use hydra::{
     Client, ConsentAccept, ConsentRequest, ConsentSession, HydraAdmin, HydraError, LoginAccept,
     LoginRequest, LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCodeVerdict,

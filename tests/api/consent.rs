@@ -571,3 +571,44 @@ async fn hydra_failing_during_the_post_gives_an_error_page_not_a_half_done_accep
     assert_error_page(response, StatusCode::BAD_GATEWAY, "Nothing was changed").await;
     assert!(app.hydra.accepted_consents().is_empty());
 }
+
+#[tokio::test]
+async fn a_public_first_party_client_with_a_loopback_or_custom_scheme_redirect_gets_the_consent_page(
+) {
+    for redirect_uri in [
+        "http://127.0.0.1:8080/callback",
+        "com.example.app:/callback",
+    ] {
+        let app = TestApp::spawn().await;
+        app.kratos.add_identity(ada());
+        let native = with(
+            client("own-native-app"),
+            json!({
+                "token_endpoint_auth_method": "none",
+                "redirect_uris": [redirect_uri],
+                "metadata": {"first_party": true}
+            }),
+        );
+        let challenge = app.hydra.add_consent(ConsentSpec {
+            subject: ADA.into(),
+            client: native.clone(),
+            ..ConsentSpec::default()
+        });
+
+        let response = app.get_consent(&challenge).await;
+
+        assert_eq!(response.status(), StatusCode::OK, "{redirect_uri}");
+        assert!(app.hydra.accepted_consents().is_empty(), "{redirect_uri}");
+
+        // skip_consent is the admin's explicit choice and still skips the page.
+        let skipping = app.hydra.add_consent(ConsentSpec {
+            subject: ADA.into(),
+            client: with(native, json!({"skip_consent": true})),
+            ..ConsentSpec::default()
+        });
+        let response = app.get_consent(&skipping).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{redirect_uri}");
+        assert_eq!(app.hydra.accepted_consents().len(), 1);
+        app.assert_contract_kept();
+    }
+}

@@ -626,7 +626,10 @@ async fn hydra_faults_answer_with_flat_error_bodies_or_break_the_transport() {
 async fn the_fakes_report_calls_to_endpoints_they_do_not_implement() {
     let hydra = FakeHydra::start().await;
     let response = http()
-        .get(format!("{}/admin/clients", hydra.url))
+        .get(format!(
+            "{}/admin/trust/grants/jwt-bearer/issuers",
+            hydra.url
+        ))
         .send()
         .await
         .unwrap();
@@ -1281,6 +1284,72 @@ async fn logout_errors_are_hydras_flat_bodies() {
     assert_no_violations(hydra.contract_violations());
 }
 
+// Hydra OAuth2 clients (`/admin/clients`, CONTRACT §2.2)
+
+const CLIENTS: &str = "/admin/clients";
+
+/// A confidential client body as an admin would POST it.
+fn client_body(id: &str) -> Value {
+    json!({
+        "client_id": id,
+        "client_name": format!("{id} app"),
+        "client_secret": format!("{id}-secret-value"),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "scope": "openid offline_access",
+        "redirect_uris": [format!("https://{id}.example.com/cb")],
+        "skip_consent": true,
+        "metadata": {"managed_by": "hera"}
+    })
+}
+
+#[tokio::test]
+async fn creating_a_client_answers_201_with_its_location_and_secret_and_a_taken_id_409() {
+    let hydra = FakeHydra::start().await;
+    let response = http()
+        .post(format!("{}{CLIENTS}", hydra.url))
+        .json(&client_body("web"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["location"], "/admin/clients/web");
+    let created: Value = response.json().await.unwrap();
+    openapi::hydra()
+        .check_response("POST", CLIENTS, 201, &created)
+        .unwrap();
+    assert_eq!(created["client_secret"], "web-secret-value");
+    assert_eq!(created["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(created["subject_type"], "public");
+
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(client_body("web"))).await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        body,
+        json!({"error": "Unable to insert or update resource because a resource with that value exists already", "error_description": ""})
+    );
+
+    // No secret: one is generated for a confidential client, none is shown for a public one.
+    let mut generated = client_body("generated");
+    generated.as_object_mut().unwrap().remove("client_secret");
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(generated)).await;
+    assert_eq!(status, 201);
+    assert_eq!(body["client_secret"].as_str().unwrap().len(), 26);
+    let mut public = with(
+        client_body("public"),
+        json!({"token_endpoint_auth_method": "none"}),
+    );
+    public.as_object_mut().unwrap().remove("client_secret");
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(public)).await;
+    assert_eq!(status, 201);
+    assert!(body.get("client_secret").is_none(), "{body}");
+
+    let short = with(client_body("short"), json!({"client_secret": "abc"}));
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(short)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_client_metadata");
+    assert_no_violations(hydra.contract_violations());
+}
+
 #[tokio::test]
 async fn a_logout_accept_with_a_body_is_reported() {
     let hydra = FakeHydra::start().await;
@@ -1517,6 +1586,32 @@ async fn consent_sessions_are_revoked_for_one_subject_and_client_only() {
 }
 
 #[tokio::test]
+async fn a_client_is_served_without_its_secret_and_an_unknown_id_gets_hydras_404() {
+    let hydra = FakeHydra::start().await;
+    hydra_call(&hydra, Method::POST, CLIENTS, Some(client_body("web"))).await;
+    let (status, body) = hydra_call(&hydra, Method::GET, "/admin/clients/web", None).await;
+    assert_eq!(status, 200);
+    assert!(body.get("client_secret").is_none(), "{body}");
+    assert_eq!(body["skip_consent"], true);
+    assert_eq!(body["metadata"], json!({"managed_by": "hera"}));
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PUT, Some(client_body("nope"))),
+        (Method::DELETE, None),
+    ] {
+        let (status, answer) =
+            hydra_call(&hydra, method.clone(), "/admin/clients/nope", body).await;
+        assert_eq!(status, 404, "{method}");
+        assert_eq!(
+            answer,
+            json!({"error": "Unable to locate the resource", "error_description": ""}),
+            "{method}"
+        );
+    }
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
 async fn clients_are_served_without_their_secret_or_answered_with_hydras_404() {
     let hydra = FakeHydra::start().await;
     hydra.add_client(with(client("tv-app"), json!({"client_secret": "s3cr3t!"})));
@@ -1622,4 +1717,135 @@ async fn the_browser_logout_url_needs_the_session_cookie_and_an_allowed_return_t
         [Some(cookie.clone()), None, None, Some(cookie)]
     );
     assert_no_violations(kratos.contract_violations());
+}
+
+#[tokio::test]
+async fn put_replaces_a_client_resetting_what_it_leaves_out_and_keeps_the_secret_unless_given() {
+    let hydra = FakeHydra::start().await;
+    hydra_call(&hydra, Method::POST, CLIENTS, Some(client_body("web"))).await;
+    let created_at = hydra.oauth2_client("web").unwrap()["created_at"].clone();
+
+    let replacement = json!({
+        "client_name": "Renamed",
+        "scope": "openid",
+        "redirect_uris": ["https://web.example.com/cb"],
+        "authorization_code_grant_access_token_lifespan": "90m",
+        "allowed_cors_origins": ["https://web.example.com/"]
+    });
+    let (status, body) =
+        hydra_call(&hydra, Method::PUT, "/admin/clients/web", Some(replacement)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["client_id"], "web", "the id comes from the path");
+    assert!(body.get("client_secret").is_none());
+    assert_eq!(body["client_name"], "Renamed");
+    assert_eq!(body["skip_consent"], false, "missing fields are reset");
+    assert_eq!(body["metadata"], json!({}));
+    assert_eq!(body["grant_types"], json!([]));
+    assert_eq!(body["created_at"], created_at);
+    assert_eq!(
+        body["authorization_code_grant_access_token_lifespan"],
+        "1h30m0s"
+    );
+    assert_eq!(
+        body["allowed_cors_origins"],
+        json!(["https://web.example.com"])
+    );
+    assert_eq!(
+        hydra.oauth2_client_secret("web").as_deref(),
+        Some("web-secret-value")
+    );
+
+    let (status, body) = hydra_call(
+        &hydra,
+        Method::PUT,
+        "/admin/clients/web",
+        Some(json!({"scope": "openid", "client_secret": "a-new-secret"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["client_secret"], "a-new-secret", "echoed once");
+    assert_eq!(
+        hydra.oauth2_client_secret("web").as_deref(),
+        Some("a-new-secret")
+    );
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn delete_answers_204_without_a_body() {
+    let hydra = FakeHydra::start().await;
+    hydra_call(&hydra, Method::POST, CLIENTS, Some(client_body("web"))).await;
+    let response = http()
+        .delete(format!("{}/admin/clients/web", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(response.headers().get("content-type").is_none());
+    assert_eq!(response.text().await.unwrap(), "");
+    assert_eq!(hydra.oauth2_client("web"), None);
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn clients_are_listed_in_pages_linked_by_the_link_header() {
+    let hydra = FakeHydra::start().await;
+    for id in ["e", "c", "a", "d", "b"] {
+        hydra_call(&hydra, Method::POST, CLIENTS, Some(client_body(id))).await;
+    }
+    let mut seen = Vec::new();
+    let mut next = format!("{CLIENTS}?page_size=2");
+    loop {
+        let response = http()
+            .get(format!("{}{next}", hydra.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let link = response.headers()["link"].to_str().unwrap().to_owned();
+        assert!(
+            link.starts_with("</admin/clients?page_size=2&page_token="),
+            "{link}"
+        );
+        assert!(link.contains("; rel=\"first\""), "{link}");
+        let page: Value = response.json().await.unwrap();
+        openapi::hydra()
+            .check_response("GET", CLIENTS, 200, &page)
+            .unwrap();
+        for client in page.as_array().unwrap() {
+            assert!(client.get("client_secret").is_none());
+            seen.push(client["client_id"].as_str().unwrap().to_owned());
+        }
+        match link
+            .split(',')
+            .find_map(|part| part.strip_suffix("; rel=\"next\""))
+        {
+            Some(target) => {
+                next = target
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["a", "b", "c", "d", "e"]);
+    let (status, _) = hydra_call(&hydra, Method::GET, "/admin/clients?page_size=0", None).await;
+    assert_eq!(status, 400);
+    assert_no_violations(hydra.contract_violations());
+}
+
+#[tokio::test]
+async fn client_bodies_that_break_the_schema_are_refused_and_reported() {
+    let hydra = FakeHydra::start().await;
+    let bad = with(client_body("web"), json!({"skip_consent": "yes"}));
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(bad)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_request");
+    let violations = hydra.contract_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].contains("/skip_consent: expected boolean, got string"),
+        "{violations:?}"
+    );
 }

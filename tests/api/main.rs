@@ -9,6 +9,7 @@
 mod bridge;
 mod chain;
 mod cli;
+mod clients;
 mod connected_apps;
 mod consent;
 mod contract;

@@ -1,7 +1,8 @@
 //! A stateful, in-process fake of the Ory Hydra v26.2.0 ADMIN API, limited
 //! to what a login/consent provider calls (`shared/ory/CONTRACT.md` §0, §1.1,
-//! §1.2, §1.4–§1.6 and `GET /admin/clients/{id}` of §2.2). Every body it
-//! receives or serves is checked against Hydra's OpenAPI spec; violations are collected in `contract_violations()` rather
+//! §1.2, §1.4–§1.6), plus the OAuth2 client endpoints of §2.2 (`fake_hydra/clients.rs`).
+//! Every body it receives or serves is checked against Hydra's OpenAPI spec; violations are
+//! collected in `contract_violations()` rather
 //! than panicking inside a handler.
 //!
 //! The HTTP servers run on their own thread with their own actix system, so
@@ -26,6 +27,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::openapi;
+
+mod clients;
 
 /// The content type Hydra and Kratos put on their JSON answers.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -418,7 +421,7 @@ pub fn send(
     path: &str,
     reply: Reply,
 ) -> HttpResponse {
-    if reply.empty {
+    if reply.empty || reply.status == 204 {
         if reply.check {
             if let Err(e) = spec.check_empty_response(method, path, reply.status) {
                 lock(violations).push(format!("served empty answer: {e}"));
@@ -541,7 +544,8 @@ struct HydraState {
     page_tokens: HashMap<String, usize>,
     /// `(subject, client)` of every successful consent-session revocation.
     revoked_consents: Vec<(String, String)>,
-    clients: HashMap<String, Value>,
+    /// `/admin/clients` (see `clients.rs`).
+    clients: clients::ClientStore,
     /// What each minted verifier stands for, for the public side (`fake_hydra_public`).
     verifiers: HashMap<String, Verified>,
 }
@@ -583,8 +587,6 @@ const LOGOUT_REJECT_PATH: &str = "/admin/oauth2/auth/requests/logout/reject";
 const DEVICE_ACCEPT_PATH: &str = "/admin/oauth2/auth/requests/device/accept";
 const CONSENT_SESSIONS_PATH: &str = "/admin/oauth2/auth/sessions/consent";
 /// `GET /admin/clients/{id}`; the id follows.
-const CLIENTS_PATH: &str = "/admin/clients/";
-
 /// Hydra's public URL in the `redirect_to`s the fake mints.
 pub const HYDRA_PUBLIC: &str = "http://127.0.0.1:4444";
 
@@ -877,9 +879,7 @@ fn route(
         ("PUT", DEVICE_ACCEPT_PATH) => accept_user_code(shared, query, raw),
         ("GET", CONSENT_SESSIONS_PATH) => list_consent_sessions(shared, query),
         ("DELETE", CONSENT_SESSIONS_PATH) => revoke_consent_sessions(shared, query),
-        ("GET", _) if path.starts_with(CLIENTS_PATH) => {
-            get_client(shared, &path[CLIENTS_PATH.len()..])
-        }
+        (_, _) if clients::serves(method, path) => clients::route(shared, method, path, query, raw),
         _ => {
             lock(&shared.violations).push(format!(
                 "unhandled request: {method} {path} (the fake Hydra does not implement it)"
@@ -1263,11 +1263,10 @@ impl FakeHydra {
                 "context": {}
             }
         });
+        if self.oauth2_client(&client_id).is_none() {
+            self.add_oauth2_client(spec.client.clone());
+        }
         let mut state = self.state();
-        state
-            .clients
-            .entry(client_id.clone())
-            .or_insert_with(|| spec.client.clone());
         state.consent_sessions.push(StoredConsentSession {
             subject: spec.subject,
             client_id,
@@ -1278,8 +1277,7 @@ impl FakeHydra {
 
     /// Makes `GET /admin/clients/{client_id}` serve `client`.
     pub fn add_client(&self, client: Value) {
-        let id = client["client_id"].as_str().unwrap_or_default().to_owned();
-        self.state().clients.insert(id, client);
+        self.add_oauth2_client(client);
     }
 
     pub fn accepted_logouts(&self) -> Vec<String> {
@@ -1507,19 +1505,4 @@ fn revoke_consent_sessions(shared: &Shared, query: &[(String, String)]) -> Reply
         _ => return invalid_request("Invalid combination of query parameters."),
     }
     Reply::empty(204)
-}
-
-/// `GET /admin/clients/{id}`: the client without its secret, or Hydra's 404 (CONTRACT §2.2).
-fn get_client(shared: &Shared, id: &str) -> Reply {
-    let state = lock(&shared.state);
-    match state.clients.get(id) {
-        Some(client) if !id.contains('/') => {
-            let mut client = client.clone();
-            if let Some(object) = client.as_object_mut() {
-                object.remove("client_secret");
-            }
-            Reply::json(200, client)
-        }
-        _ => hydra_error(404, "Unable to locate the resource", ""),
-    }
 }

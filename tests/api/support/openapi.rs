@@ -43,8 +43,11 @@ enum Service {
 /// spec for its operation (Hydra: 200/410 + `default` errorOAuth2 on the
 /// login/consent endpoints, 200/503 on `/health/ready`; Kratos: 200/401/403 +
 /// `default` errorGeneric on whoami, 200/404 + `default` on
-/// `/admin/identities/{id}`, 200/503 on `/health/ready`), so no status-level
-/// exception is needed. Only these value-level gaps are.
+/// `/admin/identities/{id}`, 200/503 on `/health/ready`; Hydra clients:
+/// 201/409 on POST, 200/404 on GET and PUT, 204/404 on DELETE, all under
+/// documented codes or `default`), so no status-level exception is needed.
+/// Only these value-level gaps are (`FlatErrors` swaps the error schema of one
+/// operation, not its status codes).
 enum Gap {
     /// A `null` value is accepted wherever the named schema is referenced.
     NullableSchema {
@@ -68,6 +71,13 @@ enum Gap {
         service: Service,
         schema: &'static str,
         property: &'static str,
+    },
+    /// Error answers (4xx/5xx) of this operation are flat `errorOAuth2` bodies, whatever
+    /// schema the spec names for them.
+    FlatErrors {
+        service: Service,
+        method: &'static str,
+        template: &'static str,
     },
 }
 
@@ -122,6 +132,16 @@ const GAPS: &[Gap] = &[
         service: Service::Kratos,
         schema: "genericError",
         property: "details",
+    },
+    // CONTRACT §0.3, §2.2: Hydra writes every admin error through
+    // `x.ErrorEnhancer`, so `DELETE /admin/clients/{id}` on an unknown id
+    // answers 404 `{"error":"Unable to locate the resource",
+    // "error_description":""}` like GET and PUT do, but the spec documents
+    // that operation's errors as `genericError` (which requires `message`).
+    Gap::FlatErrors {
+        service: Service::Hydra,
+        method: "DELETE",
+        template: "/admin/clients/{id}",
     },
 ];
 
@@ -188,6 +208,11 @@ impl OpenApi {
         body: &Value,
     ) -> Result<(), String> {
         let (template, operation) = self.operation(method, path)?;
+        if status >= 400 && self.gap_flat_errors(method, &template) {
+            return self
+                .check_schema("errorOAuth2", body)
+                .map_err(|e| format!("{method} {template} {status}: {e}"));
+        }
         let responses = operation
             .get("responses")
             .ok_or_else(|| format!("{method} {template}: the spec lists no responses"))?;
@@ -331,6 +356,13 @@ impl OpenApi {
         GAPS.iter().any(|g| {
             matches!(g, Gap::FreeFormProperty { service, schema: s, property: p }
                 if *service == self.service && *s == schema && *p == property)
+        })
+    }
+
+    fn gap_flat_errors(&self, method: &str, template: &str) -> bool {
+        GAPS.iter().any(|g| {
+            matches!(g, Gap::FlatErrors { service, method: m, template: t }
+                if *service == self.service && *m == method && *t == template)
         })
     }
 
@@ -776,6 +808,29 @@ mod tests {
         let mut body = good_session();
         body["authentication_methods"][0]["method"] = json!("deviceauthn");
         assert!(custom.check_schema("session", &body).is_err());
+    }
+
+    #[test]
+    fn client_deletion_errors_are_flat_and_its_204_has_no_body() {
+        let flat = json!({"error": "Unable to locate the resource", "error_description": ""});
+        hydra()
+            .check_response("DELETE", "/admin/clients/x", 404, &flat)
+            .unwrap();
+        // Without the gap the spec's genericError (which requires `message`) applies.
+        let custom = OpenApi::from_value(hydra().spec.clone());
+        assert!(custom
+            .check_response("DELETE", "/admin/clients/x", 404, &flat)
+            .is_err());
+        // Only that operation: GET's errors were flat in the spec already.
+        hydra()
+            .check_response("GET", "/admin/clients/x", 404, &flat)
+            .unwrap();
+        hydra()
+            .check_empty_response("DELETE", "/admin/clients/x", 204)
+            .unwrap();
+        assert!(hydra()
+            .check_empty_response("GET", "/admin/clients/x", 200)
+            .is_err());
     }
 
     #[test]
