@@ -7,6 +7,12 @@ use hera::config::{AdminCli, Cli, Command, Settings};
 use hera::startup::Application;
 use hera::telemetry;
 
+/// jemalloc with background threads: memory freed after a burst of requests goes back to the OS
+/// within seconds. With glibc's allocator Hera's resident memory stayed at its peak after a load
+/// spike (BENCHMARKS.md, "memory after a burst").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let args: Vec<_> = std::env::args_os().collect();

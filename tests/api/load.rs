@@ -16,6 +16,12 @@ use crate::support::fake_kratos::{identity, session, FakeKratos};
 use crate::support::{hidden_field, location_of};
 
 const FLOWS: usize = 1000;
+/// How far above its idle level Hera's memory may stay once a burst has drained. Measured here:
+/// about 21 MiB (jemalloc keeps some of what the burst's 1,000 connections used); with glibc's
+/// allocator it stayed at the peak, about 70 MiB above idle. See BENCHMARKS.md.
+const IDLE_MARGIN_KIB: u64 = 32 * 1024;
+/// How much a second, identical burst may add: more would be a leak.
+const LEAK_MARGIN_KIB: u64 = 4 * 1024;
 const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 
 struct Hera(Child);
@@ -151,6 +157,83 @@ fn error_page(status: StatusCode, has_request_id: bool, body: &str) -> Result<En
     }
 }
 
+/// What a burst of flows came to.
+#[derive(Debug)]
+struct Outcome {
+    codes: usize,
+    error_pages: std::collections::BTreeMap<u16, usize>,
+    failures: Vec<String>,
+    took: StdDuration,
+}
+
+impl Outcome {
+    fn assert_clean(&self) {
+        let failures = &self.failures;
+        assert!(
+            failures.is_empty(),
+            "{} flows ended badly, e.g. {:?}",
+            failures.len(),
+            &failures[..failures.len().min(5)]
+        );
+        assert_eq!(self.codes + self.error_pages.values().sum::<usize>(), FLOWS);
+        assert!(
+            self.codes > FLOWS / 2,
+            "only {} flows succeeded",
+            self.codes
+        );
+        assert!(
+            !self.error_pages.is_empty(),
+            "5% faults produced no error page"
+        );
+    }
+}
+
+/// `FLOWS` concurrent flows while 5% of Hera's upstream calls fail.
+async fn burst(hydra: &FakeHydra, kratos: &FakeKratos, public: &str, hera: &str) -> Outcome {
+    hydra.set_fault(Some(Fault::Random(0.05)));
+    kratos.set_fault(Some(Fault::Random(0.05)));
+    let started = Instant::now();
+    let flows = (0..FLOWS).map(|i| {
+        let (public, hera) = (public.to_owned(), hera.to_owned());
+        tokio::spawn(async move {
+            tokio::time::timeout(StdDuration::from_secs(30), flow(&public, &hera, i % 2 == 0))
+                .await
+                .unwrap_or_else(|_| Err("the flow hung".into()))
+        })
+    });
+    let results = futures_util::future::join_all(flows).await;
+    let mut outcome = Outcome {
+        codes: 0,
+        error_pages: Default::default(),
+        failures: Vec::new(),
+        took: started.elapsed(),
+    };
+    for result in results {
+        match result.unwrap() {
+            Ok(End::Code) => outcome.codes += 1,
+            Ok(End::ErrorPage(status)) => *outcome.error_pages.entry(status).or_insert(0) += 1,
+            Err(failure) => outcome.failures.push(failure),
+        }
+    }
+    hydra.set_fault(None);
+    kratos.set_fault(None);
+    outcome
+}
+
+/// Hera's resident memory once the burst has drained and the allocator has returned what was
+/// freed (jemalloc decays unused pages over about 10 s): the lowest reading over up to 20 s.
+async fn settled(hera: &Hera, idle: u64) -> u64 {
+    let mut lowest = u64::MAX;
+    for _ in 0..20 {
+        tokio::time::sleep(StdDuration::from_secs(1)).await;
+        lowest = lowest.min(hera.memory().0);
+        if lowest <= idle + IDLE_MARGIN_KIB {
+            break;
+        }
+    }
+    lowest
+}
+
 #[tokio::test]
 async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cleanly() {
     let hydra = FakeHydra::start().await;
@@ -213,45 +296,14 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
     tokio::time::sleep(StdDuration::from_millis(500)).await;
     let (idle, _) = hera.memory();
 
-    hydra.set_fault(Some(Fault::Random(0.05)));
-    kratos.set_fault(Some(Fault::Random(0.05)));
-    let started = Instant::now();
-    let flows = (0..FLOWS).map(|i| {
-        let (public, hera_url) = (public.url.clone(), hera_url.clone());
-        tokio::spawn(async move {
-            tokio::time::timeout(
-                StdDuration::from_secs(30),
-                flow(&public, &hera_url, i % 2 == 0),
-            )
-            .await
-            .unwrap_or_else(|_| Err("the flow hung".into()))
-        })
-    });
-    let results = futures_util::future::join_all(flows).await;
-    let took = started.elapsed();
+    let first = burst(&hydra, &kratos, &public.url, &hera_url).await;
+    let after_first = settled(&hera, idle).await;
+    let second = burst(&hydra, &kratos, &public.url, &hera_url).await;
+    let after_second = settled(&hera, idle).await;
     let (_, peak) = hera.memory();
-
-    let mut codes = 0;
-    let mut errors = std::collections::HashMap::new();
-    let mut failures = Vec::new();
-    for result in results {
-        match result.unwrap() {
-            Ok(End::Code) => codes += 1,
-            Ok(End::ErrorPage(status)) => *errors.entry(status).or_insert(0) += 1,
-            Err(failure) => failures.push(failure),
-        }
+    for outcome in [&first, &second] {
+        outcome.assert_clean();
     }
-    assert!(
-        failures.is_empty(),
-        "{} flows ended badly, e.g. {:?}",
-        failures.len(),
-        &failures[..failures.len().min(5)]
-    );
-    assert_eq!(codes + errors.values().sum::<usize>(), FLOWS);
-    eprintln!("load: {codes} codes, error pages {errors:?} in {took:?}");
-    assert!(codes > FLOWS / 2, "only {codes} flows succeeded");
-    assert!(!errors.is_empty(), "5% faults produced no error page");
-
     // Every consent Hera accepted carried complete claims (no accept with partial data).
     for consent in hydra.accepted_consents() {
         assert_eq!(
@@ -260,21 +312,24 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
         );
     }
 
-    hydra.set_fault(None);
-    kratos.set_fault(None);
     for i in 0..20 {
         assert_eq!(
             flow(&public.url, &hera_url, i % 2 == 0).await,
             Ok(End::Code)
         );
     }
-    tokio::time::sleep(StdDuration::from_secs(2)).await;
-    let (after, _) = hera.memory();
     eprintln!(
-        "load: {FLOWS} flows in {took:?}: {codes} codes, error pages {errors:?}; Hera RSS idle {idle} KiB, peak {peak} KiB, after {after} KiB"
+        "load: 2 x {FLOWS} flows: first {first:?}, second {second:?}; Hera RSS idle {idle} KiB, after first burst {after_first} KiB, after second {after_second} KiB, peak {peak} KiB"
     );
+    for (burst, after) in [("first", after_first), ("second", after_second)] {
+        assert!(
+            after <= idle + IDLE_MARGIN_KIB,
+            "memory did not come back after the {burst} burst: idle {idle} KiB, after {after} KiB (peak {peak} KiB)"
+        );
+    }
     assert!(
-        after <= idle + 8 * 1024,
-        "memory did not come back: idle {idle} KiB, after {after} KiB (peak {peak} KiB)"
+        after_second <= after_first + LEAK_MARGIN_KIB,
+        "a second burst kept {} KiB more: a leak (after first {after_first} KiB, after second {after_second} KiB)",
+        after_second.saturating_sub(after_first)
     );
 }
