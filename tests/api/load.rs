@@ -185,6 +185,11 @@ impl Outcome {
             !self.error_pages.is_empty(),
             "5% faults produced no error page"
         );
+        assert!(
+            self.took < StdDuration::from_secs(60),
+            "the burst took {:?}",
+            self.took
+        );
     }
 }
 
