@@ -244,6 +244,11 @@ pub struct CookieSecret(Vec<u8>);
 impl CookieSecret {
     pub const MIN_LEN: usize = 64;
 
+    /// A key of at least [`Self::MIN_LEN`] bytes.
+    pub fn new(secret: &str) -> Result<CookieSecret, String> {
+        parse_cookie_secret(secret)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

@@ -55,6 +55,9 @@ pub enum HeraError {
     /// Too many attempts from this address or for this request.
     #[error("too many attempts; retry after {retry_after:?}")]
     TooManyAttempts { retry_after: Duration },
+    /// The request exceeds one of Hera's size limits (`crate::limits`).
+    #[error("the request is too large: {0:?}")]
+    TooLarge(TooLarge),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("unexpected: {0:#}")]
@@ -101,11 +104,20 @@ impl HeraError {
             HeraError::StaleLogout { .. } => Wording::SignOutNoLongerValid,
             HeraError::StaleDevice { .. } => Wording::DeviceNoLongerValid,
             HeraError::TooManyAttempts { .. } => Wording::TooManyAttempts,
+            HeraError::TooLarge(_) => Wording::TooLarge,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => Wording::UpstreamSlow,
             HeraError::Upstream(_) => Wording::UpstreamDown,
             HeraError::Unexpected(_) => Wording::Unexpected,
         }
     }
+}
+
+/// Which limit a request exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooLarge {
+    Uri,
+    Headers,
+    Body,
 }
 
 /// The texts of Hera's error pages.
@@ -120,6 +132,7 @@ enum Wording {
     SignOutNoLongerValid,
     DeviceNoLongerValid,
     TooManyAttempts,
+    TooLarge,
     UpstreamSlow,
     UpstreamDown,
     Unexpected,
@@ -134,6 +147,7 @@ impl Wording {
             | Wording::SignOutNoLongerValid
             | Wording::DeviceNoLongerValid => "request_expired",
             Wording::TooManyAttempts => "too_many_requests",
+            Wording::TooLarge => "request_too_large",
             Wording::FormExpired => "csrf",
             Wording::AccountUnavailable => "account_unavailable",
             Wording::NotFound => "not_found",
@@ -147,6 +161,9 @@ impl Wording {
     fn for_status(status: StatusCode) -> Wording {
         match status {
             StatusCode::NOT_FOUND => Wording::NotFound,
+            StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::URI_TOO_LONG
+            | StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Wording::TooLarge,
             status if status.is_client_error() => Wording::BadRequest,
             _ => Wording::Unexpected,
         }
@@ -183,6 +200,10 @@ impl Wording {
             Wording::DeviceNoLongerValid => (
                 "This device sign-in is no longer valid",
                 "The request has expired or was already used. Start again on your device to get a new code.",
+            ),
+            Wording::TooLarge => (
+                "This request is too large",
+                "The request was larger than this service accepts. Nothing was changed. Go back to the application and start again.",
             ),
             Wording::TooManyAttempts => (
                 "Too many attempts",
@@ -234,6 +255,9 @@ impl ResponseError for HeraError {
                 }
             }
             HeraError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            HeraError::TooLarge(TooLarge::Uri) => StatusCode::URI_TOO_LONG,
+            HeraError::TooLarge(TooLarge::Headers) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            HeraError::TooLarge(TooLarge::Body) => StatusCode::PAYLOAD_TOO_LARGE,
             HeraError::Csrf(_) | HeraError::AccountUnavailable => StatusCode::FORBIDDEN,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             HeraError::Upstream(UpstreamError::Status { status: 503, .. }) => {

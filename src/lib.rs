@@ -15,6 +15,7 @@ pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod limits;
 pub mod ory;
 pub mod rate_limit;
 pub mod routes;
@@ -22,3 +23,6 @@ pub mod session;
 pub mod startup;
 pub mod telemetry;
 pub mod views;
+
+#[cfg(test)]
+mod properties;

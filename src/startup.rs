@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::domain::challenge::Challenge;
 use crate::domain::throttle::Throttle;
 use crate::error::error_pages;
+use crate::limits::limits;
 use crate::ory::{http_client, HydraAdmin, HydraPublic, Kratos};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
@@ -23,7 +24,7 @@ use crate::session::COOKIE_NAME;
 use crate::telemetry::HeraRootSpan;
 
 /// Largest form body Hera reads; a consent form with a 16 KiB challenge fits easily.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// User codes Hera sends to Hydra per device challenge and per client address, per minute.
 const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
@@ -114,6 +115,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+                .wrap(from_fn(limits))
                 .wrap(from_fn(error_pages))
                 .wrap(
                     SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -11,10 +11,10 @@
 
 mod cli;
 mod fields;
-mod files;
+pub(crate) mod files;
 mod plan;
 mod report;
-mod validate;
+pub(crate) mod validate;
 
 use std::io::Write;
 use std::path::Path;

@@ -309,6 +309,31 @@ fn for_duration(seconds: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Any body, urlencoded or not: a clean refusal or a form whose scopes are exactly the
+        /// posted `grant_scope` values, in order.
+        #[test]
+        fn any_consent_body_parses_or_is_refused_without_panicking(
+            pairs in prop::collection::vec((prop_oneof![Just("grant_scope".to_owned()), Just("action".to_owned()), Just("remember".to_owned()), "[a-z_]{1,20}"], ".{0,30}"), 0..10),
+            raw in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let http = TestRequest::post()
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .to_http_request();
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+            if let Ok(form) = ConsentForm::parse(&http, body.as_bytes()) {
+                let posted: Vec<&str> = pairs.iter().filter(|(k, _)| k == "grant_scope").map(|(_, v)| v.as_str()).collect();
+                prop_assert_eq!(form.grant_scope.iter().map(String::as_str).collect::<Vec<_>>(), posted);
+            }
+            let _ = ConsentForm::parse(&http, &raw);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -106,6 +106,27 @@ impl TestApp {
         panic!("more than 20 redirects");
     }
 
+    /// Starts a second Hera on another port against the same fakes, as a second instance behind
+    /// a load balancer would run: same `HERA_PUBLIC_URL` and, through `customise`, the same
+    /// settings (tests pass the same `HERA_COOKIE_SECRET`). Returns its address.
+    pub async fn spawn_twin(&self, customise: impl FnOnce(&mut Settings)) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let mut settings = Settings::defaults();
+        settings.bind = listener.local_addr().unwrap();
+        settings.public_url = Url::parse(&self.address).unwrap();
+        settings.hydra_admin_url = Url::parse(&self.hydra.url).unwrap();
+        settings.hydra_public_url = Url::parse(&self.public.url).unwrap();
+        settings.kratos_public_url = Url::parse(&self.kratos.public_url).unwrap();
+        settings.kratos_browser_url = Url::parse("http://kratos.browser.test:4433").unwrap();
+        settings.kratos_admin_url = Url::parse(&self.kratos.admin_url).unwrap();
+        settings.upstream_timeout = UPSTREAM_TIMEOUT;
+        customise(&mut settings);
+        let application = Application::build_with_listener(settings, listener).unwrap();
+        tokio::spawn(application.run_until_stopped());
+        address
+    }
+
     /// Gives the browser a Kratos session cookie, as Kratos would after a sign-in.
     pub fn sign_in_browser(&self, token: &str) {
         let url = Url::parse(&self.address).unwrap();

@@ -1,0 +1,42 @@
+//! Size limits on what browsers and apps send, generous enough for real challenges (1–2 KB,
+//! up to Hera's 16 KiB challenge limit, CONTRACT.md §0.8) and far below what could hurt.
+//!
+//! | input | limit | answer |
+//! |---|---|---|
+//! | path and query | 32 KiB | 414 page |
+//! | all header names and values | 64 KiB | 431 page (actix itself cuts whole heads at 128 KiB) |
+//! | a form or JSON body | 64 KiB (`startup::MAX_FORM_BYTES`) | 413 page |
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+
+use crate::error::{HeraError, TooLarge};
+
+/// Longest path and query Hera reads.
+pub const MAX_URI_BYTES: usize = 32 * 1024;
+/// Most header bytes (names and values) Hera reads.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// Refuses oversized requests before any handler runs.
+pub async fn limits(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let uri_bytes = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return Ok(request.error_response(HeraError::TooLarge(TooLarge::Uri)));
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Ok(request.error_response(HeraError::TooLarge(TooLarge::Headers)));
+    }
+    Ok(next.call(request).await?.map_into_boxed_body())
+}

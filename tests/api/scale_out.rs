@@ -1,0 +1,125 @@
+//! Issue 8: Hera keeps no state of its own, so instances sharing `HERA_COOKIE_SECRET` can sit
+//! behind a load balancer: a flow that starts on one instance finishes on the other.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use time::{Duration, OffsetDateTime};
+
+use crate::support::fake_hydra::{ConsentSpec, LoginSpec};
+use crate::support::fake_kratos::{identity, session};
+use crate::support::{encode, hidden_field, location_of, TestApp};
+
+const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
+const SECRET: &str = "a-shared-cookie-secret-of-at-least-sixty-four-bytes-for-all-instances-0001";
+
+fn shared_secret(settings: &mut hera::config::Settings) {
+    settings.cookie_secret = Some(hera::config::CookieSecret::new(SECRET).unwrap());
+}
+
+fn sign_in_ada(app: &TestApp, authenticated_ago: Duration) {
+    let now = OffsetDateTime::now_utc();
+    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
+    app.kratos.add_identity(ada.clone());
+    app.kratos.add_session(
+        "ada-token",
+        session(
+            "5e550000-0000-4000-8000-00000000ada0",
+            ada,
+            now - authenticated_ago,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("ada-token");
+}
+
+#[tokio::test]
+async fn a_consent_page_from_one_instance_is_accepted_by_the_other() {
+    let first = TestApp::spawn_with(shared_secret).await;
+    let second = first.spawn_twin(shared_secret).await;
+    sign_in_ada(&first, Duration::minutes(1));
+    let challenge = first.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        ..ConsentSpec::default()
+    });
+
+    let page = first.get_consent(&challenge).await.text().await.unwrap();
+    let posted = first
+        .browser
+        .post(format!("{second}/consent"))
+        .form(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", &hidden_field(&page, "csrf_token")),
+            ("grant_scope", "email"),
+            ("action", "accept"),
+        ])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        posted.status(),
+        StatusCode::SEE_OTHER,
+        "the second instance refused the first's CSRF token"
+    );
+    assert_eq!(
+        first.hydra.accepted_consents()[0]["grant_scope"],
+        json!(["openid", "email"])
+    );
+}
+
+#[tokio::test]
+async fn a_prompt_login_round_trip_started_on_one_instance_completes_on_the_other() {
+    let first = TestApp::spawn_with(shared_secret).await;
+    let second = first.spawn_twin(shared_secret).await;
+    sign_in_ada(&first, Duration::minutes(10));
+    let challenge = first.hydra.add_login(LoginSpec {
+        request_url: Some("http://127.0.0.1:4444/oauth2/auth?client_id=third-party-app&prompt=login&state=abcdefghij".into()),
+        ..LoginSpec::default()
+    });
+
+    let to_kratos = first.get_login(&challenge).await;
+    assert!(location_of(&to_kratos).contains("refresh=true"));
+    sign_in_ada(&first, Duration::seconds(1));
+    let back = first
+        .browser
+        .get(format!(
+            "{second}/login?login_challenge={}",
+            encode(&challenge)
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(
+        location_of(&back).contains("login_verifier="),
+        "the second instance did not see the first's marker"
+    );
+    assert_eq!(first.hydra.accepted_logins().len(), 1);
+}
+
+#[tokio::test]
+async fn instances_with_different_secrets_do_not_share_sessions() {
+    let first = TestApp::spawn_with(shared_secret).await;
+    let second = first.spawn_twin(|s| s.cookie_secret = None).await;
+    sign_in_ada(&first, Duration::minutes(1));
+    let challenge = first.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        ..ConsentSpec::default()
+    });
+    let page = first.get_consent(&challenge).await.text().await.unwrap();
+    let posted = first
+        .browser
+        .post(format!("{second}/consent"))
+        .form(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", &hidden_field(&page, "csrf_token")),
+            ("action", "accept"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    assert!(first.hydra.accepted_consents().is_empty());
+}
