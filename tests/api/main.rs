@@ -17,7 +17,6 @@ mod device;
 mod faults;
 mod home;
 mod limits;
-mod load;
 mod login;
 mod login_decisions;
 mod logout;
