@@ -136,6 +136,11 @@ pub struct Cli {
     #[arg(long, env = "HERA_EXTEND_SESSION_LIFESPAN", value_name = "HERA_EXTEND_SESSION_LIFESPAN", default_value = "false", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
     pub extend_session_lifespan: bool,
 
+    /// Add `Server-Timing: upstream;dur=…, hera;dur=…` to every response (for benchmarks and
+    /// diagnosis; off by default because it tells clients how long Hydra and Kratos take).
+    #[arg(long, env = "HERA_SERVER_TIMING", value_name = "HERA_SERVER_TIMING", default_value = "false", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub server_timing: bool,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "HERA_LOG_FORMAT", value_name = "HERA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -338,6 +343,7 @@ pub struct Settings {
     pub bridge: BridgeSettings,
     pub remember_consent_for: Duration,
     pub login_policy: LoginPolicy,
+    pub server_timing: bool,
     pub log_format: LogFormat,
     pub upstream_connect_timeout: Duration,
     pub upstream_timeout: Duration,
@@ -386,6 +392,7 @@ impl From<Cli> for Settings {
                 acr_aal2: cli.acr_aal2,
                 extend_session_lifespan: cli.extend_session_lifespan,
             },
+            server_timing: cli.server_timing,
             log_format: cli.log_format,
             upstream_connect_timeout: Duration::from_millis(cli.upstream_connect_timeout_ms),
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),

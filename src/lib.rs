@@ -22,6 +22,7 @@ pub mod routes;
 pub mod session;
 pub mod startup;
 pub mod telemetry;
+pub mod timing;
 pub mod views;
 
 #[cfg(test)]

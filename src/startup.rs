@@ -8,7 +8,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -22,6 +22,7 @@ use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::session::COOKIE_NAME;
 use crate::telemetry::HeraRootSpan;
+use crate::timing;
 
 /// Largest form body Hera reads; a consent form with a 16 KiB challenge fits easily.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -109,6 +110,7 @@ impl Application {
             }
         };
         let secure_cookie = !settings.is_plain_http();
+        let server_timing = settings.server_timing;
         let state = web::Data::new(AppState::new(settings)?);
         let server = HttpServer::new(move || {
             App::new()
@@ -129,6 +131,10 @@ impl Application {
                         .build(),
                 )
                 .wrap(security_headers())
+                .wrap(Condition::new(
+                    server_timing,
+                    from_fn(timing::server_timing),
+                ))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

@@ -235,9 +235,12 @@ impl HydraAdmin {
 
     #[tracing::instrument(name = "hydra.login_request", skip_all)]
     pub async fn login_request(&self, challenge: &Challenge) -> Result<LoginRequest, HydraError> {
-        let request = o_auth2_api::get_o_auth2_login_request(&self.config, challenge.as_str())
-            .await
-            .map_err(classify)?;
+        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_login_request(
+            &self.config,
+            challenge.as_str(),
+        ))
+        .await
+        .map_err(classify)?;
         Ok(LoginRequest {
             skip: request.skip,
             subject: request.subject,
@@ -266,10 +269,14 @@ impl HydraAdmin {
             extend_session_lifespan: Some(accept.extend_session_lifespan),
             ..models::AcceptOAuth2LoginRequest::default()
         };
-        o_auth2_api::accept_o_auth2_login_request(&self.config, challenge.as_str(), Some(body))
-            .await
-            .map(redirect)
-            .map_err(classify)
+        crate::timing::upstream(o_auth2_api::accept_o_auth2_login_request(
+            &self.config,
+            challenge.as_str(),
+            Some(body),
+        ))
+        .await
+        .map(redirect)
+        .map_err(classify)
     }
 
     #[tracing::instrument(name = "hydra.reject_login", skip_all)]
@@ -278,11 +285,11 @@ impl HydraAdmin {
         challenge: &Challenge,
         rejection: OAuthRejection,
     ) -> Result<RedirectTo, HydraError> {
-        o_auth2_api::reject_o_auth2_login_request(
+        crate::timing::upstream(o_auth2_api::reject_o_auth2_login_request(
             &self.config,
             challenge.as_str(),
             Some(rejection_body(rejection)),
-        )
+        ))
         .await
         .map(redirect)
         .map_err(classify)
@@ -293,9 +300,12 @@ impl HydraAdmin {
         &self,
         challenge: &Challenge,
     ) -> Result<ConsentRequest, HydraError> {
-        let request = o_auth2_api::get_o_auth2_consent_request(&self.config, challenge.as_str())
-            .await
-            .map_err(classify)?;
+        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_consent_request(
+            &self.config,
+            challenge.as_str(),
+        ))
+        .await
+        .map_err(classify)?;
         let subject = non_empty(request.subject).ok_or_else(|| {
             UpstreamError::malformed(Service::HydraAdmin, "consent request without a subject")
         })?;
@@ -333,10 +343,14 @@ impl HydraAdmin {
             })),
             context: None,
         };
-        o_auth2_api::accept_o_auth2_consent_request(&self.config, challenge.as_str(), Some(body))
-            .await
-            .map(redirect)
-            .map_err(classify)
+        crate::timing::upstream(o_auth2_api::accept_o_auth2_consent_request(
+            &self.config,
+            challenge.as_str(),
+            Some(body),
+        ))
+        .await
+        .map(redirect)
+        .map_err(classify)
     }
 
     #[tracing::instrument(name = "hydra.reject_consent", skip_all)]
@@ -345,11 +359,11 @@ impl HydraAdmin {
         challenge: &Challenge,
         rejection: OAuthRejection,
     ) -> Result<RedirectTo, HydraError> {
-        o_auth2_api::reject_o_auth2_consent_request(
+        crate::timing::upstream(o_auth2_api::reject_o_auth2_consent_request(
             &self.config,
             challenge.as_str(),
             Some(rejection_body(rejection)),
-        )
+        ))
         .await
         .map(redirect)
         .map_err(classify)
@@ -357,7 +371,7 @@ impl HydraAdmin {
 
     /// `GET /health/ready` on the admin API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
-        metadata_api::is_ready(&self.config)
+        crate::timing::upstream(metadata_api::is_ready(&self.config))
             .await
             .map(|_| ())
             .map_err(|error| match classify(error) {
@@ -453,9 +467,12 @@ const MAX_CONSENT_PAGES: usize = 20;
 impl HydraAdmin {
     #[tracing::instrument(name = "hydra.logout_request", skip_all)]
     pub async fn logout_request(&self, challenge: &Challenge) -> Result<LogoutRequest, HydraError> {
-        let request = o_auth2_api::get_o_auth2_logout_request(&self.config, challenge.as_str())
-            .await
-            .map_err(classify)?;
+        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_logout_request(
+            &self.config,
+            challenge.as_str(),
+        ))
+        .await
+        .map_err(classify)?;
         Ok(LogoutRequest {
             subject: request.subject.unwrap_or_default(),
             rp_initiated: request.rp_initiated.unwrap_or(false),
@@ -466,18 +483,24 @@ impl HydraAdmin {
     /// `PUT …/logout/accept` (no body): Hydra's `/oauth2/sessions/logout?logout_verifier=…`.
     #[tracing::instrument(name = "hydra.accept_logout", skip_all)]
     pub async fn accept_logout(&self, challenge: &Challenge) -> Result<RedirectTo, HydraError> {
-        o_auth2_api::accept_o_auth2_logout_request(&self.config, challenge.as_str())
-            .await
-            .map(redirect)
-            .map_err(classify)
+        crate::timing::upstream(o_auth2_api::accept_o_auth2_logout_request(
+            &self.config,
+            challenge.as_str(),
+        ))
+        .await
+        .map(redirect)
+        .map_err(classify)
     }
 
     /// `PUT …/logout/reject` (no body): 204, after which Hera decides where the user goes.
     #[tracing::instrument(name = "hydra.reject_logout", skip_all)]
     pub async fn reject_logout(&self, challenge: &Challenge) -> Result<(), HydraError> {
-        o_auth2_api::reject_o_auth2_logout_request(&self.config, challenge.as_str())
-            .await
-            .map_err(classify)
+        crate::timing::upstream(o_auth2_api::reject_o_auth2_logout_request(
+            &self.config,
+            challenge.as_str(),
+        ))
+        .await
+        .map_err(classify)
     }
 
     /// `PUT /admin/oauth2/auth/requests/device/accept?device_challenge=…` with the user code.
@@ -490,8 +513,12 @@ impl HydraAdmin {
         let body = models::AcceptDeviceUserCodeRequest {
             user_code: Some(user_code.as_str().to_owned()),
         };
-        match o_auth2_api::accept_user_code_request(&self.config, challenge.as_str(), Some(body))
-            .await
+        match crate::timing::upstream(o_auth2_api::accept_user_code_request(
+            &self.config,
+            challenge.as_str(),
+            Some(body),
+        ))
+        .await
         {
             Ok(answer) => Ok(UserCodeVerdict::Accepted(redirect(answer))),
             // Hera always sends a non-empty challenge and code in a valid body, so a 400
@@ -509,7 +536,7 @@ impl HydraAdmin {
     /// `GET /admin/clients/{id}`; `None` when Hydra has no such client (404).
     #[tracing::instrument(name = "hydra.client", skip_all)]
     pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
-        match o_auth2_api::get_o_auth2_client(&self.config, id).await {
+        match crate::timing::upstream(o_auth2_api::get_o_auth2_client(&self.config, id)).await {
             Ok(client) => Ok(Some(Client::from_sdk(client))),
             Err(error) => match classify(error) {
                 HydraError::NotFound => Ok(None),
@@ -548,11 +575,7 @@ impl HydraAdmin {
                     query.append_pair("page_token", token);
                 }
             }
-            let response = self
-                .config
-                .client
-                .get(url)
-                .send()
+            let response = crate::timing::upstream(self.config.client.get(url).send())
                 .await
                 .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
             if response.status() != StatusCode::OK {
@@ -567,8 +590,7 @@ impl HydraAdmin {
                 .iter()
                 .filter_map(|value| value.to_str().ok().map(str::to_owned))
                 .collect();
-            let body = response
-                .bytes()
+            let body = crate::timing::upstream(response.bytes())
                 .await
                 .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
             let page: Vec<models::OAuth2ConsentSession> =
@@ -594,13 +616,13 @@ impl HydraAdmin {
         subject: &str,
         client_id: &str,
     ) -> Result<(), UpstreamError> {
-        o_auth2_api::revoke_o_auth2_consent_sessions(
+        crate::timing::upstream(o_auth2_api::revoke_o_auth2_consent_sessions(
             &self.config,
             Some(subject),
             Some(client_id),
             None,
             None,
-        )
+        ))
         .await
         .map_err(|error| match classify(error) {
             HydraError::Upstream(error) => error,

@@ -117,8 +117,7 @@ impl HydraPublic {
         if let Some(cookies) = jar.header() {
             request = request.header(COOKIE, cookies);
         }
-        let response = request
-            .send()
+        let response = crate::timing::upstream(request.send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         for value in response.headers().get_all(SET_COOKIE) {
@@ -172,14 +171,11 @@ impl HydraPublic {
                 form.push(("code_verifier", verifier));
             }
         }
-        let response = request
-            .form(&form)
-            .send()
+        let response = crate::timing::upstream(request.form(&form).send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = crate::timing::upstream(response.bytes())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         if status.is_success() {

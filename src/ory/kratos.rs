@@ -116,14 +116,12 @@ impl Kratos {
                 request = request.header(name, value);
             }
         }
-        let response = request
-            .send()
+        let response = crate::timing::upstream(request.send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         match response.status() {
             StatusCode::OK => {
-                let body = response
-                    .bytes()
+                let body = crate::timing::upstream(response.bytes())
                     .await
                     .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
                 let session: Session = serde_json::from_slice(&body)
@@ -152,17 +150,13 @@ impl Kratos {
     pub async fn extend_session(&self, id: &str) -> Result<Extended, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "sessions", id, "extend"])?;
-        let response = self
-            .http
-            .patch(url)
-            .send()
+        let response = crate::timing::upstream(self.http.patch(url).send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         match response.status() {
             StatusCode::NO_CONTENT => Ok(Extended::Extended { expires_at: None }),
             StatusCode::OK => {
-                let body = response
-                    .bytes()
+                let body = crate::timing::upstream(response.bytes())
                     .await
                     .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
                 let session: Session = serde_json::from_slice(&body)
@@ -206,14 +200,12 @@ impl Kratos {
         if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
             request = request.header(COOKIE, cookie);
         }
-        let response = request
-            .send()
+        let response = crate::timing::upstream(request.send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         match response.status() {
             StatusCode::OK => {
-                let body = response
-                    .bytes()
+                let body = crate::timing::upstream(response.bytes())
                     .await
                     .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
                 let flow: LogoutFlow = serde_json::from_slice(&body)
@@ -252,16 +244,12 @@ impl Kratos {
     pub async fn identity(&self, id: &str) -> Result<Option<Identity>, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "identities", id])?;
-        let response = self
-            .http
-            .get(url)
-            .send()
+        let response = crate::timing::upstream(self.http.get(url).send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         match response.status() {
             StatusCode::OK => {
-                let body = response
-                    .bytes()
+                let body = crate::timing::upstream(response.bytes())
                     .await
                     .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
                 serde_json::from_slice(&body)
@@ -319,7 +307,7 @@ impl Kratos {
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
         use ory_kratos_client::apis::Error as SdkError;
         const SERVICE: Service = Service::KratosPublic;
-        match metadata_api::is_ready(&self.public_config).await {
+        match crate::timing::upstream(metadata_api::is_ready(&self.public_config)).await {
             Ok(_) => Ok(()),
             Err(SdkError::Reqwest(error)) => Err(UpstreamError::from_reqwest(SERVICE, error)),
             Err(SdkError::ResponseError(response)) => Err(UpstreamError::Status {

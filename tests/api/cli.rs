@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 24] = [
+const VARIABLES: [&str; 25] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -26,6 +26,7 @@ const VARIABLES: [&str; 24] = [
     "HERA_SESSION_EXTEND_INTERVAL_SECONDS",
     "HERA_KRATOS_LOGOUT",
     "HERA_TRUSTED_PROXY_HOPS",
+    "HERA_SERVER_TIMING",
     "RUST_LOG",
 ];
 

@@ -268,3 +268,58 @@ async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() 
         }
     }
 }
+
+#[tokio::test]
+async fn server_timing_is_off_by_default_and_splits_upstream_from_heras_own_time() {
+    use time::{Duration, OffsetDateTime};
+    let quiet = TestApp::spawn().await;
+    assert!(quiet
+        .get("/health/alive")
+        .await
+        .headers()
+        .get("server-timing")
+        .is_none());
+
+    let app = TestApp::spawn_with(|s| s.server_timing = true).await;
+    let now = OffsetDateTime::now_utc();
+    let ada = crate::support::fake_kratos::identity(
+        "a0a0a0a0-0000-4000-8000-00000000ada0",
+        "ada@example.com",
+        "Ada",
+        "L",
+    );
+    app.kratos.add_session(
+        "t",
+        crate::support::fake_kratos::session(
+            "5e550000-0000-4000-8000-00000000ada0",
+            ada,
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("t");
+    app.hydra.set_latency(std::time::Duration::from_millis(40));
+    app.kratos.set_latency(std::time::Duration::from_millis(40));
+    let challenge = app.hydra.add_login(LoginSpec::default());
+
+    let response = app.get_login(&challenge).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let timing = response.headers()["server-timing"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let duration = |name: &str| -> f64 {
+        let part = timing
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.starts_with(name))
+            .unwrap();
+        part.split("dur=").nth(1).unwrap().parse().unwrap()
+    };
+    // Three calls in a row (login request, whoami, accept), each at least 40 ms.
+    assert!(duration("upstream") >= 120.0, "{timing}");
+    assert!(duration("hera") < 40.0, "{timing}");
+}
