@@ -90,9 +90,10 @@ impl UpstreamError {
     }
 }
 
-/// Idle connections kept per upstream host. Enough for steady load to reuse connections; after
-/// a burst the rest are closed instead of holding their buffers for the idle timeout.
-const MAX_IDLE_PER_HOST: usize = 32;
+/// Idle connections kept per upstream host: above the concurrency of a busy instance, so steady
+/// load reuses connections instead of opening one per request (BENCHMARKS.md); after a larger
+/// burst the rest are closed instead of holding their buffers for the idle timeout.
+const MAX_IDLE_PER_HOST: usize = 128;
 
 /// The one pooled HTTP client shared by every upstream call.
 pub fn http_client(

@@ -6,7 +6,6 @@
 
 use actix_session::Session;
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use futures_util::future::{join, OptionFuture};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use tracing::Span;
@@ -16,7 +15,7 @@ use crate::domain::auth_request::AuthRequest;
 use crate::domain::challenge::Challenge;
 use crate::domain::login::{self as rules, LoginDecision, LoginInput};
 use crate::error::HeraError;
-use crate::ory::HydraError;
+use crate::ory::{HydraError, Whoami};
 use crate::session::TypedSession;
 use crate::startup::AppState;
 
@@ -46,15 +45,20 @@ pub async fn login(
     Span::current().record("client_id", &client_id);
     let auth = AuthRequest::parse(&login_request.request_url, &login_request.oidc_context);
 
-    // A remembered (skip) login also needs the subject's identity, fetched alongside whoami.
-    let cookies = forwarded_cookies(&request);
-    let skip_lookup: OptionFuture<_> = login_request
-        .skip
-        .then(|| state.kratos.identity(&login_request.subject))
-        .into();
-    let (whoami, skip_identity) = join(state.kratos.whoami(cookies.as_deref()), skip_lookup).await;
-    let whoami = whoami?;
-    let skip_identity = skip_identity.transpose()?;
+    let whoami = state
+        .kratos
+        .whoami(forwarded_cookies(&request).as_deref())
+        .await?;
+    // A remembered (skip) login also needs the remembered subject's identity. Usually the
+    // browser's own session is that identity, active (Kratos answers 401 for inactive ones), and
+    // nothing more needs asking; otherwise Kratos admin is asked.
+    let skip_identity = match &whoami {
+        _ if !login_request.skip => None,
+        Whoami::Active(session) if session.identity.id == login_request.subject => {
+            Some(Some(session.identity.clone()))
+        }
+        _ => Some(state.kratos.identity(&login_request.subject).await?),
+    };
 
     let typed_session = TypedSession::new(&session);
     let now = OffsetDateTime::now_utc();

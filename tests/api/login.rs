@@ -129,6 +129,13 @@ async fn skip_accepts_the_remembered_subject_when_kratos_still_has_its_session()
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0]["subject"], ADA);
     assert_eq!(accepted[0]["extend_session_lifespan"], false);
+    assert!(
+        app.kratos
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/admin/identities")),
+        "the browser's own session already showed the remembered identity, active"
+    );
     assert_eq!(
         accepted[0]["identity_provider_session_id"],
         "5e550000-0000-4000-8000-00000000ada0"
