@@ -109,12 +109,6 @@ impl<'a> TypedSession<'a> {
         Ok(URL_SAFE_NO_PAD.encode(mac(&key, purpose, subject_of_form)?.finalize().into_bytes()))
     }
 
-    /// True when `token` was issued by [`Self::csrf_token`] in this browser for this purpose and
-    /// challenge. Compared in constant time.
-    pub fn verify_csrf(&self, purpose: FormPurpose, challenge: &Challenge, token: &str) -> bool {
-        self.verify_csrf_for(purpose, challenge.as_str(), token)
-    }
-
     /// True when `token` was issued by [`Self::csrf_token_for`] in this browser for this purpose
     /// and `subject_of_form`. Compared in constant time.
     pub fn verify_csrf_for(

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tracing::Span;
 use url::Url;
 
-use super::{follow, render, see_other};
+use super::{check_csrf, follow, render, see_other};
 use crate::domain::challenge::Challenge;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::domain::{claims, scopes};
@@ -71,7 +71,13 @@ pub async fn consent_submit(
 ) -> Result<HttpResponse, HeraError> {
     let form = ConsentForm::parse(&http, &body)?;
     let challenge = parse_challenge(form.consent_challenge.as_deref())?;
-    check_csrf(&http, &session, &challenge, form.csrf_token.as_deref())?;
+    check_csrf(
+        &http,
+        &session,
+        FormPurpose::Consent,
+        challenge.as_str(),
+        form.csrf_token.as_deref(),
+    )?;
     let request = match state.hydra.consent_request(&challenge).await {
         Ok(request) => request,
         Err(HydraError::AlreadyHandled { redirect_to }) => {
@@ -149,30 +155,6 @@ async fn subject_identity(
         Some(identity) if identity.is_active() => Ok(identity),
         _ => Err(HeraError::AccountUnavailable),
     }
-}
-
-/// CSRF: a token bound to this browser's session and this challenge; and, as defence in depth,
-/// no cross-site form posts. Checked before anything is sent to Hydra.
-fn check_csrf(
-    http: &HttpRequest,
-    session: &Session,
-    challenge: &Challenge,
-    token: Option<&str>,
-) -> Result<(), HeraError> {
-    let cross_site = http
-        .headers()
-        .get("sec-fetch-site")
-        .is_some_and(|value| value.as_bytes() == b"cross-site");
-    if cross_site {
-        return Err(HeraError::Csrf("cross-site form post"));
-    }
-    let token = token.ok_or(HeraError::Csrf("no token"))?;
-    if !TypedSession::new(session).verify_csrf(FormPurpose::Consent, challenge, token) {
-        return Err(HeraError::Csrf(
-            "token does not match the session and challenge",
-        ));
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,32 +2,17 @@
 //! consent → code → token, as a client application experiences it.
 
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use url::Url;
 
 use crate::support::fake_hydra::{client, with};
 use crate::support::fake_hydra_public::s256;
-use crate::support::fake_kratos::{identity, session};
 use crate::support::{hidden_field, TestApp};
 
 const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 
 fn sign_in_ada(app: &TestApp) {
-    let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("ada-token");
+    crate::support::sign_in_ada(app, Duration::ZERO);
 }
 
 fn query(url: &str) -> std::collections::HashMap<String, String> {

@@ -59,21 +59,7 @@ const SITES: [Site; 6] = [
 
 async fn signed_in_app() -> TestApp {
     let app = TestApp::spawn().await;
-    let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("ada-token");
+    crate::support::sign_in_ada(&app, Duration::ZERO);
     app
 }
 

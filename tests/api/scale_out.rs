@@ -3,35 +3,16 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::support::fake_hydra::{ConsentSpec, LoginSpec};
-use crate::support::fake_kratos::{identity, session};
-use crate::support::{encode, hidden_field, location_of, TestApp};
+use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp};
 
 const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const SECRET: &str = "a-shared-cookie-secret-of-at-least-sixty-four-bytes-for-all-instances-0001";
 
 fn shared_secret(settings: &mut hera::config::Settings) {
     settings.cookie_secret = Some(hera::config::CookieSecret::new(SECRET).unwrap());
-}
-
-fn sign_in_ada(app: &TestApp, authenticated_ago: Duration) {
-    let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now - authenticated_ago,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("ada-token");
 }
 
 #[tokio::test]

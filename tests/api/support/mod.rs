@@ -215,6 +215,30 @@ impl TestApp {
     }
 }
 
+/// Ada's identity id and Kratos session id, used across the tests.
+pub const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
+pub const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada0";
+
+/// Ada exists in Kratos and the browser holds her session (`ada-token`, aal1 by password,
+/// authenticated `authenticated_ago` ago, one hour left).
+pub fn sign_in_ada(app: &TestApp, authenticated_ago: time::Duration) {
+    let now = time::OffsetDateTime::now_utc();
+    let ada = fake_kratos::identity(ADA, "ada@example.com", "Ada", "Lovelace");
+    app.kratos.add_identity(ada.clone());
+    app.kratos.add_session(
+        "ada-token",
+        fake_kratos::session(
+            ADA_SESSION,
+            ada,
+            now - authenticated_ago,
+            now + time::Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("ada-token");
+}
+
 /// URL-encodes a query value.
 pub fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
