@@ -15,6 +15,7 @@ pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod ory;
 pub mod rate_limit;
 pub mod routes;

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::domain::challenge::Challenge;
 use crate::domain::throttle::Throttle;
 use crate::error::error_pages;
+use crate::i18n::Catalogue;
 use crate::ory::{http_client, HydraAdmin, HydraPublic, Kratos};
 use crate::rate_limit::RateLimiter;
 use crate::routes;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Device-code attempts, per device challenge and per client address.
     pub device_attempts: RateLimiter,
+    /// Every language's messages.
+    pub catalogue: Catalogue,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
                 Duration::from_secs(60),
                 DEVICE_ATTEMPT_KEYS,
             ),
+            catalogue: Catalogue::load()?,
         })
     }
 

@@ -21,5 +21,6 @@ mod login;
 mod login_decisions;
 mod logout;
 mod logs;
+mod look;
 mod pages;
 mod support;
