@@ -543,7 +543,8 @@ async fn the_ui_locales_of_the_request_choose_the_language() {
     browser.close().await;
 }
 
-/// Every page in both languages and both colour schemes, each checked with axe; with
+/// Every page in both languages and both colour schemes, and on a phone, each checked with
+/// axe (and for sideways scrolling); with
 /// `HERA_SCREENSHOTS=1` they are saved to `docs/screenshots/` for the README.
 #[tokio::test]
 async fn every_page_passes_axe_in_both_languages_and_colour_schemes() {
@@ -566,74 +567,89 @@ async fn every_page_passes_axe_in_both_languages_and_colour_schemes() {
         json!({"client_name": "Photos", "client_uri": "https://photos.example.com",
                "policy_uri": "https://photos.example.com/privacy", "tos_uri": "https://photos.example.com/terms"}),
     );
-    for dark in [false, true] {
-        for language in ["en", "de"] {
-            let scheme = if dark { "dark" } else { "light" };
-            let browser = Browser::open(Look {
-                language,
-                dark,
-                viewport: (480, 1100),
-            })
+    // Four looks for the screenshots, and every page once more on a 320 px phone.
+    let looks = [
+        ("en", false, (480, 1100), true),
+        ("de", false, (480, 1100), true),
+        ("en", true, (480, 1100), true),
+        ("de", true, (480, 1100), true),
+        ("de", false, (320, 640), false),
+    ];
+    for (language, dark, viewport, screenshots) in looks {
+        let scheme = if dark { "dark" } else { "light" };
+        let browser = Browser::open(Look {
+            language,
+            dark,
+            viewport,
+        })
+        .await;
+        let name = |page: &str| format!("{page}-{language}-{scheme}");
+        let shoot = |page: &'static str| {
+            let browser = &browser;
+            let name = name(page);
+            async move {
+                if screenshots {
+                    browser.screenshot(&name).await;
+                }
+            }
+        };
+
+        let consent = app.hydra.add_consent(ConsentSpec {
+            subject: ADA.into(),
+            client: photos.clone(),
+            requested_scope: ["openid", "email", "profile", "photos.read"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..ConsentSpec::default()
+        });
+        browser
+            .goto(&world.hera(&format!("/consent?consent_challenge={consent}")))
             .await;
-            let name = |page: &str| format!("{page}-{language}-{scheme}");
+        assert_eq!(
+            browser.prefers_dark().await,
+            dark,
+            "colour scheme emulation"
+        );
+        check_page(&browser, &name("consent"), language).await;
+        shoot("consent").await;
 
-            let consent = app.hydra.add_consent(ConsentSpec {
-                subject: ADA.into(),
-                client: photos.clone(),
-                requested_scope: ["openid", "email", "profile", "photos.read"]
-                    .map(str::to_owned)
-                    .to_vec(),
-                ..ConsentSpec::default()
-            });
-            browser
-                .goto(&world.hera(&format!("/consent?consent_challenge={consent}")))
-                .await;
-            assert_eq!(
-                browser.prefers_dark().await,
-                dark,
-                "colour scheme emulation"
-            );
-            check_page(&browser, &name("consent"), language).await;
-            browser.screenshot(&name("consent")).await;
+        let logout = app.hydra.add_logout(LogoutSpec {
+            subject: ADA.into(),
+            client: Some(photos.clone()),
+            ..LogoutSpec::default()
+        });
+        browser
+            .goto(&world.hera(&format!("/logout?logout_challenge={logout}")))
+            .await;
+        check_page(&browser, &name("logout"), language).await;
+        shoot("logout").await;
 
-            let logout = app.hydra.add_logout(LogoutSpec {
-                subject: ADA.into(),
-                client: Some(photos.clone()),
-                ..LogoutSpec::default()
-            });
-            browser
-                .goto(&world.hera(&format!("/logout?logout_challenge={logout}")))
-                .await;
-            check_page(&browser, &name("logout"), language).await;
-            browser.screenshot(&name("logout")).await;
+        let device = app.hydra.add_device_challenge();
+        browser
+            .goto(&world.hera(&format!("/device/verify?device_challenge={device}")))
+            .await;
+        check_page(&browser, &name("device"), language).await;
+        shoot("device").await;
 
-            let device = app.hydra.add_device_challenge();
-            browser
-                .goto(&world.hera(&format!("/device/verify?device_challenge={device}")))
-                .await;
-            check_page(&browser, &name("device"), language).await;
-            browser.screenshot(&name("device")).await;
+        browser
+            .goto(&world.hera("/error?error=access_denied"))
+            .await;
+        check_page(&browser, &name("error"), language).await;
+        shoot("error").await;
 
-            browser
-                .goto(&world.hera("/error?error=access_denied"))
-                .await;
-            check_page(&browser, &name("error"), language).await;
-            browser.screenshot(&name("error")).await;
-
-            browser.goto(&world.hera("/")).await;
-            check_page(&browser, &name("home-signed-out"), language).await;
-            browser
-                .goto(&format!(
-                    "{}/self-service/login/browser?return_to={}",
-                    app.kratos.public_url,
-                    crate::support::encode(&world.hera("/connected-apps"))
-                ))
-                .await;
-            sign_in_at_kratos(&browser, &world).await;
-            browser.wait_for_url(&world.hera("/connected-apps")).await;
-            check_page(&browser, &name("connected-apps"), language).await;
-            browser.screenshot(&name("connected-apps")).await;
-            browser.close().await;
-        }
+        browser.goto(&world.hera("/")).await;
+        check_page(&browser, &name("home-signed-out"), language).await;
+        browser
+            .goto(&format!(
+                "{}/self-service/login/browser?return_to={}",
+                app.kratos.public_url,
+                crate::support::encode(&world.hera("/connected-apps"))
+            ))
+            .await;
+        sign_in_at_kratos(&browser, &world).await;
+        browser.wait_for_url(&world.hera("/connected-apps")).await;
+        check_page(&browser, &name("connected-apps"), language).await;
+        shoot("connected-apps").await;
+        browser.close().await;
     }
 }
