@@ -15,8 +15,10 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use tracing_actix_web::RequestId;
 
 use crate::domain::challenge::ChallengeError;
+use crate::i18n::Texts;
 use crate::ory::{HydraError, UpstreamError};
-use crate::routes::render;
+use crate::routes::{render, texts};
+use crate::startup::AppState;
 use crate::views::{ErrorPage, Layout};
 
 /// Everything that can go wrong for a user of Hera.
@@ -169,60 +171,57 @@ impl Wording {
         }
     }
 
-    /// Title and message.
-    fn text(self) -> (&'static str, &'static str) {
+    /// Message keys of the title and the message (`locales/*.ftl`).
+    fn keys(self) -> (&'static str, &'static str) {
         match self {
-            Wording::Incomplete => (
-                "This link is incomplete",
-                "This page must be opened by the application you are signing in to. Go back to the application and start again.",
-            ),
+            Wording::Incomplete => ("error-incomplete-title", "error-incomplete-message"),
             Wording::NoLongerValid => (
-                "This sign-in request is no longer valid",
-                "The sign-in request has expired or was already used. Go back to the application and start again.",
+                "error-no-longer-valid-title",
+                "error-no-longer-valid-message",
             ),
-            Wording::FormExpired => (
-                "This form has expired",
-                "For your security, the form could not be accepted. Nothing was changed. Go back to the application and start again.",
-            ),
-            Wording::BadRequest => (
-                "Something is wrong with this request",
-                "The request could not be read. Nothing was changed. Go back to the application and start again.",
-            ),
+            Wording::FormExpired => ("error-form-expired-title", "error-form-expired-message"),
+            Wording::BadRequest => ("error-bad-request-title", "error-bad-request-message"),
             Wording::AccountUnavailable => (
-                "This account is not available",
-                "The account for this sign-in no longer exists or has been disabled. Nothing was shared with the application.",
+                "error-account-unavailable-title",
+                "error-account-unavailable-message",
             ),
-            Wording::NotFound => ("Page not found", "There is nothing at this address."),
+            Wording::NotFound => ("error-not-found-title", "error-not-found-message"),
             Wording::SignOutNoLongerValid => (
-                "This sign-out request is no longer valid",
-                "The sign-out request has expired or was already used. Go back to the application and sign out again.",
+                "error-sign-out-no-longer-valid-title",
+                "error-sign-out-no-longer-valid-message",
             ),
             Wording::DeviceNoLongerValid => (
-                "This device sign-in is no longer valid",
-                "The request has expired or was already used. Start again on your device to get a new code.",
+                "error-device-no-longer-valid-title",
+                "error-device-no-longer-valid-message",
             ),
-            Wording::TooLarge => (
-                "This request is too large",
-                "The request was larger than this service accepts. Nothing was changed. Go back to the application and start again.",
-            ),
+            Wording::TooLarge => ("error-too-large-title", "error-too-large-message"),
             Wording::TooManyAttempts => (
-                "Too many attempts",
-                "Too many codes were tried. Nothing was changed. Wait a minute, then try again.",
+                "error-too-many-attempts-title",
+                "error-too-many-attempts-message",
             ),
-            Wording::UpstreamSlow => (
-                "The sign-in service is too slow",
-                "The sign-in service did not answer in time. Nothing was changed. Please try again in a moment.",
-            ),
-            Wording::UpstreamDown => (
-                "The sign-in service is unavailable",
-                "The sign-in service could not be reached. Nothing was changed. Please try again in a moment.",
-            ),
-            Wording::Unexpected => (
-                "Something went wrong",
-                "An unexpected error happened. Nothing was changed. Please try again.",
-            ),
+            Wording::UpstreamSlow => ("error-upstream-slow-title", "error-upstream-slow-message"),
+            Wording::UpstreamDown => ("error-upstream-down-title", "error-upstream-down-message"),
+            Wording::Unexpected => ("error-unexpected-title", "error-unexpected-message"),
         }
     }
+
+    /// Every wording, for the catalogue test.
+    #[cfg(test)]
+    const ALL: [Wording; 13] = [
+        Wording::Incomplete,
+        Wording::NoLongerValid,
+        Wording::FormExpired,
+        Wording::BadRequest,
+        Wording::AccountUnavailable,
+        Wording::NotFound,
+        Wording::SignOutNoLongerValid,
+        Wording::DeviceNoLongerValid,
+        Wording::TooManyAttempts,
+        Wording::TooLarge,
+        Wording::UpstreamSlow,
+        Wording::UpstreamDown,
+        Wording::Unexpected,
+    ];
 }
 
 impl From<HydraError> for HeraError {
@@ -292,8 +291,18 @@ pub async fn error_pages(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
-    // The API routes answer errors in JSON; everything else is a page.
+    // The API routes answer errors in JSON (in English, for developers); everything else is a
+    // page in the browser's language.
     let wants_json = request.path().starts_with("/session/");
+    let texts: Option<Texts> = request
+        .app_data::<actix_web::web::Data<AppState>>()
+        .map(|state| {
+            if wants_json {
+                state.catalogue.default_texts()
+            } else {
+                texts(request.request(), state, &[])
+            }
+        });
     // Handler errors arrive as responses carrying the error. An `Err` here comes from a
     // middleware and is left to actix: holding a clone of the request to render it would stop
     // actix from routing the request (it needs the only reference).
@@ -310,7 +319,12 @@ pub async fn error_pages(
     let wording = error
         .as_error::<HeraError>()
         .map_or_else(|| Wording::for_status(status), HeraError::wording);
-    let (title, message) = wording.text();
+    let (title_key, message_key) = wording.keys();
+    let Some(t) = texts else {
+        // Only without Hera's state (never in a running server): keep actix's plain answer.
+        return Ok(response);
+    };
+    let (title, message) = (t.text(title_key), t.text(message_key));
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), error = ?error, "request failed");
     } else {
@@ -327,10 +341,7 @@ pub async fn error_pages(
         return Ok(ServiceResponse::new(http_request, new));
     }
     let page = ErrorPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: title.into(),
-        },
+        layout: Layout::new(&t, title),
         status: status.as_u16(),
         message: message.into(),
         code: None,
@@ -347,6 +358,25 @@ fn copy_headers(old: &HttpResponse, new: &mut HttpResponse) {
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Catalogue;
+
+    #[test]
+    fn every_error_page_is_worded_in_every_language() {
+        let catalogue = Catalogue::load().unwrap();
+        for lang in catalogue.tags() {
+            let t = catalogue.negotiate(&[lang.to_owned()], None);
+            for wording in Wording::ALL {
+                let (title, message) = wording.keys();
+                assert!(t.keys().any(|k| k == title), "{lang}: {title}");
+                assert!(t.keys().any(|k| k == message), "{lang}: {message}");
+            }
         }
     }
 }

@@ -6,7 +6,8 @@
 //! [`startup`] wires the server; [`config`] is the one typed settings value; [`error`] turns
 //! every failure into a friendly page with a request id; [`session`] holds Hera's own cookie
 //! and the CSRF tokens bound to it; [`rate_limit`] counts device-code attempts; [`telemetry`]
-//! sets up logs that never carry challenges, cookies or tokens. [`clients`] is the
+//! sets up logs that never carry challenges, cookies or tokens; [`i18n`] holds every text a page
+//! shows, per language, and picks the language of each request. [`clients`] is the
 //! `hera clients plan|apply` admin command, which keeps Hydra's OAuth2 clients in step with the
 //! files in `hydra-clients/`.
 
@@ -15,6 +16,7 @@ pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod i18n;
 pub mod limits;
 pub mod ory;
 pub mod rate_limit;

@@ -120,9 +120,12 @@ proptest! {
             };
             prop_assert!(allowed, "{} released without its scope", key);
         }
-        for scope in &granted {
-            let _ = claims::preview(&identity, scope);
-            let _ = scopes::describe(scope);
+        let catalogue = crate::i18n::Catalogue::load().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for texts in catalogue.tags().into_iter().map(|tag| catalogue.negotiate(&[tag.to_owned()], None)) {
+            for scope in &granted {
+                let _ = claims::preview(&identity, scope, &texts);
+                let _ = scopes::describe(scope);
+            }
         }
     }
 

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::domain::challenge::Challenge;
 use crate::domain::throttle::Throttle;
 use crate::error::error_pages;
+use crate::i18n::Catalogue;
 use crate::limits::limits;
 use crate::ory::{http_client, HydraAdmin, HydraPublic, Kratos};
 use crate::rate_limit::RateLimiter;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Device-code attempts, per device challenge and per client address.
     pub device_attempts: RateLimiter,
+    /// Every language's messages.
+    pub catalogue: Catalogue,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
                 Duration::from_secs(60),
                 DEVICE_ATTEMPT_KEYS,
             ),
+            catalogue: Catalogue::load()?,
         })
     }
 

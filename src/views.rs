@@ -5,15 +5,45 @@
 //! (`logout_challenge`, `csrf_token`, `action`), `device_verify.html` (`device_challenge`,
 //! `user_code`, `csrf_token`) and `connected_apps.html` (`client_id`, `csrf_token`).
 
+//!
+//! Every text on a page comes from the message catalogue through `layout.t` (see
+//! [`crate::i18n`]); templates call `layout.t.text("key")`, `layout.t.text1("key", "name",
+//! value)` or `layout.t.count("key", n)`, and a test checks that every key they use exists.
+
 use askama::Template;
+
+use crate::domain::theme::Theme;
+use crate::i18n::Texts;
+use crate::routes::STYLESHEET_PATH;
 
 /// What every page needs from the layout (`base.html`).
 #[derive(Debug, Clone)]
 pub struct Layout {
-    /// BCP 47 tag for `<html lang>`.
-    pub lang: String,
+    /// The page's language: `<html lang>` and every message.
+    pub t: Texts,
     /// The `<title>` and main heading of the page.
     pub title: String,
+    /// Hera's stylesheet, under its content-hashed name.
+    pub stylesheet: &'static str,
+    /// The client's theme stylesheet (`/theme/<rrggbb>.css`), on pages about one client.
+    pub theme: Option<String>,
+}
+
+impl Layout {
+    pub fn new(t: &Texts, title: impl Into<String>) -> Layout {
+        Layout {
+            t: t.clone(),
+            title: title.into(),
+            stylesheet: STYLESHEET_PATH,
+            theme: None,
+        }
+    }
+
+    /// The page about one client takes its accent colour.
+    pub fn themed(mut self, theme: &Theme) -> Layout {
+        self.theme = theme.stylesheet();
+        self
+    }
 }
 
 /// The client as shown to the user on the consent page.
@@ -57,8 +87,8 @@ pub struct ConsentPage {
     pub audiences: Vec<String>,
     pub consent_challenge: String,
     pub csrf_token: String,
-    /// "for 1 hour", shown next to the remember checkbox.
-    pub remember_for: String,
+    /// "Remember this decision for 1 hour", the remember checkbox's label.
+    pub remember_label: String,
 }
 
 /// Every error page: Hera's own failures and Hydra's `urls.error`.

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::i18n::Texts;
 use crate::ory::Identity;
 
 /// Members of the OIDC address claim (OIDC Core §5.1.1); other keys in `traits.address` stay
@@ -39,10 +40,12 @@ pub fn id_token_claims(identity: &Identity, granted: &[String]) -> Map<String, V
 /// pairs, e.g. `("Email", "ada@example.com")`.
 ///
 /// Empty when the scope releases nothing, including scopes Hera does not map.
-pub fn preview(identity: &Identity, scope: &str) -> Vec<(String, String)> {
+pub fn preview(identity: &Identity, scope: &str, texts: &Texts) -> Vec<(String, String)> {
     scope_claims(identity, scope)
         .into_iter()
-        .filter_map(|(name, value)| Some((label(name).to_owned(), display(name, &value)?)))
+        .filter_map(|(name, value)| {
+            Some((label(name, texts).to_owned(), display(name, &value, texts)?))
+        })
         .collect()
 }
 
@@ -184,31 +187,36 @@ fn non_blank(value: &str) -> Option<&str> {
 }
 
 /// The consent-page label for a claim name.
-fn label(claim: &str) -> &str {
-    match claim {
-        "email" => "Email",
-        "email_verified" => "Email verified",
-        "name" => "Name",
-        "given_name" => "Given name",
-        "family_name" => "Family name",
-        "preferred_username" => "Username",
-        "website" => "Website",
-        "updated_at" => "Profile last updated",
-        "phone_number" => "Phone number",
-        "phone_number_verified" => "Phone number verified",
-        "address" => "Address",
-        other => other,
-    }
+fn label<'a>(claim: &'a str, texts: &'a Texts) -> &'a str {
+    let key = match claim {
+        "email" => "claim-email",
+        "email_verified" => "claim-email-verified",
+        "name" => "claim-name",
+        "given_name" => "claim-given-name",
+        "family_name" => "claim-family-name",
+        "preferred_username" => "claim-preferred-username",
+        "website" => "claim-website",
+        "updated_at" => "claim-updated-at",
+        "phone_number" => "claim-phone-number",
+        "phone_number_verified" => "claim-phone-number-verified",
+        "address" => "claim-address",
+        other => return other,
+    };
+    texts.text(key)
 }
 
 /// A claim value as a person would read it: yes/no, a date, an address on one line.
-fn display(claim: &str, value: &Value) -> Option<String> {
+fn display(claim: &str, value: &Value, texts: &Texts) -> Option<String> {
     match value {
         Value::String(text) => Some(text.clone()),
-        Value::Bool(flag) => Some(if *flag { "Yes" } else { "No" }.to_owned()),
+        Value::Bool(flag) => Some(
+            texts
+                .text(if *flag { "claim-yes" } else { "claim-no" })
+                .to_owned(),
+        ),
         Value::Number(seconds) if claim == "updated_at" => {
             let at = OffsetDateTime::from_unix_timestamp(seconds.as_i64()?).ok()?;
-            Some(format!("{} {} {}", at.day(), at.month(), at.year()))
+            Some(texts.date(at.day(), u8::from(at.month()), at.year()))
         }
         Value::Object(members) => {
             // `formatted` is already the whole address; otherwise join the parts in postal order.
@@ -240,6 +248,10 @@ mod tests {
             "updated_at": "2024-05-01T12:00:00Z",
         }))
         .unwrap()
+    }
+
+    fn english() -> crate::i18n::Texts {
+        crate::i18n::Catalogue::load().unwrap().default_texts()
     }
 
     fn ada() -> Identity {
@@ -358,7 +370,7 @@ mod tests {
     fn unknown_scopes_release_nothing() {
         for scope in ["offline", "read:repo", "favourite_colour", "sub", "Email"] {
             assert_eq!(claims(&ada(), &[scope]), json!({}), "{scope}");
-            assert!(preview(&ada(), scope).is_empty(), "{scope}");
+            assert!(preview(&ada(), scope, &english()).is_empty(), "{scope}");
         }
     }
 
@@ -619,7 +631,7 @@ mod tests {
 
     #[test]
     fn preview_shows_what_each_scope_releases_in_plain_words() {
-        let pairs = |scope| -> Vec<(String, String)> { preview(&ada(), scope) };
+        let pairs = |scope| -> Vec<(String, String)> { preview(&ada(), scope, &english()) };
         let owned = |list: &[(&str, &str)]| -> Vec<(String, String)> {
             list.iter()
                 .map(|(l, v)| ((*l).to_owned(), (*v).to_owned()))
@@ -661,7 +673,7 @@ mod tests {
             json!([]),
         );
         assert_eq!(
-            preview(&id, "address"),
+            preview(&id, "address", &english()),
             vec![("Address".to_owned(), "1 Main St".to_owned())]
         );
     }
@@ -670,7 +682,11 @@ mod tests {
     fn preview_matches_the_claims_that_would_be_released() {
         for scope in ["openid", "email", "profile", "phone", "address", "unknown"] {
             let released = id_token_claims(&ada(), &scopes(&[scope]));
-            assert_eq!(preview(&ada(), scope).len(), released.len(), "{scope}");
+            assert_eq!(
+                preview(&ada(), scope, &english()).len(),
+                released.len(),
+                "{scope}"
+            );
         }
     }
 }

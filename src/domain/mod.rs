@@ -11,4 +11,5 @@ pub mod device;
 pub mod login;
 pub mod logout;
 pub mod scopes;
+pub mod theme;
 pub mod throttle;

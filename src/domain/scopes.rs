@@ -5,45 +5,56 @@
 //! strings are never the whole story. Scopes Hera does not know get no description on purpose:
 //! the page then warns the user instead of guessing what a client-defined scope does.
 
-/// A known scope's plain-language description.
+use crate::i18n::Texts;
+
+/// A known scope's plain-language description, as message keys of the catalogue
+/// (`locales/*.ftl`), so each language words it its own way.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ScopeInfo {
-    /// Short heading for the checkbox ("See your email address").
+    /// Key of the short heading for the checkbox ("See your email address").
     pub title: &'static str,
-    /// One sentence on what the app can do with it.
+    /// Key of one sentence on what the app can do with it.
     pub description: &'static str,
 }
 
+impl ScopeInfo {
+    /// Title and description in the language of `texts`.
+    pub fn words(&self, texts: &Texts) -> (String, String) {
+        (
+            texts.text(self.title).to_owned(),
+            texts.text(self.description).to_owned(),
+        )
+    }
+}
+
 const OPENID: ScopeInfo = ScopeInfo {
-    title: "Sign you in",
-    description:
-        "Let the app confirm who you are with your account ID. It never sees your password.",
+    title: "scope-openid-title",
+    description: "scope-openid-description",
 };
 
 const OFFLINE_ACCESS: ScopeInfo = ScopeInfo {
-    title: "Stay connected",
-    description: "Keep the access you allow here even while you are not using the app, \
-                  until you remove it.",
+    title: "scope-offline-access-title",
+    description: "scope-offline-access-description",
 };
 
 const EMAIL: ScopeInfo = ScopeInfo {
-    title: "See your email address",
-    description: "Your email address and whether you have verified it.",
+    title: "scope-email-title",
+    description: "scope-email-description",
 };
 
 const PROFILE: ScopeInfo = ScopeInfo {
-    title: "See your basic profile",
-    description: "Your name, username, website and when your profile last changed.",
+    title: "scope-profile-title",
+    description: "scope-profile-description",
 };
 
 const ADDRESS: ScopeInfo = ScopeInfo {
-    title: "See your postal address",
-    description: "The postal address saved in your account.",
+    title: "scope-address-title",
+    description: "scope-address-description",
 };
 
 const PHONE: ScopeInfo = ScopeInfo {
-    title: "See your phone number",
-    description: "Your phone number and whether you have verified it.",
+    title: "scope-phone-title",
+    description: "scope-phone-description",
 };
 
 /// Built-in descriptions for the standard OIDC scopes; `None` for a scope Hera does not know.
@@ -77,22 +88,28 @@ pub fn is_locked(scope: &str) -> bool {
 mod tests {
     use super::*;
 
+    use crate::i18n::Catalogue;
+
     #[test]
-    fn every_standard_scope_has_a_title_and_a_description() {
-        for scope in [
-            "openid",
-            "offline_access",
-            "offline",
-            "email",
-            "profile",
-            "address",
-            "phone",
-        ] {
-            let info = describe(scope);
-            assert!(
-                info.is_some_and(|i| !i.title.is_empty() && !i.description.is_empty()),
-                "{scope} is not described"
-            );
+    fn every_standard_scope_has_a_title_and_a_description_in_every_language() {
+        let catalogue = Catalogue::load().unwrap();
+        for lang in catalogue.tags() {
+            let texts = catalogue.negotiate(&[lang.to_owned()], None);
+            for scope in [
+                "openid",
+                "offline_access",
+                "offline",
+                "email",
+                "profile",
+                "address",
+                "phone",
+            ] {
+                let (title, description) = describe(scope).unwrap().words(&texts);
+                assert!(
+                    !title.starts_with("scope-") && !description.starts_with("scope-"),
+                    "{scope} is not described in {lang}"
+                );
+            }
         }
     }
 
@@ -132,18 +149,22 @@ mod tests {
 
     #[test]
     fn titles_are_distinct_so_users_can_tell_scopes_apart() {
-        let titles = [
-            "openid",
-            "offline_access",
-            "email",
-            "profile",
-            "address",
-            "phone",
-        ]
-        .map(|s| describe(s).map(|i| i.title));
-        for (i, a) in titles.iter().enumerate() {
-            for b in &titles[i + 1..] {
-                assert_ne!(a, b);
+        let catalogue = Catalogue::load().unwrap();
+        for lang in catalogue.tags() {
+            let texts = catalogue.negotiate(&[lang.to_owned()], None);
+            let titles = [
+                "openid",
+                "offline_access",
+                "email",
+                "profile",
+                "address",
+                "phone",
+            ]
+            .map(|s| describe(s).unwrap().words(&texts).0);
+            for (i, a) in titles.iter().enumerate() {
+                for b in &titles[i + 1..] {
+                    assert_ne!(a, b, "{lang}");
+                }
             }
         }
     }

@@ -1,14 +1,51 @@
-//! The stylesheet, compiled into the binary so Hera ships as one file.
+//! The stylesheet and per-client theme stylesheets, compiled into the binary so Hera ships as
+//! one file.
+//!
+//! The stylesheet is served under a name carrying a hash of its contents
+//! ([`STYLESHEET_PATH`], computed by `build.rs`), so it can be cached for a year: a new
+//! release has a new name. A theme stylesheet's contents are a pure function of its URL, so it
+//! is cached the same way.
 
 use actix_web::http::header;
-use actix_web::{get, HttpResponse};
+use actix_web::{get, web, HttpResponse};
+
+use crate::domain::theme::Accent;
+use crate::error::HeraError;
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 const STYLESHEET: &str = include_str!("../../static/hera.css");
 
-#[get("/static/hera.css")]
-pub async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok()
+/// For content-addressed responses: a year, and never revalidated.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `/static/hera.<hash>.css` (and the unhashed `/static/hera.css`, cached briefly, for pages
+/// an operator writes by hand).
+#[get("/static/{name}")]
+pub async fn stylesheet(name: web::Path<String>) -> Result<HttpResponse, HeraError> {
+    let cache = if STYLESHEET_PATH.strip_prefix("/static/") == Some(name.as_str()) {
+        IMMUTABLE
+    } else if name.as_str() == "hera.css" {
+        "public, max-age=3600"
+    } else {
+        return Err(HeraError::NotFound);
+    };
+    Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(STYLESHEET)
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(STYLESHEET))
+}
+
+/// `/theme/<rrggbb>.css`: a client's accent colour, with a readable text colour on it.
+#[get("/theme/{file}")]
+pub async fn theme(file: web::Path<String>) -> Result<HttpResponse, HeraError> {
+    let accent = file
+        .strip_suffix(".css")
+        .filter(|hex| hex.bytes().all(|b| !b.is_ascii_uppercase()))
+        .and_then(Accent::from_hex)
+        .ok_or(HeraError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+        .body(accent.stylesheet()))
 }

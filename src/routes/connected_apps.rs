@@ -9,14 +9,16 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use time::macros::format_description;
 use time::OffsetDateTime;
 use tracing::Span;
 
-use super::{app_badge, check_csrf, forwarded_cookies, plausible_client_id, render, see_other};
+use super::{
+    app_badge, check_csrf, forwarded_cookies, plausible_client_id, render, see_other, texts,
+};
 use crate::domain::connected_apps::{self, ConnectedApp};
 use crate::domain::scopes;
 use crate::error::HeraError;
+use crate::i18n::Texts;
 use crate::ory::{Session as KratosSession, Whoami};
 use crate::session::{FormPurpose, TypedSession};
 use crate::startup::AppState;
@@ -43,6 +45,7 @@ pub async fn list(
     };
     let subject = &kratos_session.identity.id;
     let apps = connected_apps::group(state.hydra.consent_sessions(subject).await?);
+    let t = texts(&http, &state, &[]);
     // The confirmation names the app from Hydra's data, and only once it is really gone: the
     // query can be crafted, so it may not claim a removal that did not happen.
     let confirmation = match query
@@ -50,13 +53,15 @@ pub async fn list(
         .as_deref()
         .filter(|id| plausible_client_id(id))
     {
-        Some(id) if connected_apps::find(&apps, id).is_none() => Some(format!(
-            "{} no longer has access to your account.",
-            revoked_name(&state, id).await
-        )),
+        Some(id) if connected_apps::find(&apps, id).is_none() => {
+            Some(match revoked_name(&state, id).await {
+                Some(name) => t.text1("apps-revoked", "app", name),
+                None => t.text("apps-revoked-generic").to_owned(),
+            })
+        }
         _ => None,
     };
-    let page = page(&session, &kratos_session, &apps, confirmation, None)?;
+    let page = page(&t, &session, &kratos_session, &apps, confirmation, None)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -96,8 +101,9 @@ pub async fn revoke(
             client_id = %client_id,
             "removal asked for a client this subject has no grant for; nothing sent to Hydra"
         );
-        let problem = "That application does not have access to your account. Nothing was changed.";
-        let page = page(&session, &kratos_session, &apps, None, Some(problem.into()))?;
+        let t = texts(&http, &state, &[]);
+        let problem = t.text("apps-not-granted").to_owned();
+        let page = page(&t, &session, &kratos_session, &apps, None, Some(problem))?;
         return Ok(render(StatusCode::BAD_REQUEST, &page));
     };
     state.hydra.revoke_consent(subject, &app.client.id).await?;
@@ -141,19 +147,19 @@ async fn signed_in(http: &HttpRequest, state: &AppState) -> Result<SignedIn, Her
     })
 }
 
-/// The removed app's name from Hydra; a plain "The application" when Hydra does not know it.
-async fn revoked_name(state: &AppState, client_id: &str) -> String {
+/// The removed app's name from Hydra; `None` when Hydra does not know it.
+async fn revoked_name(state: &AppState, client_id: &str) -> Option<String> {
     match state.hydra.client(client_id).await {
-        Ok(Some(client)) => client.display_name().to_owned(),
-        Ok(None) => "The application".into(),
+        Ok(client) => client.map(|client| client.display_name().to_owned()),
         Err(error) => {
             tracing::warn!(error = %error, "could not load the removed client");
-            "The application".into()
+            None
         }
     }
 }
 
 fn page(
+    t: &Texts,
     session: &Session,
     kratos_session: &KratosSession,
     apps: &[ConnectedApp],
@@ -171,18 +177,15 @@ fn page(
                 scopes: app
                     .scopes
                     .iter()
-                    .map(|scope| granted_scope(scope))
+                    .map(|scope| granted_scope(t, scope))
                     .collect(),
                 audiences: app.audiences.clone(),
-                granted_on: app.granted_at.and_then(date),
+                granted_on: app.granted_at.map(|at| date(t, at)),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(ConnectedAppsPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: "Connected apps".into(),
-        },
+        layout: Layout::new(t, t.text("apps-title")),
         account: kratos_session.identity.account_label(),
         apps: items,
         confirmation,
@@ -190,21 +193,20 @@ fn page(
     })
 }
 
-fn granted_scope(scope: &str) -> GrantedScope {
-    let info = scopes::describe(scope);
+fn granted_scope(t: &Texts, scope: &str) -> GrantedScope {
+    let words = scopes::describe(scope).map(|info| info.words(t));
     GrantedScope {
         name: scope.to_owned(),
-        title: info.map_or_else(|| scope.to_owned(), |info| info.title.to_owned()),
-        description: info.map(|info| info.description.to_owned()),
+        title: words
+            .as_ref()
+            .map_or_else(|| scope.to_owned(), |(title, _)| title.clone()),
+        description: words.map(|(_, description)| description),
     }
 }
 
-/// "2 January 2026" (UTC).
-fn date(at: OffsetDateTime) -> Option<String> {
-    at.format(format_description!(
-        "[day padding:none] [month repr:long] [year]"
-    ))
-    .ok()
+/// "2 January 2026" (UTC), in the page's language.
+fn date(t: &Texts, at: OffsetDateTime) -> String {
+    t.date(at.day(), u8::from(at.month()), at.year())
 }
 
 #[cfg(test)]
@@ -212,20 +214,24 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    fn english() -> Texts {
+        crate::i18n::Catalogue::load().unwrap().default_texts()
+    }
+
     #[test]
     fn grant_dates_read_naturally() {
         assert_eq!(
-            date(datetime!(2026-01-02 03:04:05 UTC)).as_deref(),
-            Some("2 January 2026")
+            date(&english(), datetime!(2026-01-02 03:04:05 UTC)),
+            "2 January 2026"
         );
     }
 
     #[test]
     fn unknown_scopes_keep_their_name_and_get_no_description() {
-        let known = granted_scope("email");
+        let known = granted_scope(&english(), "email");
         assert_eq!(known.title, "See your email address");
         assert!(known.description.is_some());
-        let unknown = granted_scope("photos.read");
+        let unknown = granted_scope(&english(), "photos.read");
         assert_eq!(unknown.title, "photos.read");
         assert_eq!(unknown.description, None);
     }

@@ -8,11 +8,13 @@ use serde::Deserialize;
 use tracing::Span;
 use url::Url;
 
-use super::{check_csrf, follow, render, see_other};
+use super::{check_csrf, follow, logo, render, see_other, texts};
 use crate::domain::challenge::Challenge;
 use crate::domain::consent::{self, ConsentDecision};
+use crate::domain::theme::Theme;
 use crate::domain::{claims, scopes};
 use crate::error::HeraError;
+use crate::i18n::Texts;
 use crate::ory::{ConsentAccept, ConsentRequest, HydraError, Identity, OAuthRejection};
 use crate::session::{FormPurpose, TypedSession};
 use crate::startup::AppState;
@@ -25,6 +27,7 @@ pub struct ConsentQuery {
 
 #[get("/consent")]
 pub async fn consent_page(
+    http: HttpRequest,
     query: web::Query<ConsentQuery>,
     session: Session,
     state: web::Data<AppState>,
@@ -56,7 +59,8 @@ pub async fn consent_page(
         ConsentDecision::AskUser => {
             let csrf_token =
                 TypedSession::new(&session).csrf_token(FormPurpose::Consent, &challenge)?;
-            let page = page(&request, &identity, &challenge, csrf_token, &state);
+            let t = texts(&http, &state, &request.oidc_context.ui_locales);
+            let page = page(&request, &identity, &challenge, csrf_token, &state, &t);
             Ok(render(StatusCode::OK, &page))
         }
     }
@@ -214,6 +218,7 @@ fn page(
     challenge: &Challenge,
     csrf_token: String,
     state: &AppState,
+    t: &Texts,
 ) -> ConsentPage {
     let client = &request.client;
     let mut seen = Vec::new();
@@ -226,27 +231,25 @@ fn page(
             first
         })
         .map(|scope| {
-            let info = scopes::describe(scope);
+            let words = scopes::describe(scope).map(|info| info.words(t));
             ScopeItem {
                 name: scope.clone(),
-                title: info.map_or_else(|| scope.clone(), |info| info.title.to_owned()),
-                description: info.map(|info| info.description.to_owned()),
+                title: words
+                    .as_ref()
+                    .map_or_else(|| scope.clone(), |(title, _)| title.clone()),
+                description: words.map(|(_, description)| description),
                 locked: scopes::is_locked(scope),
-                claims: claims::preview(identity, scope),
+                claims: claims::preview(identity, scope, t),
             }
         })
         .collect();
+    let name = client.display_name();
     ConsentPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: format!("Allow {} to access your account?", client.display_name()),
-        },
+        layout: Layout::new(t, t.text1("consent-title", "client", name))
+            .themed(&Theme::from_metadata(&client.metadata)),
         client: ClientCard {
-            name: client.display_name().to_owned(),
-            logo_uri: client
-                .logo_uri
-                .clone()
-                .filter(|uri| has_scheme(uri, &["https"])),
+            name: name.to_owned(),
+            logo_uri: logo(client),
             client_uri: client
                 .client_uri
                 .clone()
@@ -268,7 +271,11 @@ fn page(
         audiences: request.requested_audience.clone(),
         consent_challenge: challenge.as_str().to_owned(),
         csrf_token,
-        remember_for: for_duration(state.settings.remember_consent_for.as_secs()),
+        remember_label: t.text1(
+            "consent-remember",
+            "duration",
+            for_duration(t, state.settings.remember_consent_for.as_secs()),
+        ),
     }
 }
 
@@ -277,16 +284,15 @@ fn has_scheme(uri: &str, schemes: &[&str]) -> bool {
     Url::parse(uri).is_ok_and(|url| schemes.contains(&url.scheme()))
 }
 
-/// "for 1 hour", "for 30 days", "for 90 minutes".
-fn for_duration(seconds: u64) -> String {
+/// "for 1 hour", "for 30 days", "for 90 minutes", in the page's language.
+fn for_duration(t: &Texts, seconds: u64) -> String {
     let (count, unit) = match seconds {
-        s if s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s % 3_600 == 0 => (s / 3_600, "hour"),
-        s if s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
+        s if s % 86_400 == 0 => (s / 86_400, "days"),
+        s if s % 3_600 == 0 => (s / 3_600, "hours"),
+        s if s % 60 == 0 => (s / 60, "minutes"),
+        s => (s, "seconds"),
     };
-    let plural = if count == 1 { "" } else { "s" };
-    format!("for {count} {unit}{plural}")
+    t.count(&format!("remember-for-{unit}"), count)
 }
 
 #[cfg(test)]
@@ -320,10 +326,14 @@ mod tests {
 
     #[test]
     fn remember_periods_read_naturally() {
-        assert_eq!(for_duration(3600), "for 1 hour");
-        assert_eq!(for_duration(86_400 * 30), "for 30 days");
-        assert_eq!(for_duration(5400), "for 90 minutes");
-        assert_eq!(for_duration(61), "for 61 seconds");
+        let catalogue = crate::i18n::Catalogue::load().unwrap();
+        let en = catalogue.default_texts();
+        assert_eq!(for_duration(&en, 3600), "for 1 hour");
+        assert_eq!(for_duration(&en, 86_400 * 30), "for 30 days");
+        assert_eq!(for_duration(&en, 5400), "for 90 minutes");
+        assert_eq!(for_duration(&en, 61), "for 61 seconds");
+        let de = catalogue.negotiate(&["de".into()], None);
+        assert_eq!(for_duration(&de, 86_400), "für 1 Tag");
     }
 
     #[test]

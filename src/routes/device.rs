@@ -16,10 +16,12 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Span;
 
-use super::{app_badge, check_csrf, plausible_client_id, render, see_other};
+use super::{app_badge, check_csrf, plausible_client_id, render, see_other, texts};
 use crate::domain::challenge::Challenge;
 use crate::domain::device::{UserCode, UserCodeError};
+use crate::domain::theme::Theme;
 use crate::error::HeraError;
+use crate::i18n::Texts;
 use crate::ory::{RedirectTo, UserCodeVerdict};
 use crate::rate_limit::{client_address, Attempt, Key};
 use crate::session::{FormPurpose, TypedSession};
@@ -34,8 +36,10 @@ pub struct VerifyQuery {
 
 #[get("/device/verify")]
 pub async fn verify_page(
+    http: HttpRequest,
     query: web::Query<VerifyQuery>,
     session: Session,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(query.device_challenge.as_deref())?;
     // Prefilled only when it reads as a code, and then in Hera's own spelling: the link's text
@@ -46,7 +50,8 @@ pub async fn verify_page(
         .and_then(|code| UserCode::normalise(code).ok())
         .map(|code| code.as_str().to_owned())
         .unwrap_or_default();
-    let page = form_page(&session, &challenge, user_code, None)?;
+    let t = texts(&http, &state, &[]);
+    let page = form_page(&t, &session, &challenge, user_code, None)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -73,18 +78,14 @@ pub async fn verify_submit(
         form.csrf_token.as_deref(),
     )?;
     let typed = form.user_code.as_deref().unwrap_or_default();
+    let t = texts(&http, &state, &[]);
     let code = match UserCode::normalise(typed) {
         Ok(code) => code,
         Err(UserCodeError::Empty) => {
-            return retry(&session, &challenge, typed, "Enter the code shown on your device.")
+            return retry(&t, &session, &challenge, typed, "device-problem-empty")
         }
         Err(UserCodeError::Malformed) => {
-            return retry(
-                &session,
-                &challenge,
-                typed,
-                "That is not a code from a device. Codes have only letters and digits; check the code on your device and try again.",
-            )
+            return retry(&t, &session, &challenge, typed, "device-problem-malformed")
         }
     };
 
@@ -116,12 +117,7 @@ pub async fn verify_submit(
         }
         UserCodeVerdict::Refused => {
             tracing::info!("Hydra refused the user code");
-            retry(
-                &session,
-                &challenge,
-                typed,
-                "That code is wrong or has expired. Check the code on your device, or start again there to get a new one.",
-            )
+            retry(&t, &session, &challenge, typed, "device-problem-refused")
         }
     }
 }
@@ -133,6 +129,7 @@ pub struct SuccessQuery {
 
 #[get("/device/success")]
 pub async fn success_page(
+    http: HttpRequest,
     query: web::Query<SuccessQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HeraError> {
@@ -152,11 +149,13 @@ pub async fn success_page(
         }
         None => None,
     };
+    let t = texts(&http, &state, &[]);
+    let theme = client
+        .as_ref()
+        .map(|client| Theme::from_metadata(&client.metadata))
+        .unwrap_or_default();
     let page = DeviceSuccessPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: "You can go back to your device".into(),
-        },
+        layout: Layout::new(&t, t.text("device-success-title")).themed(&theme),
         app: client.as_ref().map(app_badge),
     };
     Ok(render(StatusCode::OK, &page))
@@ -165,27 +164,27 @@ pub async fn success_page(
 /// The form again, with what the user typed and why it was not accepted: 400, not an error
 /// page, so they can correct a typo.
 fn retry(
+    t: &Texts,
     session: &Session,
     challenge: &Challenge,
     typed: &str,
-    problem: &str,
+    problem_key: &str,
 ) -> Result<HttpResponse, HeraError> {
     let typed: String = typed.trim().chars().take(64).collect();
-    let page = form_page(session, challenge, typed, Some(problem.to_owned()))?;
+    let problem = t.text(problem_key).to_owned();
+    let page = form_page(t, session, challenge, typed, Some(problem))?;
     Ok(render(StatusCode::BAD_REQUEST, &page))
 }
 
 fn form_page(
+    t: &Texts,
     session: &Session,
     challenge: &Challenge,
     user_code: String,
     problem: Option<String>,
 ) -> Result<DeviceVerifyPage, HeraError> {
     Ok(DeviceVerifyPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: "Sign in on your device".into(),
-        },
+        layout: Layout::new(t, t.text("device-title")),
         device_challenge: challenge.as_str().to_owned(),
         csrf_token: TypedSession::new(session).csrf_token(FormPurpose::Device, challenge)?,
         user_code,

@@ -4,8 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
-use super::{forwarded_cookies, render};
+use super::{forwarded_cookies, render, texts};
 use crate::error::HeraError;
+use crate::i18n::Texts;
 use crate::ory::Whoami;
 use crate::startup::AppState;
 use crate::views::{HomePage, Layout};
@@ -18,6 +19,7 @@ pub async fn home(
     let cookies = forwarded_cookies(&http);
     let home_url = state.page_url("/");
     let whoami = state.kratos.whoami(cookies.as_deref()).await?;
+    let t = texts(&http, &state, &[]);
     let page = match whoami {
         Whoami::Active(session) => {
             // Kratos's browser logout needs a per-session token, so the link is asked for here,
@@ -28,39 +30,33 @@ pub async fn home(
                 .await?
             {
                 Some(sign_out_url) => HomePage {
-                    layout: layout("Your account"),
+                    layout: Layout::new(&t, t.text("home-title-signed-in")),
                     account: Some(session.identity.account_label()),
                     sign_out_url: Some(sign_out_url),
                     sign_in_url: None,
                     needs_second_factor: false,
                 },
                 // The session ended between the two calls.
-                None => signed_out(&state, &home_url, false),
+                None => signed_out(&t, &state, &home_url, false),
             }
         }
-        Whoami::Unauthenticated => signed_out(&state, &home_url, false),
-        Whoami::Aal2Required => signed_out(&state, &home_url, true),
+        Whoami::Unauthenticated => signed_out(&t, &state, &home_url, false),
+        Whoami::Aal2Required => signed_out(&t, &state, &home_url, true),
     };
     Ok(render(StatusCode::OK, &page))
 }
 
-fn signed_out(state: &AppState, home_url: &str, needs_second_factor: bool) -> HomePage {
+fn signed_out(t: &Texts, state: &AppState, home_url: &str, needs_second_factor: bool) -> HomePage {
+    let title = if needs_second_factor {
+        "home-title-second-factor"
+    } else {
+        "home-title-signed-out"
+    };
     HomePage {
-        layout: layout(if needs_second_factor {
-            "Confirm it is you"
-        } else {
-            "Welcome"
-        }),
+        layout: Layout::new(t, t.text(title)),
         account: None,
         sign_out_url: None,
         sign_in_url: Some(state.kratos.login_url(home_url, needs_second_factor, false)),
         needs_second_factor,
-    }
-}
-
-fn layout(title: &str) -> Layout {
-    Layout {
-        lang: "en".into(),
-        title: title.into(),
     }
 }

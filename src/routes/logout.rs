@@ -13,10 +13,11 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Span;
 
-use super::{app_badge, check_csrf, forwarded_cookies, render, see_other};
+use super::{app_badge, check_csrf, forwarded_cookies, render, see_other, texts};
 use crate::config::KratosLogout;
 use crate::domain::challenge::Challenge;
 use crate::domain::logout::{self as rules, LogoutDecision};
+use crate::domain::theme::Theme;
 use crate::error::HeraError;
 use crate::ory::{HydraError, LogoutRequest};
 use crate::session::{FormPurpose, TypedSession};
@@ -45,11 +46,14 @@ pub async fn logout_page(
         LogoutDecision::AskUser => {
             let csrf_token =
                 TypedSession::new(&session).csrf_token(FormPurpose::Logout, &challenge)?;
+            let t = texts(&http, &state, &[]);
+            let theme = request
+                .client
+                .as_ref()
+                .map(|client| Theme::from_metadata(&client.metadata))
+                .unwrap_or_default();
             let page = LogoutPage {
-                layout: Layout {
-                    lang: "en".into(),
-                    title: "Do you want to sign out?".into(),
-                },
+                layout: Layout::new(&t, t.text("logout-title")).themed(&theme),
                 app: request.client.as_ref().map(app_badge),
                 account: account(&state, &request.subject).await,
                 logout_challenge: challenge.as_str().to_owned(),

@@ -11,16 +11,31 @@ mod login;
 mod logout;
 mod oauth_error;
 
+pub use assets::STYLESHEET_PATH;
+
 use actix_session::Session;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::domain::theme::{self, Theme};
 use crate::error::HeraError;
+use crate::i18n::Texts;
 use crate::ory::{Client, HydraError, RedirectTo};
 use crate::session::{FormPurpose, TypedSession, COOKIE_NAME};
+use crate::startup::AppState;
 use crate::views::AppBadge;
+
+/// The language of a page: the request's `ui_locales` (login and consent requests carry them),
+/// then the browser's `Accept-Language`, then English.
+pub fn texts(http: &HttpRequest, state: &AppState, ui_locales: &[String]) -> Texts {
+    let accept_language = http
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    state.catalogue.negotiate(ui_locales, accept_language)
+}
 
 /// Every route of the server.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(health::alive)
         .service(health::ready)
         .service(assets::stylesheet)
+        .service(assets::theme)
         .configure(bridge::configure);
 }
 
@@ -125,15 +141,20 @@ pub fn check_csrf(
     Ok(())
 }
 
-/// An application's name and logo for a page; the logo only when it is an https URL.
+/// An application's name and logo for a page; the logo only when it is an https URL, and the
+/// theme's logo (`metadata.theme.logo_uri`) before the client's `logo_uri`.
 pub fn app_badge(client: &Client) -> AppBadge {
     AppBadge {
         name: client.display_name().to_owned(),
-        logo_uri: client
-            .logo_uri
-            .clone()
-            .filter(|uri| url::Url::parse(uri).is_ok_and(|url| url.scheme() == "https")),
+        logo_uri: logo(client),
     }
+}
+
+/// The client's https logo: its theme's, else its `logo_uri`.
+pub fn logo(client: &Client) -> Option<String> {
+    Theme::from_metadata(&client.metadata)
+        .logo_uri
+        .or_else(|| client.logo_uri.as_deref().and_then(theme::https_url))
 }
 
 /// A client id from a query or form that is worth asking Hydra about: not empty, not huge,
@@ -161,6 +182,20 @@ mod tests {
             assert_eq!(app_badge(&client(logo)).logo_uri, None, "{logo}");
         }
         assert_eq!(app_badge(&client("x")).name, "app");
+    }
+
+    #[test]
+    fn a_theme_logo_wins_over_the_client_logo() {
+        let client = Client {
+            id: "app".into(),
+            logo_uri: Some("https://app.example/old.png".into()),
+            metadata: serde_json::json!({"theme": {"logo_uri": "https://cdn.example/new.png"}}),
+            ..Client::default()
+        };
+        assert_eq!(
+            app_badge(&client).logo_uri.as_deref(),
+            Some("https://cdn.example/new.png")
+        );
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! is attacker-controllable text on a trusted domain (anchors S11), so it is logged, not shown.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing_actix_web::RequestId;
 
-use super::render;
+use super::{render, texts};
+use crate::startup::AppState;
 use crate::views::{ErrorPage, Layout};
 
 #[derive(Debug, Deserialize)]
@@ -19,7 +20,12 @@ pub struct ErrorQuery {
 }
 
 #[get("/error")]
-pub async fn oauth_error(query: web::Query<ErrorQuery>, request_id: RequestId) -> HttpResponse {
+pub async fn oauth_error(
+    http: HttpRequest,
+    query: web::Query<ErrorQuery>,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let code = query.error.as_deref().unwrap_or_default();
     let known = describe(code);
     tracing::info!(
@@ -28,60 +34,55 @@ pub async fn oauth_error(query: web::Query<ErrorQuery>, request_id: RequestId) -
         known = known.is_some(),
         "Hydra reported an error"
     );
-    let (title, message) = known.unwrap_or((
-        "Sign-in could not be completed",
-        "The application's sign-in request could not be completed. Go back to the application and try again.",
-    ));
+    let (title, message) = known.unwrap_or(("oauth-generic-title", "oauth-generic-message"));
+    let t = texts(&http, &state, &[]);
     let page = ErrorPage {
-        layout: Layout {
-            lang: "en".into(),
-            title: title.into(),
-        },
+        layout: Layout::new(&t, t.text(title)),
         status: StatusCode::BAD_REQUEST.as_u16(),
-        message: message.into(),
+        message: t.text(message).to_owned(),
         code: known.map(|_| code.to_owned()),
         request_id: request_id.to_string(),
     };
     render(StatusCode::BAD_REQUEST, &page)
 }
 
-/// Hera's wording for the OAuth2 and OIDC error codes Hydra reports (RFC 6749 §4.1.2.1,
-/// OIDC Core §3.1.2.6).
+/// Message keys (title, message) of Hera's wording for the OAuth2 and OIDC error codes Hydra
+/// reports (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
 fn describe(code: &str) -> Option<(&'static str, &'static str)> {
     Some(match code {
-        "access_denied" => ("Access was denied", "You or the sign-in service declined the request, so nothing was shared with the application."),
-        "invalid_request" | "invalid_request_uri" | "invalid_request_object" | "request_not_supported" | "request_uri_not_supported" | "registration_not_supported" | "invalid_state" => (
-            "The application sent an invalid request",
-            "The application asked to sign you in with a request the sign-in service could not accept. Contact the application's support if this keeps happening.",
+        "access_denied" => ("oauth-access-denied-title", "oauth-access-denied-message"),
+        "invalid_request"
+        | "invalid_request_uri"
+        | "invalid_request_object"
+        | "request_not_supported"
+        | "request_uri_not_supported"
+        | "registration_not_supported"
+        | "invalid_state" => (
+            "oauth-invalid-request-title",
+            "oauth-invalid-request-message",
         ),
         "unauthorized_client" | "invalid_client" => (
-            "The application is not allowed to do this",
-            "This application is not registered for this kind of sign-in. Contact the application's support.",
+            "oauth-unauthorized-client-title",
+            "oauth-unauthorized-client-message",
         ),
-        "unsupported_response_type" | "unsupported_grant_type" => (
-            "The application asked for something unsupported",
-            "The application asked for a kind of sign-in that is not supported here. Contact the application's support.",
-        ),
-        "invalid_scope" => (
-            "The application asked for unknown permissions",
-            "The application asked for permissions it is not allowed to request. Contact the application's support.",
-        ),
-        "login_required" | "interaction_required" | "account_selection_required" => (
-            "You need to sign in",
-            "The application tried to sign you in without showing a page, but you need to sign in first. Go back to the application and sign in.",
-        ),
+        "unsupported_response_type" | "unsupported_grant_type" => {
+            ("oauth-unsupported-title", "oauth-unsupported-message")
+        }
+        "invalid_scope" => ("oauth-invalid-scope-title", "oauth-invalid-scope-message"),
+        "login_required" | "interaction_required" | "account_selection_required" => {
+            ("oauth-login-required-title", "oauth-login-required-message")
+        }
         "consent_required" => (
-            "Your permission is needed",
-            "The application tried to continue without asking, but it needs your permission first. Go back to the application and try again.",
+            "oauth-consent-required-title",
+            "oauth-consent-required-message",
         ),
         "request_unauthorized" | "request_forbidden" | "invalid_grant" => (
-            "This sign-in request is no longer valid",
-            "The sign-in request has expired or was already used. Go back to the application and start again.",
+            "oauth-no-longer-valid-title",
+            "oauth-no-longer-valid-message",
         ),
-        "server_error" | "temporarily_unavailable" => (
-            "The sign-in service had a problem",
-            "The sign-in service could not complete the request. Please try again in a moment.",
-        ),
+        "server_error" | "temporarily_unavailable" => {
+            ("oauth-server-error-title", "oauth-server-error-message")
+        }
         _ => return None,
     })
 }
@@ -95,5 +96,25 @@ mod tests {
         assert!(describe("<script>alert(1)</script>").is_none());
         assert!(describe("").is_none());
         assert!(describe("access_denied").is_some());
+    }
+
+    #[test]
+    fn every_known_code_is_worded_in_english() {
+        let english = crate::i18n::Catalogue::load().unwrap().default_texts();
+        let known: Vec<&str> = english.keys().collect();
+        for code in [
+            "access_denied",
+            "invalid_request",
+            "invalid_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+            "login_required",
+            "consent_required",
+            "invalid_grant",
+            "server_error",
+        ] {
+            let (title, message) = describe(code).unwrap();
+            assert!(known.contains(&title) && known.contains(&message), "{code}");
+        }
     }
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bridge;
+mod browser;
 mod chain;
 mod cli;
 mod clients;
@@ -21,6 +22,7 @@ mod login;
 mod login_decisions;
 mod logout;
 mod logs;
+mod look;
 mod pages;
 mod scale_out;
 mod support;

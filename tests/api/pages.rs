@@ -1,5 +1,6 @@
 //! `/error`, health probes, the 404 page, the stylesheet, and the headers on every page.
 
+use hera::routes::STYLESHEET_PATH;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -73,13 +74,13 @@ async fn pages_load_nothing_but_heras_own_stylesheet() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("href=\"/static/hera.css\""));
+    assert!(html.contains(&format!("href=\"{STYLESHEET_PATH}\"")));
     assert!(!html.contains("<script"), "{html}");
     assert!(
         !html.contains("style=\""),
         "inline styles break the CSP: {html}"
     );
-    let css = app.get("/static/hera.css").await;
+    let css = app.get(STYLESHEET_PATH).await;
     assert_eq!(css.status(), StatusCode::OK);
     assert!(css.headers()["content-type"]
         .to_str()
@@ -254,7 +255,9 @@ async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() 
             "{path}: inline styles break the CSP"
         );
         assert_eq!(html.matches("<link ").count(), 1, "{path}");
-        assert!(html.contains("<link rel=\"stylesheet\" href=\"/static/hera.css\">"));
+        assert!(html.contains(&format!(
+            "<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">"
+        )));
         assert_eq!(
             html.matches("<form ").count(),
             html.matches("<form method=\"post\"").count(),

@@ -548,6 +548,17 @@ struct HydraState {
     clients: clients::ClientStore,
     /// What each minted verifier stands for, for the public side (`fake_hydra_public`).
     verifiers: HashMap<String, Verified>,
+    /// Hydra's public URL in the `redirect_to`s of logout and device accepts; `HYDRA_PUBLIC`
+    /// unless a whole-chain test runs the public fake (`set_public_url`).
+    public_url: Option<String>,
+}
+
+impl HydraState {
+    fn public_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| HYDRA_PUBLIC.to_owned())
+    }
 }
 
 /// What a login or consent verifier stands for: the challenge it answers and the accept or
@@ -744,6 +755,33 @@ impl FakeHydra {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.state().requests.clone()
+    }
+
+    /// Makes logout and device accepts send browsers to this public URL (the public fake's)
+    /// instead of `HYDRA_PUBLIC`.
+    pub fn set_public_url(&self, url: &str) {
+        self.state().public_url = Some(url.to_owned());
+    }
+
+    /// The scopes `subject` granted `client_id` with `remember: true`, as Hydra checks them
+    /// to skip the consent screen; `None` when nothing is remembered.
+    pub fn remembered_scopes(&self, subject: &str, client_id: &str) -> Option<Vec<String>> {
+        let state = self.state();
+        let scopes: Vec<String> = state
+            .consent_sessions
+            .iter()
+            .filter(|s| s.subject == subject && s.client_id == client_id)
+            .filter(|s| s.body["remember"] == Value::Bool(true))
+            .flat_map(|s| {
+                s.body["grant_scope"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+            })
+            .collect();
+        (!scopes.is_empty()).then_some(scopes)
     }
 
     /// What a verifier minted by an accept or reject stands for.
@@ -1340,10 +1378,12 @@ fn accept_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Rep
     if let Some(flow) = state.flows.get_mut(&challenge) {
         flow.state = FlowState::Gone(request_url(&flow.request));
     }
-    state.accepted_logouts.push(challenge);
+    state.accepted_logouts.push(challenge.clone());
+    let verifier = remember_verifier(&mut state, &challenge, Kind::Logout, true, json!({}));
+    let public = state.public_base();
     Reply::json(
         200,
-        json!({"redirect_to": format!("{HYDRA_PUBLIC}/oauth2/sessions/logout?logout_verifier={}", mint_verifier())}),
+        json!({"redirect_to": format!("{public}/oauth2/sessions/logout?logout_verifier={verifier}")}),
     )
 }
 
@@ -1386,13 +1426,14 @@ fn accept_user_code(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> 
         Some(code) if !code.expired => code.client_id.clone(),
         _ => return invalid_request(USER_CODE_NOT_FOUND),
     };
-    state.accepted_user_codes.push(body);
+    state.accepted_user_codes.push(body.clone());
+    let verifier = remember_verifier(&mut state, &challenge, Kind::Device, true, body);
+    let public = state.public_base();
     Reply::json(
         200,
         json!({"redirect_to": format!(
-            "{HYDRA_PUBLIC}/oauth2/device/verify?client_id={}&device_verifier={}",
+            "{public}/oauth2/device/verify?client_id={}&device_verifier={verifier}",
             encode(&client_id),
-            mint_verifier()
         )}),
     )
 }

@@ -13,6 +13,20 @@
 //!   to a verified redirect URI go to `urls.error`.
 //! - `/oauth2/token` exchanges a code once, checking the redirect URI, the client's
 //!   authentication and PKCE (S256 or plain). Token bodies are checked against the spec.
+//!
+//! For whole-chain browser tests it also keeps Hydra's own memory:
+//! - a login accepted with `remember: true` sets Hydra's session cookie; the next
+//!   `/oauth2/auth` without `prompt=login` then asks Hera with `skip: true` for that subject;
+//! - a consent accepted with `remember: true` is recorded as a consent session in the admin
+//!   fake (every accepted consent is), and a later request whose scopes it covers is asked
+//!   with `skip: true`; revoking it in the admin API forgets it;
+//! - `ui_locales`, `login_hint` and `prompt` reach the requests' `oidc_context` / `request_url`;
+//! - `/oauth2/sessions/logout` (RP-initiated with `id_token_hint`, or not) asks Hera at
+//!   `urls.logout`; its verifier ends Hydra's session, revokes the Kratos session named by the
+//!   login's `identity_provider_session_id`, and returns to the `post_logout_redirect_uri`;
+//! - the device flow: `POST /oauth2/device/auth`, `/oauth2/device/verify` to
+//!   `urls.device.verification`, the device verifier into the usual login and consent, then
+//!   `urls.device.success`, and the `device_code` grant at the token endpoint.
 
 #![allow(dead_code)]
 
@@ -26,10 +40,18 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::fake_hydra::{
-    bind_local, lock, random_b64url, record, spawn_servers, Configure, ConsentSpec, FakeHydra,
-    LoginSpec, Recorded, Reply, ServerGuard, JSON_CONTENT_TYPE,
+    bind_local, lock, random_b64url, random_hex, record, spawn_servers, Configure,
+    ConsentSessionSpec, ConsentSpec, FakeHydra, LoginSpec, LogoutSpec, Recorded, Reply,
+    ServerGuard, JSON_CONTENT_TYPE,
 };
+use super::fake_kratos::KratosSessions;
 use super::openapi;
+
+/// Hydra's login session cookie (`ory_hydra_session` plus the dev suffix).
+pub const SESSION_COOKIE: &str = "ory_hydra_session_dev";
+
+/// The device-code grant type (RFC 8628 §3.4).
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// Where Hydra sends browsers: Hera's pages.
 #[derive(Clone, Debug)]
@@ -37,6 +59,11 @@ pub struct LcpUrls {
     pub login: String,
     pub consent: String,
     pub error: String,
+    pub logout: String,
+    pub device_verification: String,
+    pub device_success: String,
+    /// Where a logout without `post_logout_redirect_uri` ends (`urls.post_logout_redirect`).
+    pub post_logout: String,
 }
 
 impl LcpUrls {
@@ -46,8 +73,45 @@ impl LcpUrls {
             login: format!("{base}/login"),
             consent: format!("{base}/consent"),
             error: format!("{base}/error"),
+            logout: format!("{base}/logout"),
+            device_verification: format!("{base}/device/verify"),
+            device_success: format!("{base}/device/success"),
+            post_logout: format!("{base}/"),
         }
     }
+}
+
+/// A login Hydra remembers (its session cookie).
+#[derive(Clone, Debug)]
+struct LoginSession {
+    subject: String,
+    /// The Kratos session Hera named in the accept, revoked on logout.
+    identity_provider_session_id: Option<String>,
+}
+
+/// A logout in progress.
+#[derive(Clone, Debug)]
+struct LogoutFlow {
+    session: Option<String>,
+    return_to: String,
+    state: String,
+}
+
+/// A device authorization (RFC 8628) and how far it got.
+#[derive(Clone, Debug)]
+struct DeviceAuthorization {
+    client_id: String,
+    scope: Vec<String>,
+    user_code: String,
+    outcome: DeviceOutcome,
+}
+
+#[derive(Clone, Debug)]
+enum DeviceOutcome {
+    Pending,
+    Granted(Box<Grant>),
+    Denied,
+    Redeemed,
 }
 
 /// An authorization request in progress.
@@ -65,6 +129,13 @@ struct AuthFlow {
     subject: Option<String>,
     acr: String,
     amr: Vec<String>,
+    /// `prompt` as requested (space-separated values).
+    prompt: String,
+    oidc_context: Value,
+    /// Set when the flow authorizes a device (the device verifier started it).
+    device_code: Option<String>,
+    /// Hydra's session cookie value the flow started with or created.
+    login_session: Option<String>,
 }
 
 /// A code or token issued to a client, with what it grants.
@@ -89,6 +160,10 @@ struct PublicState {
     codes: HashMap<String, Grant>,
     tokens: Vec<(Value, Grant)>,
     requests: Vec<Recorded>,
+    login_sessions: HashMap<String, LoginSession>,
+    logouts: HashMap<String, LogoutFlow>,
+    devices: HashMap<String, DeviceAuthorization>,
+    identity_provider: Option<KratosSessions>,
 }
 
 struct PublicShared {
@@ -150,6 +225,16 @@ impl FakeHydraPublic {
         format!("{}/oauth2/auth?{query}", self.url)
     }
 
+    /// Hydra's `urls.identity_provider`: a completed logout ends the Kratos session too.
+    pub fn set_identity_provider(&self, kratos: KratosSessions) {
+        lock(&self.shared.state).identity_provider = Some(kratos);
+    }
+
+    /// How many logins Hydra remembers now.
+    pub fn remembered_logins(&self) -> usize {
+        lock(&self.shared.state).login_sessions.len()
+    }
+
     /// Every token response issued, with what it grants.
     pub fn tokens(&self) -> Vec<(Value, Grant)> {
         lock(&self.shared.state).tokens.clone()
@@ -179,6 +264,19 @@ async fn handle(
     let query: HashMap<String, String> = recorded.query.iter().cloned().collect();
     match (req.method().as_str(), req.path()) {
         ("GET", "/oauth2/auth") => authorize(&shared, &req, &query),
+        ("GET", "/oauth2/sessions/logout") => logout(&shared, &req, &query),
+        ("GET", "/oauth2/device/verify") => device_verify(&shared, &req, &query),
+        ("POST", "/oauth2/device/auth") => {
+            let form: HashMap<String, String> =
+                url::form_urlencoded::parse(&body).into_owned().collect();
+            let reply = device_authorization(&shared, &form);
+            HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(reply.status).unwrap_or_default(),
+            )
+            .insert_header(("content-type", JSON_CONTENT_TYPE))
+            .insert_header(("cache-control", "no-store"))
+            .body(reply.body.to_string())
+        }
         ("POST", "/oauth2/token") => {
             let form: HashMap<String, String> =
                 url::form_urlencoded::parse(&body).into_owned().collect();
@@ -309,6 +407,10 @@ fn start(
         subject: None,
         acr: String::new(),
         amr: Vec::new(),
+        prompt: param("prompt"),
+        oidc_context: oidc_context(query),
+        device_code: None,
+        login_session: None,
     };
     if param("response_type") != "code" {
         return to_client_error(
@@ -343,19 +445,60 @@ fn start(
             return to_client_error(&flow, "invalid_request", "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. The code_challenge_method is not supported, use S256 instead.");
         }
     }
+    flow.login_session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    ask_for_login(shared, &client, flow)
+}
+
+/// `oidc_context` as Hydra builds it from the authorization request.
+fn oidc_context(query: &HashMap<String, String>) -> Value {
+    let words = |name: &str| -> Vec<String> {
+        query
+            .get(name)
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let mut context = json!({
+        "acr_values": words("acr_values"),
+        "ui_locales": words("ui_locales"),
+        "id_token_hint_claims": {},
+    });
+    if let Some(hint) = query.get("login_hint") {
+        context["login_hint"] = json!(hint);
+    }
+    context
+}
+
+/// Registers the login request (remembered when Hydra's session cookie is valid and the client
+/// did not ask for `prompt=login`) and sends the browser to `urls.login`.
+fn ask_for_login(shared: &PublicShared, client: &Value, mut flow: AuthFlow) -> HttpResponse {
     let mut public_client = client.clone();
     if let Some(object) = public_client.as_object_mut() {
         object.remove("client_secret");
     }
+    let remembered = flow
+        .login_session
+        .as_ref()
+        .and_then(|id| lock(&shared.state).login_sessions.get(id).cloned())
+        .filter(|_| !flow.prompt.split_whitespace().any(|p| p == "login"));
+    if remembered.is_none() {
+        flow.login_session = None;
+    }
     let challenge = shared.admin.add_login(LoginSpec {
+        skip: remembered.is_some(),
+        subject: remembered
+            .as_ref()
+            .map(|s| s.subject.clone())
+            .unwrap_or_default(),
         client: public_client,
         requested_scope: flow.scope.clone(),
         requested_audience: flow.audience.clone(),
         request_url: Some(flow.request_url.clone()),
-        ..LoginSpec::default()
+        oidc_context: flow.oidc_context.clone(),
+        session_id: flow.login_session.clone().unwrap_or_else(|| random_hex(16)),
     });
     flow.subject = None;
     let csrf = flow.csrf.clone();
+    let client_id = flow.client_id.clone();
     lock(&shared.state).flows.insert(challenge.clone(), flow);
     let response = found(&with_query(
         &shared.urls.login,
@@ -399,6 +542,12 @@ fn redeem(shared: &PublicShared, req: &HttpRequest, verifier: &str, kind: &str) 
         let description = verified.body["error_description"]
             .as_str()
             .unwrap_or_default();
+        if let Some(device_code) = &flow.device_code {
+            if let Some(device) = lock(&shared.state).devices.get_mut(device_code) {
+                device.outcome = DeviceOutcome::Denied;
+            }
+            return to_error_page(shared, error, description);
+        }
         return to_client_error(&flow, error, description);
     }
     match kind {
@@ -422,14 +571,45 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
     flow.acr = accept["acr"].as_str().unwrap_or_default().to_owned();
     flow.amr = strings(&accept["amr"]);
     flow.csrf = random_b64url(24);
+    // Hydra remembers the login when asked to, or keeps the session it skipped with.
+    let mut new_session_cookie = None;
+    if accept["remember"] == Value::Bool(true) || flow.login_session.is_some() {
+        let id = flow.login_session.clone().unwrap_or_else(|| random_hex(16));
+        let provider_session = accept["identity_provider_session_id"]
+            .as_str()
+            .map(str::to_owned);
+        let mut state = lock(&shared.state);
+        let entry = state
+            .login_sessions
+            .entry(id.clone())
+            .or_insert(LoginSession {
+                subject: subject.clone(),
+                identity_provider_session_id: None,
+            });
+        entry.subject = subject.clone();
+        if provider_session.is_some() {
+            entry.identity_provider_session_id = provider_session;
+        }
+        if flow.login_session.is_none() {
+            new_session_cookie = Some(id.clone());
+        }
+        flow.login_session = Some(id);
+    }
+    let skip = shared
+        .admin
+        .remembered_scopes(&subject, &flow.client_id)
+        .is_some_and(|granted| flow.scope.iter().all(|s| granted.contains(s)));
     let challenge = shared.admin.add_consent(ConsentSpec {
+        skip,
         subject,
         client: public_client,
         requested_scope: flow.scope.clone(),
         requested_audience: flow.audience.clone(),
         request_url: Some(flow.request_url.clone()),
+        oidc_context: flow.oidc_context.clone(),
         acr: flow.acr.clone(),
         amr: flow.amr.clone(),
+        login_session_id: flow.login_session.clone().unwrap_or_else(|| random_hex(16)),
         ..ConsentSpec::default()
     });
     let csrf = flow.csrf.clone();
@@ -439,7 +619,11 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
         &shared.urls.consent,
         &[("consent_challenge", &challenge)],
     ));
-    with_csrf_cookie(response, &csrf_cookie_name("consent", &client_id), &csrf)
+    let mut response = with_csrf_cookie(response, &csrf_cookie_name("consent", &client_id), &csrf);
+    if let Some(id) = new_session_cookie {
+        response = with_csrf_cookie(response, SESSION_COOKIE, &id);
+    }
+    response
 }
 
 fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpResponse {
@@ -454,6 +638,36 @@ fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpRe
         code_challenge: flow.code_challenge.clone(),
         nonce: flow.nonce.clone(),
     };
+    // Every accepted consent is a consent session (connected apps list them); a remembered one
+    // also skips the next consent screen.
+    let client = lock(&shared.state)
+        .clients
+        .get(&flow.client_id)
+        .cloned()
+        .unwrap_or_default();
+    let mut public_client = client;
+    if let Some(object) = public_client.as_object_mut() {
+        object.remove("client_secret");
+    }
+    shared.admin.add_consent_session(ConsentSessionSpec {
+        subject: grant.subject.clone(),
+        client: public_client,
+        grant_scope: scope.clone(),
+        grant_audience: grant.audience.clone(),
+        handled_at: super::fake_kratos::rfc3339(time::OffsetDateTime::now_utc()),
+        remember: accept["remember"] == Value::Bool(true),
+        remember_for: accept["remember_for"].as_i64().unwrap_or(0),
+        login_session_id: flow.login_session.clone().unwrap_or_default(),
+    });
+    if let Some(device_code) = &flow.device_code {
+        if let Some(device) = lock(&shared.state).devices.get_mut(device_code) {
+            device.outcome = DeviceOutcome::Granted(Box::new(grant));
+        }
+        return found(&with_query(
+            &shared.urls.device_success,
+            &[("client_id", &flow.client_id)],
+        ));
+    }
     let code = format!("ory_ac_{}", random_b64url(32));
     lock(&shared.state).codes.insert(code.clone(), grant);
     found(&with_query(
@@ -475,6 +689,9 @@ fn token_error(status: u16, error: &str, description: &str) -> Reply {
 
 fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String>) -> Reply {
     let param = |name: &str| form.get(name).cloned().unwrap_or_default();
+    if param("grant_type") == DEVICE_GRANT {
+        return device_token(shared, form);
+    }
     if param("grant_type") != "authorization_code" {
         return token_error(
             400,
@@ -535,6 +752,12 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
             return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client. The PKCE code challenge did not match the code verifier.");
         }
     }
+    issue_tokens(shared, &client, grant)
+}
+
+/// The token response for a grant: an access token, an ID token for `openid`, a refresh token
+/// for offline access when the client may have one.
+fn issue_tokens(shared: &PublicShared, client: &Value, grant: Grant) -> Reply {
     let mut body = json!({
         "access_token": format!("ory_at_{}", random_b64url(32)),
         "token_type": "bearer",
@@ -586,4 +809,233 @@ fn strings(value: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// `GET /oauth2/sessions/logout`: without a verifier, starts a logout and asks Hera; with one,
+/// ends Hydra's session (and the Kratos session through `urls.identity_provider`) and returns
+/// to the client.
+fn logout(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    query: &HashMap<String, String>,
+) -> HttpResponse {
+    if let Some(verifier) = query.get("logout_verifier") {
+        let Some(verified) = shared
+            .admin
+            .verified(verifier)
+            .filter(|v| v.kind == "logout")
+        else {
+            return to_error_page(shared, "invalid_request", "The logout verifier is unknown.");
+        };
+        let Some(flow) = lock(&shared.state).logouts.remove(&verified.challenge) else {
+            return to_error_page(shared, "invalid_request", "The logout verifier was used.");
+        };
+        let ended = flow
+            .session
+            .and_then(|id| lock(&shared.state).login_sessions.remove(&id));
+        let provider = lock(&shared.state).identity_provider.clone();
+        if let (Some(ended), Some(kratos)) = (ended, provider) {
+            if let Some(id) = ended.identity_provider_session_id {
+                kratos.revoke(&id);
+            }
+        }
+        let response = found(&with_query(&flow.return_to, &[("state", &flow.state)]));
+        let mut gone = actix_web::cookie::Cookie::new(SESSION_COOKIE, "");
+        gone.set_path("/");
+        gone.make_removal();
+        let mut response = response;
+        let _ = response.add_cookie(&gone);
+        return response;
+    }
+    let session_id = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    let session = session_id
+        .as_ref()
+        .and_then(|id| lock(&shared.state).login_sessions.get(id).cloned());
+    // The client comes from the ID token's audience (the fake's ID tokens are unsigned).
+    let hint = query.get("id_token_hint").and_then(|jwt| {
+        let payload = jwt.split('.').nth(1)?;
+        serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+    });
+    let client = hint
+        .as_ref()
+        .and_then(|claims| claims["aud"][0].as_str().map(str::to_owned))
+        .and_then(|id| lock(&shared.state).clients.get(&id).cloned());
+    let return_to = match (query.get("post_logout_redirect_uri"), &client) {
+        (Some(uri), Some(client)) if strings(&client["post_logout_redirect_uris"]).contains(uri) => {
+            uri.clone()
+        }
+        (Some(_), _) => {
+            return to_error_page(shared, "invalid_request", "Logout failed because query parameter post_logout_redirect_uri is not a whitelisted as a post_logout_redirect_uri for the client.")
+        }
+        (None, _) => shared.urls.post_logout.clone(),
+    };
+    let Some(session) = session else {
+        // Nobody is signed in: nothing to ask.
+        return found(&with_query(
+            &return_to,
+            &[("state", query.get("state").map_or("", String::as_str))],
+        ));
+    };
+    let mut public_client = client.clone();
+    if let Some(object) = public_client.as_mut().and_then(Value::as_object_mut) {
+        object.remove("client_secret");
+    }
+    let challenge = shared.admin.add_logout(LogoutSpec {
+        subject: session.subject.clone(),
+        sid: session_id.clone().unwrap_or_default(),
+        rp_initiated: hint.is_some(),
+        client: public_client,
+        request_url: Some(format!("{}{}", shared.url, req.uri())),
+    });
+    lock(&shared.state).logouts.insert(
+        challenge.clone(),
+        LogoutFlow {
+            session: session_id,
+            return_to,
+            state: query.get("state").cloned().unwrap_or_default(),
+        },
+    );
+    found(&with_query(
+        &shared.urls.logout,
+        &[("logout_challenge", &challenge)],
+    ))
+}
+
+/// Letters only, without vowels, like Hydra's default user codes.
+const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+
+/// `POST /oauth2/device/auth` (RFC 8628 §3.1–3.2).
+fn device_authorization(shared: &PublicShared, form: &HashMap<String, String>) -> Reply {
+    let client_id = form.get("client_id").cloned().unwrap_or_default();
+    if !lock(&shared.state).clients.contains_key(&client_id) {
+        return token_error(401, "invalid_client", "Client authentication failed.");
+    }
+    let user_code: String = super::fake_hydra::random_bytes(8)
+        .iter()
+        .map(|b| USER_CODE_ALPHABET[usize::from(*b) % USER_CODE_ALPHABET.len()] as char)
+        .collect();
+    let device_code = format!("ory_dc_{}", random_b64url(32));
+    shared.admin.add_user_code(&user_code, &client_id);
+    lock(&shared.state).devices.insert(
+        device_code.clone(),
+        DeviceAuthorization {
+            client_id,
+            scope: form
+                .get("scope")
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            user_code: user_code.clone(),
+            outcome: DeviceOutcome::Pending,
+        },
+    );
+    let verification_uri = format!("{}/oauth2/device/verify", shared.url);
+    Reply::json(
+        200,
+        json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verification_uri,
+            "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
+            "expires_in": 600,
+            "interval": 1,
+        }),
+    )
+}
+
+/// `GET /oauth2/device/verify`: a browser arriving from the device's instructions is sent to
+/// `urls.device.verification`; one coming back with a device verifier goes on to log in.
+fn device_verify(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    query: &HashMap<String, String>,
+) -> HttpResponse {
+    // The login and consent of a device flow come back here with their verifiers.
+    if let Some(verifier) = query.get("login_verifier") {
+        return redeem(shared, req, verifier, "login");
+    }
+    if let Some(verifier) = query.get("consent_verifier") {
+        return redeem(shared, req, verifier, "consent");
+    }
+    let Some(verifier) = query.get("device_verifier") else {
+        let challenge = shared.admin.add_device_challenge();
+        let mut pairs = vec![("device_challenge", challenge.as_str())];
+        if let Some(code) = query.get("user_code") {
+            pairs.push(("user_code", code.as_str()));
+        }
+        return found(&with_query(&shared.urls.device_verification, &pairs));
+    };
+    let Some(verified) = shared
+        .admin
+        .verified(verifier)
+        .filter(|v| v.kind == "device")
+    else {
+        return to_error_page(shared, "invalid_request", "The device verifier is unknown.");
+    };
+    let user_code = verified.body["user_code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let found_device = lock(&shared.state)
+        .devices
+        .iter()
+        .find(|(_, d)| d.user_code == user_code)
+        .map(|(code, d)| (code.clone(), d.clone()));
+    let Some((device_code, device)) = found_device else {
+        return to_error_page(shared, "invalid_request", "The device request is unknown.");
+    };
+    let Some(client) = lock(&shared.state).clients.get(&device.client_id).cloned() else {
+        return to_error_page(shared, "invalid_client", "Client authentication failed.");
+    };
+    let flow = AuthFlow {
+        client_id: device.client_id.clone(),
+        redirect_uri: String::new(),
+        state: String::new(),
+        scope: device.scope.clone(),
+        audience: Vec::new(),
+        code_challenge: None,
+        nonce: None,
+        request_url: format!("{}{}", shared.url, req.uri()),
+        csrf: random_b64url(24),
+        subject: None,
+        acr: String::new(),
+        amr: Vec::new(),
+        prompt: String::new(),
+        oidc_context: json!({"acr_values": [], "ui_locales": [], "id_token_hint_claims": {}}),
+        device_code: Some(device_code),
+        login_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()),
+    };
+    ask_for_login(shared, &client, flow)
+}
+
+/// The device polls (RFC 8628 §3.4–3.5).
+fn device_token(shared: &PublicShared, form: &HashMap<String, String>) -> Reply {
+    let device_code = form.get("device_code").cloned().unwrap_or_default();
+    let client_id = form.get("client_id").cloned().unwrap_or_default();
+    let mut state = lock(&shared.state);
+    let client = state.clients.get(&client_id).cloned().unwrap_or_default();
+    let Some(device) = state
+        .devices
+        .get_mut(&device_code)
+        .filter(|d| d.client_id == client_id)
+    else {
+        return token_error(400, "invalid_grant", "The device code is unknown.");
+    };
+    match std::mem::replace(&mut device.outcome, DeviceOutcome::Redeemed) {
+        DeviceOutcome::Pending => {
+            device.outcome = DeviceOutcome::Pending;
+            token_error(400, "authorization_pending", "The authorization request is still pending as the end user hasn't yet completed the user-interaction steps.")
+        }
+        DeviceOutcome::Denied => token_error(
+            400,
+            "access_denied",
+            "The resource owner or authorization server denied the request.",
+        ),
+        DeviceOutcome::Redeemed => {
+            token_error(400, "invalid_grant", "The device code was already used.")
+        }
+        DeviceOutcome::Granted(grant) => {
+            drop(state);
+            issue_tokens(shared, &client, *grant)
+        }
+    }
 }

@@ -22,6 +22,9 @@ use super::fake_hydra::{
 };
 use super::openapi;
 
+mod login_ui;
+pub use login_ui::KratosSessions;
+
 /// Kratos' default session cookie name. In the fake the cookie's value is
 /// simply the session token.
 pub const SESSION_COOKIE: &str = "ory_kratos_session";
@@ -189,6 +192,10 @@ struct KratosState {
     faster_session_extend: bool,
     /// Ids of the sessions extended, in order.
     extended_sessions: Vec<String>,
+    /// Browser sign-in (`login_ui.rs`): users by lower-case email.
+    users: HashMap<String, login_ui::User>,
+    /// Browser login flows by id.
+    login_flows: HashMap<String, login_ui::LoginFlow>,
 }
 
 struct Shared {
@@ -338,6 +345,11 @@ async fn handle(
     shared: web::Data<Shared>,
     port: web::Data<Port>,
 ) -> HttpResponse {
+    if **port == Port::Public {
+        if let Some(response) = login_ui::route(&shared, &req, &body) {
+            return response;
+        }
+    }
     let recorded = record(&req, &body);
     let method = recorded.method.clone();
     let path = recorded.path.clone();

@@ -1,5 +1,7 @@
 //! `TestApp`: Hera on a free port with its own fakes, and helpers that read like the spec.
 
+pub mod browser;
+pub mod client_app;
 pub mod fake_hydra;
 pub mod fake_hydra_public;
 pub mod fake_kratos;

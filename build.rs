@@ -1,0 +1,60 @@
+//! Build-time inventory of what Hera embeds:
+//! - every `locales/*.ftl` file, so adding a language is adding one file;
+//! - the stylesheet's content hash, so its URL changes whenever it does and browsers may cache
+//!   it forever.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::{env, fs};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("cargo:rerun-if-changed=locales");
+    println!("cargo:rerun-if-changed=static/hera.css");
+    let root = env::var("CARGO_MANIFEST_DIR")?;
+    let out = env::var("OUT_DIR")?;
+
+    let mut locales: Vec<(String, String)> = Vec::new();
+    for entry in fs::read_dir(Path::new(&root).join("locales"))? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("ftl") {
+            continue;
+        }
+        let Some(tag) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let Some(full) = path.to_str() else {
+            return Err(format!("{} is not UTF-8", path.display()).into());
+        };
+        locales.push((tag.to_owned(), full.to_owned()));
+    }
+    locales.sort();
+    let mut code = String::from(
+        "/// Every `locales/*.ftl`, as (language tag, file contents), sorted by tag.\n\
+         pub const LOCALE_FILES: &[(&str, &str)] = &[\n",
+    );
+    for (tag, path) in &locales {
+        writeln!(code, "    ({tag:?}, include_str!({path:?})),")?;
+    }
+    code.push_str("];\n");
+    fs::write(Path::new(&out).join("locales.rs"), code)?;
+
+    let css = fs::read(Path::new(&root).join("static/hera.css"))?;
+    let hash = fnv1a64(&css);
+    fs::write(
+        Path::new(&out).join("assets.rs"),
+        format!(
+            "/// Where the stylesheet is served: its name carries a hash of its contents.\n\
+             pub const STYLESHEET_PATH: &str = \"/static/hera.{hash:012x}.css\";\n",
+            hash = hash >> 16
+        ),
+    )?;
+    Ok(())
+}
+
+/// FNV-1a, 64 bits: a content fingerprint for cache busting, not a security measure.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
