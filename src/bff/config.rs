@@ -65,8 +65,8 @@ pub struct BffCli {
 
     /// Comma-separated `name=https://api.example.com/base` pairs: `/api/proxy/<name>/<path>`
     /// goes to `<base>/<path>` with the user's access token.
-    #[arg(long, env = "HERA_BFF_UPSTREAMS", value_name = "HERA_BFF_UPSTREAMS", value_delimiter = ',', value_parser = parse_upstream)]
-    pub upstreams: Vec<Upstream>,
+    #[arg(long, env = "HERA_BFF_UPSTREAMS", value_name = "HERA_BFF_UPSTREAMS", value_parser = parse_upstreams)]
+    pub upstreams: Option<Upstreams>,
 
     /// Where sessions live: `memory` (one instance), `redis` (several instances sharing
     /// HERA_BFF_REDIS_URL) or `cookie` (encrypted in the cookie itself; refused when the tokens
@@ -111,8 +111,8 @@ pub struct BffCli {
     /// Comma-separated request headers forwarded to upstream APIs besides the standard ones
     /// (`Accept`, `Content-Type`, conditional and range headers…). `Cookie`, `Authorization`,
     /// `Host` and hop-by-hop headers are never forwarded.
-    #[arg(long, env = "HERA_BFF_FORWARD_HEADERS", value_name = "HERA_BFF_FORWARD_HEADERS", value_delimiter = ',', value_parser = parse_forward_header)]
-    pub forward_headers: Vec<HeaderName>,
+    #[arg(long, env = "HERA_BFF_FORWARD_HEADERS", value_name = "HERA_BFF_FORWARD_HEADERS", value_parser = parse_forward_headers)]
+    pub forward_headers: Option<ForwardHeaders>,
 
     /// Largest request body forwarded to an upstream API, in bytes.
     #[arg(long, env = "HERA_BFF_MAX_BODY_BYTES", value_name = "HERA_BFF_MAX_BODY_BYTES", default_value = "10485760", value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
@@ -164,6 +164,14 @@ pub struct Upstream {
     /// Absolute http(s) URL without query, fragment or trailing slash.
     pub base: Url,
 }
+
+/// The comma-separated list of `HERA_BFF_UPSTREAMS` (blank items are ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstreams(Vec<Upstream>);
+
+/// The comma-separated list of `HERA_BFF_FORWARD_HEADERS` (blank items are ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardHeaders(Vec<HeaderName>);
 
 /// A Redis URL; `Debug` never prints it, since it may carry a password.
 #[derive(Clone, PartialEq, Eq)]
@@ -286,14 +294,7 @@ impl TryFrom<BffCli> for BffSettings {
                 )
             })?),
         };
-        let mut names: Vec<&str> = cli.upstreams.iter().map(|u| u.name.as_str()).collect();
-        names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(invalid(
-                ErrorKind::ValueValidation,
-                format!("HERA_BFF_UPSTREAMS names `{}` twice", pair[0]),
-            ));
-        }
+        let upstreams = cli.upstreams.map(|list| list.0).unwrap_or_default();
         if let Some(dir) = &cli.static_dir {
             if !dir.is_dir() {
                 return Err(invalid(
@@ -323,13 +324,13 @@ impl TryFrom<BffCli> for BffSettings {
             issuer: cli.issuer.unwrap_or_else(|| hydra_browser_url.clone()),
             hydra_public_url: cli.hydra_public_url,
             hydra_browser_url,
-            upstreams: cli.upstreams,
+            upstreams,
             store,
             session_lifetime: Duration::from_secs(cli.session_lifetime_seconds),
             static_dir: cli.static_dir,
             post_logout_redirect_uri,
             csrf_header: cli.csrf_header,
-            forward_headers: cli.forward_headers,
+            forward_headers: cli.forward_headers.map(|list| list.0).unwrap_or_default(),
             max_body_bytes: cli.max_body_bytes,
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             hydra_timeout: Duration::from_millis(cli.hydra_timeout_ms),
@@ -364,6 +365,18 @@ fn parse_scopes(value: &str) -> Result<Scopes, String> {
         return Err("must include `openid`: the BFF signs users in with OpenID Connect".into());
     }
     Ok(Scopes(scopes))
+}
+
+fn parse_upstreams(value: &str) -> Result<Upstreams, String> {
+    let mut upstreams: Vec<Upstream> = Vec::new();
+    for item in value.split(',').filter(|item| !item.trim().is_empty()) {
+        let upstream = parse_upstream(item)?;
+        if upstreams.iter().any(|known| known.name == upstream.name) {
+            return Err(format!("names `{}` twice", upstream.name));
+        }
+        upstreams.push(upstream);
+    }
+    Ok(Upstreams(upstreams))
 }
 
 fn parse_upstream(value: &str) -> Result<Upstream, String> {
@@ -427,6 +440,15 @@ fn parse_csrf_header(value: &str) -> Result<HeaderName, String> {
         ));
     }
     Ok(name)
+}
+
+fn parse_forward_headers(value: &str) -> Result<ForwardHeaders, String> {
+    value
+        .split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(parse_forward_header)
+        .collect::<Result<_, _>>()
+        .map(ForwardHeaders)
 }
 
 fn parse_forward_header(value: &str) -> Result<HeaderName, String> {
@@ -509,6 +531,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("names `a` twice"), "{err}");
+        assert!(parse(&["--upstreams", ""]).unwrap().upstreams.is_empty());
+        assert_eq!(
+            parse(&["--upstreams", "a=https://x,"])
+                .unwrap()
+                .upstreams
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -566,6 +596,10 @@ mod tests {
     fn credentials_and_hop_by_hop_headers_cannot_be_forwarded() {
         let settings = parse(&["--forward-headers", "Idempotency-Key, X-Tenant"]).unwrap();
         assert_eq!(settings.forward_headers, ["idempotency-key", "x-tenant"]);
+        assert!(parse(&["--forward-headers", ""])
+            .unwrap()
+            .forward_headers
+            .is_empty());
         for bad in [
             "Cookie",
             "Authorization",

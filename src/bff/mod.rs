@@ -69,7 +69,7 @@ impl BffState {
     /// Builds the clients and opens the session store (connecting to Redis now).
     pub async fn new(settings: BffSettings) -> anyhow::Result<BffState> {
         let hydra = Hydra::new(&settings, Hydra::http_client(settings.hydra_timeout)?);
-        let sessions = Sessions::open(&settings.store, settings.hydra_timeout)
+        let sessions = Sessions::open(&settings.store)
             .await
             .map_err(anyhow::Error::msg)?;
         let api = reqwest::Client::builder()

@@ -72,12 +72,13 @@ fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Refresher {
-    /// `hydra_timeout` bounds each Hydra call; a refresh makes at most two (token, keys).
+    /// `hydra_timeout` bounds each Hydra call; a refresh makes at most two (token, keys) and a
+    /// few store calls (each bounded by two seconds for Redis).
     pub fn new(hydra_timeout: Duration) -> Self {
         Refresher {
             locks: Mutex::new(HashMap::new()),
             rotations: Mutex::new(HashMap::new()),
-            lock_ttl: hydra_timeout * 3 + Duration::from_secs(3),
+            lock_ttl: hydra_timeout * 2 + Duration::from_secs(8),
         }
     }
 

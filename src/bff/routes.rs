@@ -118,7 +118,16 @@ async fn finish_sign_in(
         return Err(BffError::StateMismatch);
     }
     if let Some(error) = &query.error {
-        return Err(BffError::SignInRefused(error.clone()));
+        // An OAuth2 error code is a short `snake_case` word; anything else is not logged as is.
+        let plausible = !error.is_empty()
+            && error.len() <= 64
+            && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let code = if plausible {
+            error.as_str()
+        } else {
+            "unreadable"
+        };
+        return Err(BffError::SignInRefused(code.to_owned()));
     }
     let code = query.code.as_deref().ok_or(BffError::MissingCode)?;
     let tokens = state

@@ -49,15 +49,24 @@ fn cookie_named<'a>(set_cookies: &'a [String], name: &str) -> Option<&'a String>
 
 #[tokio::test]
 async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_without_seeing_a_token() {
-    let bff = TestBff::start().await;
+    let spa = spa_folder();
+    let static_dir = spa.clone();
+    let bff = TestBff::start_with(1, StoreSettings::Memory, move |s| {
+        s.static_dir = Some(static_dir.clone());
+    })
+    .await;
     let issuer = bff.app.public.issuer();
+
+    let page = bff.get(0, "/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<title>SPA</title>"));
 
     let anonymous = bff.whoami(0).await;
     assert_eq!(anonymous.status, 401);
     assert_eq!(anonymous.json(), json!({"authenticated": false}));
 
     // Sign in: /api/login → Hydra → Hera → Hydra → /api/callback → back to the app.
-    issuer.set_access_ttl(33);
+    issuer.set_access_ttl(36);
     let start = bff.get(0, "/api/login?return_to=%2Forders").await;
     assert_eq!(start.status, 303);
     let authorize = query(start.location());
@@ -113,7 +122,7 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
     );
     assert_eq!(me.header("cache-control"), Some("no-store"));
 
-    // The access token still has 33 s: used as it is.
+    // The access token has 36 s left: used as it is.
     let orders = bff.proxy(0, Method::GET, "orders/items?page=2").await;
     assert_eq!(orders.status, 200, "{}", orders.body);
     assert_eq!(orders.json()["path"], "/v1/items");
@@ -122,8 +131,8 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
     assert_eq!(calls[0].bearer(), Some(first_token.as_str()));
     assert_eq!(issuer.refresh_grants(), 0);
 
-    // Three seconds later it expires within 30 s: refreshed first, once.
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // Six seconds later it expires within 30 s: refreshed first, once.
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     let again = bff.proxy(0, Method::GET, "orders/items").await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(issuer.refresh_grants(), 1);
@@ -171,6 +180,19 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
         assert!(!logged.contains(&token), "a token reached the logs");
     }
     assert_eq!(bff.app.public.contract_violations(), Vec::<String>::new());
+    std::fs::remove_dir_all(spa).unwrap();
+}
+
+/// A folder with a tiny SPA: `index.html` and `assets/app.js`.
+fn spa_folder() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "hera-bff-spa-{}",
+        crate::support::fake_hydra::random_hex(6)
+    ));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(dir.join("index.html"), "<!doctype html><title>SPA</title>").unwrap();
+    std::fs::write(dir.join("assets/app.js"), "console.log('spa')").unwrap();
+    dir
 }
 
 #[tokio::test]
@@ -283,6 +305,29 @@ async fn a_state_mismatch_is_refused_and_nothing_is_exchanged() {
     );
     // The sign-in state was used up: the genuine callback no longer works either.
     assert_eq!(bff.send(bff.app.browser.get(callback)).await.status, 400);
+}
+
+#[tokio::test]
+async fn a_sign_in_hydra_refused_ends_on_a_page_saying_so() {
+    let bff = TestBff::start().await;
+    let callback = bff.callback_url("/").await;
+    let state = query(&callback)["state"].clone();
+    let refused = format!(
+        "{}/api/callback?error=access_denied&error_description=%3Cscript%3E&state={}",
+        bff.origin,
+        crate::support::encode(&state)
+    );
+
+    let answer = bff.send(bff.app.browser.get(refused)).await;
+
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.body.contains("Sign-in did not complete"),
+        "{}",
+        answer.body
+    );
+    assert!(!answer.body.contains("<script>"));
+    assert!(bff.app.public.tokens().is_empty());
 }
 
 #[tokio::test]
@@ -764,13 +809,7 @@ async fn tokens_too_large_for_the_cookie_store_are_refused_with_a_clear_error() 
 
 #[tokio::test]
 async fn the_spa_is_served_with_client_side_routing() {
-    let dir = std::env::temp_dir().join(format!(
-        "hera-bff-spa-{}",
-        crate::support::fake_hydra::random_hex(6)
-    ));
-    std::fs::create_dir_all(dir.join("assets")).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>SPA</title>").unwrap();
-    std::fs::write(dir.join("assets/app.js"), "console.log('spa')").unwrap();
+    let dir = spa_folder();
     let static_dir = dir.clone();
     let bff = TestBff::start_with(1, StoreSettings::Memory, move |s| {
         s.static_dir = Some(static_dir.clone());

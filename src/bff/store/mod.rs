@@ -25,6 +25,8 @@ use crate::bff::session::{LoginState, Session, LOGIN_COOKIE, SESSION_COOKIE};
 
 /// Prefix of every Redis key the BFF writes.
 const KEY_PREFIX: &str = "hera_bff:";
+/// Time allowed to connect to Redis and for each command.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -55,11 +57,11 @@ pub struct Stored {
 
 impl Sessions {
     /// Opens the configured store (connecting to Redis now, so a bad URL stops startup).
-    pub async fn open(settings: &StoreSettings, timeout: Duration) -> Result<Sessions, String> {
+    pub async fn open(settings: &StoreSettings) -> Result<Sessions, String> {
         let backend = match settings {
             StoreSettings::Memory => Backend::Memory(MemoryStore::default()),
             StoreSettings::Redis(url) => Backend::Redis(
-                RedisStore::connect(url, timeout)
+                RedisStore::connect(url, REDIS_TIMEOUT)
                     .await
                     .map_err(|e| format!("HERA_BFF_REDIS_URL: {e}"))?,
             ),
