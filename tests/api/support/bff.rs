@@ -21,7 +21,7 @@ use url::Url;
 use super::fake_api::FakeApi;
 use super::fake_hydra::{client, lock, with};
 use super::fake_kratos::{identity, session};
-use super::{location_of, TestApp, UPSTREAM_TIMEOUT};
+use super::{TestApp, UPSTREAM_TIMEOUT};
 
 pub const CLIENT_ID: &str = "spa-bff";
 pub const CLIENT_SECRET: &str = "spa-bff-secret-0123456789";
@@ -288,9 +288,4 @@ fn sign_in_ada_at_kratos(app: &TestApp) {
         ),
     );
     app.sign_in_browser("ada-token");
-}
-
-/// The `Location` of a reqwest response (re-exported for the BFF tests).
-pub fn location(response: &reqwest::Response) -> String {
-    location_of(response)
 }
