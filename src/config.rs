@@ -28,7 +28,7 @@ use crate::domain::login::LoginPolicy;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
-    /// Run an admin command instead of the server.
+    /// Run an admin command, or the BFF server role, instead of the server.
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -175,12 +175,22 @@ pub enum KratosLogout {
     Browser,
 }
 
-/// Admin commands; `hera` without one runs the server.
+/// Admin commands and the BFF server role; `hera` without one runs the server.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Keep Hydra's OAuth2 clients in step with the JSON files in a folder (`hydra-clients/`).
     #[command(subcommand)]
     Clients(crate::clients::ClientsCommand),
+    /// Run the backend-for-frontend for a single-page app (settings `HERA_BFF_*`).
+    ///
+    /// A server on the app's own origin that signs users in with Hydra, keeps their tokens
+    /// server-side and proxies the app's API calls with them; the browser only ever holds an
+    /// `HttpOnly` session cookie. Routes: `GET /api/login[?return_to=/path]`,
+    /// `GET /api/callback`, `GET /api/whoami`, `/api/proxy/{upstream}/{path…}` (any method),
+    /// `POST /api/logout`, `GET /api/health/{alive,ready}`; every other path is served from
+    /// HERA_BFF_STATIC_DIR when it is set. Every option can also be set with the environment
+    /// variable shown in brackets.
+    Bff(Box<crate::bff::config::BffCli>),
 }
 
 /// `hera <admin command> …`, parsed apart from [`Cli`] so that the server's settings, and the
@@ -290,7 +300,7 @@ fn parse_acr(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-fn parse_cookie_secret(value: &str) -> Result<CookieSecret, String> {
+pub(crate) fn parse_cookie_secret(value: &str) -> Result<CookieSecret, String> {
     if value.len() < CookieSecret::MIN_LEN {
         return Err(format!(
             "must be at least {} bytes long (got {}); generate one with `openssl rand -base64 64`",

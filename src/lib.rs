@@ -9,8 +9,10 @@
 //! sets up logs that never carry challenges, cookies or tokens; [`i18n`] holds every text a page
 //! shows, per language, and picks the language of each request. [`clients`] is the
 //! `hera clients plan|apply` admin command, which keeps Hydra's OAuth2 clients in step with the
-//! files in `hydra-clients/`.
+//! files in `hydra-clients/`. [`bff`] is `hera bff`, the backend-for-frontend server role that
+//! keeps a single-page app's tokens server-side.
 
+pub mod bff;
 pub mod bridge;
 pub mod clients;
 pub mod config;

@@ -1,4 +1,4 @@
-//! The `hera` binary: parse settings, start logging, serve; or run an admin command.
+//! The `hera` binary: parse settings, start logging, serve; or run an admin command or `hera bff`.
 
 use std::process::ExitCode;
 
@@ -58,5 +58,6 @@ async fn run_admin(command: Command) -> ExitCode {
             let outcome = hera::clients::run(&command, &mut out, &mut err).await;
             ExitCode::from(outcome.exit_code())
         }
+        Command::Bff(cli) => hera::bff::run(*cli).await,
     }
 }

@@ -396,6 +396,17 @@ mod tests {
             ]))
         );
         assert_eq!(field("example-cli", "redirect_uris"), None::<Value>);
+
+        // The client of `hera bff`: confidential, its callback on the app's own origin.
+        let bff = by_id(&specs, "example-shop-bff");
+        assert_eq!(
+            bff.secret.as_ref().unwrap().variable,
+            "EXAMPLE_SHOP_BFF_CLIENT_SECRET"
+        );
+        assert_eq!(
+            field("example-shop-bff", "redirect_uris"),
+            Some(json!(["https://shop.example.com/api/callback"]))
+        );
     }
 
     #[test]

@@ -9,13 +9,14 @@ use crate::support::closed_port_url;
 use crate::support::fake_hydra::{random_hex, FakeHydra};
 
 /// Every variable the binary reads, cleared so the developer's environment cannot leak in.
-const VARIABLES: [&str; 6] = [
+const VARIABLES: [&str; 7] = [
     "HYDRA_ADMIN_URL",
     "HERA_UPSTREAM_CONNECT_TIMEOUT_MS",
     "HERA_UPSTREAM_TIMEOUT_MS",
     "WEB_SECRET",
     "EXAMPLE_ACCOUNT_CLIENT_SECRET",
     "PHOTO_PRINTER_CLIENT_SECRET",
+    "EXAMPLE_SHOP_BFF_CLIENT_SECRET",
 ];
 
 const WEB_SECRET: &str = "web-secret-0123456789abcdef";
@@ -687,28 +688,35 @@ async fn the_shipped_examples_apply_cleanly_and_a_second_apply_is_a_noop() {
     let secrets = [
         ("EXAMPLE_ACCOUNT_CLIENT_SECRET", "account-secret-0123456789"),
         ("PHOTO_PRINTER_CLIENT_SECRET", "printer-secret-0123456789"),
+        (
+            "EXAMPLE_SHOP_BFF_CLIENT_SECRET",
+            "shop-bff-secret-0123456789",
+        ),
     ];
 
     let plan = hera_clients(&hydra.url, &["plan", dir], &secrets);
     plan.assert_code(0);
     assert!(plan
         .stdout
-        .ends_with("Plan: 4 to create, 0 to update, 0 to delete, 0 unchanged.\n"));
+        .ends_with("Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged.\n"));
     assert!(!plan.stdout.contains("warning"), "{}", plan.stdout);
     hera_clients(&hydra.url, &["apply", dir], &secrets).assert_code(0);
     let again = hera_clients(&hydra.url, &["apply", dir], &secrets);
 
-    again
-        .assert_code(0)
-        .assert_no_secret(&["account-secret-0123456789", "printer-secret-0123456789"]);
+    again.assert_code(0).assert_no_secret(&[
+        "account-secret-0123456789",
+        "printer-secret-0123456789",
+        "shop-bff-secret-0123456789",
+    ]);
     assert!(again.stdout.ends_with(&format!(
-        "No changes: Hydra already matched the 4 clients in {dir}.\n"
+        "No changes: Hydra already matched the 5 clients in {dir}.\n"
     )));
     assert_eq!(
         hydra.oauth2_client_ids(),
         [
             "example-account",
             "example-cli",
+            "example-shop-bff",
             "example-spa",
             "photo-printer"
         ]

@@ -6,6 +6,7 @@
 // Helpers outside #[test] functions may unwrap: a failed assumption in a test should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod bff;
 mod bridge;
 mod browser;
 mod chain;

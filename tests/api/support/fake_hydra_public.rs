@@ -27,6 +27,10 @@
 //! - the device flow: `POST /oauth2/device/auth`, `/oauth2/device/verify` to
 //!   `urls.device.verification`, the device verifier into the usual login and consent, then
 //!   `urls.device.success`, and the `device_code` grant at the token endpoint.
+//! - ID tokens are signed RS256 with the key served at `/.well-known/jwks.json`; refresh tokens
+//!   rotate, reuse revokes the chain, and `/oauth2/revoke` works (see [`fake_hydra_tokens`]).
+//!
+//! [`fake_hydra_tokens`]: super::fake_hydra_tokens
 
 #![allow(dead_code)]
 
@@ -44,6 +48,7 @@ use super::fake_hydra::{
     ConsentSessionSpec, ConsentSpec, FakeHydra, LoginSpec, LogoutSpec, Recorded, Reply,
     ServerGuard, JSON_CONTENT_TYPE,
 };
+use super::fake_hydra_tokens::{self, RefreshRefusal, TokenIssuer};
 use super::fake_kratos::KratosSessions;
 use super::openapi;
 
@@ -158,6 +163,8 @@ struct PublicState {
     flows: HashMap<String, AuthFlow>,
     used_verifiers: HashSet<String>,
     codes: HashMap<String, Grant>,
+    /// What each refresh-token chain grants, by chain id.
+    chains: HashMap<usize, Grant>,
     tokens: Vec<(Value, Grant)>,
     requests: Vec<Recorded>,
     login_sessions: HashMap<String, LoginSession>,
@@ -168,6 +175,7 @@ struct PublicState {
 
 struct PublicShared {
     admin: FakeHydra,
+    issuer: TokenIssuer,
     urls: LcpUrls,
     url: String,
     state: Mutex<PublicState>,
@@ -187,6 +195,7 @@ impl FakeHydraPublic {
         let (listener, url) = bind_local();
         let shared = Arc::new(PublicShared {
             admin: admin.clone(),
+            issuer: TokenIssuer::new(),
             urls,
             url: url.clone(),
             state: Mutex::new(PublicState::default()),
@@ -247,6 +256,17 @@ impl FakeHydraPublic {
     pub fn contract_violations(&self) -> Vec<String> {
         lock(&self.shared.violations).clone()
     }
+
+    /// Access tokens, refresh-token chains, signing keys and the knobs tests turn.
+    pub fn issuer(&self) -> &TokenIssuer {
+        &self.shared.issuer
+    }
+
+    /// For a fake API: accepts only access tokens this Hydra issued that are still active.
+    pub fn token_check(&self) -> super::fake_api::TokenCheck {
+        let shared = self.shared.clone();
+        Arc::new(move |token: &str| shared.issuer.access_token_is_active(token))
+    }
 }
 
 /// A PKCE S256 challenge for `verifier`.
@@ -277,9 +297,31 @@ async fn handle(
             .insert_header(("cache-control", "no-store"))
             .body(reply.body.to_string())
         }
+        ("GET", "/.well-known/jwks.json") => {
+            let body = shared.issuer.jwks();
+            if let Err(e) =
+                openapi::hydra().check_response("GET", "/.well-known/jwks.json", 200, &body)
+            {
+                lock(&shared.violations).push(format!("served body: {e}"));
+            }
+            HttpResponse::Ok()
+                .insert_header(("content-type", JSON_CONTENT_TYPE))
+                .body(body.to_string())
+        }
+        ("POST", "/oauth2/revoke") => {
+            let form: HashMap<String, String> =
+                url::form_urlencoded::parse(&body).into_owned().collect();
+            revoke(&shared, &req, &form)
+        }
         ("POST", "/oauth2/token") => {
             let form: HashMap<String, String> =
                 url::form_urlencoded::parse(&body).into_owned().collect();
+            if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+                let latency = shared.issuer.refresh_latency();
+                if !latency.is_zero() {
+                    actix_web::rt::time::sleep(latency).await;
+                }
+            }
             let reply = token(&shared, &req, &form);
             let status = reply.status;
             if let Err(e) =
@@ -687,19 +729,13 @@ fn token_error(status: u16, error: &str, description: &str) -> Reply {
     )
 }
 
-fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String>) -> Reply {
-    let param = |name: &str| form.get(name).cloned().unwrap_or_default();
-    if param("grant_type") == DEVICE_GRANT {
-        return device_token(shared, form);
-    }
-    if param("grant_type") != "authorization_code" {
-        return token_error(
-            400,
-            "unsupported_grant_type",
-            "The authorization grant type is not supported by the authorization server.",
-        );
-    }
-    // Client authentication (CONTRACT §3.2).
+/// The client a token or revocation request authenticates as (CONTRACT §3.2), or the
+/// `invalid_client` answer.
+fn authenticate(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+) -> Result<(String, Value), Reply> {
     let basic = req
         .headers()
         .get("authorization")
@@ -718,10 +754,16 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
         });
     let (client_id, secret) = match basic {
         Some((id, secret)) => (id, Some(secret)),
-        None => (param("client_id"), form.get("client_secret").cloned()),
+        None => (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned(),
+        ),
+    };
+    let invalid = || {
+        token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).")
     };
     let Some(client) = lock(&shared.state).clients.get(&client_id).cloned() else {
-        return token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
+        return Err(invalid());
     };
     let method = client["token_endpoint_auth_method"]
         .as_str()
@@ -733,13 +775,38 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
             .is_some_and(|s| Some(s) == client["client_secret"].as_str()),
     };
     if !authenticated {
-        return token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
+        return Err(invalid());
+    }
+    Ok((client_id, client))
+}
+
+const INVALID_GRANT: &str = "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+
+fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String>) -> Reply {
+    let param = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let grant_type = param("grant_type");
+    if grant_type == DEVICE_GRANT {
+        return device_token(shared, form);
+    }
+    if grant_type != "authorization_code" && grant_type != "refresh_token" {
+        return token_error(
+            400,
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        );
+    }
+    let (client_id, client) = match authenticate(shared, req, form) {
+        Ok(client) => client,
+        Err(reply) => return reply,
+    };
+    if grant_type == "refresh_token" {
+        return refresh(shared, &client_id, &param("refresh_token"));
     }
     let Some(grant) = lock(&shared.state).codes.remove(&param("code")) else {
-        return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+        return token_error(400, "invalid_grant", INVALID_GRANT);
     };
     if grant.client_id != client_id || grant.redirect_uri != param("redirect_uri") {
-        return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+        return token_error(400, "invalid_grant", INVALID_GRANT);
     }
     if let Some((challenge, method)) = &grant.code_challenge {
         let verifier = param("code_verifier");
@@ -749,26 +816,64 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
             verifier.clone()
         };
         if verifier.is_empty() || &computed != challenge {
-            return token_error(400, "invalid_grant", "The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client. The PKCE code challenge did not match the code verifier.");
+            return token_error(
+                400,
+                "invalid_grant",
+                &format!(
+                    "{INVALID_GRANT} The PKCE code challenge did not match the code verifier."
+                ),
+            );
         }
     }
     issue_tokens(shared, &client, grant)
 }
 
-/// The token response for a grant: an access token, an ID token for `openid`, a refresh token
-/// for offline access when the client may have one.
+/// The token response for a fresh grant (a code exchange or a device grant): a refresh-token
+/// chain when the grant is for offline access and the client may refresh.
 fn issue_tokens(shared: &PublicShared, client: &Value, grant: Grant) -> Reply {
+    let offline = grant
+        .scope
+        .iter()
+        .any(|s| s == "offline" || s == "offline_access");
+    let chain = (offline
+        && strings(&client["grant_types"])
+            .iter()
+            .any(|g| g == "refresh_token"))
+    .then(|| shared.issuer.new_chain(&grant.client_id));
+    if let Some((id, _)) = &chain {
+        lock(&shared.state).chains.insert(*id, grant.clone());
+    }
+    let body = token_body(shared, &grant, chain, true);
+    lock(&shared.state).tokens.push((body.clone(), grant));
+    Reply::json(200, body)
+}
+
+/// A token response for `grant`: an access token (in `chain`), an ID token when `openid` was
+/// granted (with the flow's nonce on a code exchange), a refresh token when there is a chain.
+fn token_body(
+    shared: &PublicShared,
+    grant: &Grant,
+    chain: Option<(usize, String)>,
+    with_nonce: bool,
+) -> Value {
+    let (access_token, expires_in) = shared
+        .issuer
+        .issue_access(&grant.client_id, chain.as_ref().map(|(id, _)| *id));
     let mut body = json!({
-        "access_token": format!("ory_at_{}", random_b64url(32)),
+        "access_token": access_token,
         "token_type": "bearer",
-        "expires_in": 3599,
+        "expires_in": expires_in,
         "scope": grant.scope.join(" "),
     });
     if grant.scope.iter().any(|s| s == "openid") {
+        let now = fake_hydra_tokens::now();
         let mut claims = json!({
             "iss": shared.url,
             "sub": grant.subject,
             "aud": [grant.client_id],
+            "iat": now,
+            "exp": now + 3600,
+            "auth_time": now,
         });
         if let (Some(object), Some(extra)) =
             (claims.as_object_mut(), grant.id_token_claims.as_object())
@@ -777,26 +882,56 @@ fn issue_tokens(shared: &PublicShared, client: &Value, grant: Grant) -> Reply {
                 object.insert(key.clone(), value.clone());
             }
         }
-        if let Some(nonce) = &grant.nonce {
+        if let (true, Some(nonce)) = (with_nonce, &grant.nonce) {
             claims["nonce"] = json!(nonce);
         }
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-        body["id_token"] = json!(format!("{header}.{payload}."));
+        body["id_token"] = json!(shared.issuer.id_token(claims));
     }
-    let offline = grant
-        .scope
-        .iter()
-        .any(|s| s == "offline" || s == "offline_access");
-    if offline
-        && strings(&client["grant_types"])
-            .iter()
-            .any(|g| g == "refresh_token")
-    {
-        body["refresh_token"] = json!(format!("ory_rt_{}", random_b64url(32)));
+    if let Some((_, refresh_token)) = chain {
+        body["refresh_token"] = json!(refresh_token);
     }
-    lock(&shared.state).tokens.push((body.clone(), grant));
-    Reply::json(200, body)
+    body
+}
+
+/// `grant_type=refresh_token`: rotation, and reuse detection that revokes the chain.
+fn refresh(shared: &PublicShared, client_id: &str, refresh_token: &str) -> Reply {
+    match shared.issuer.rotate(client_id, refresh_token) {
+        Ok((chain, next)) => {
+            let Some(grant) = lock(&shared.state).chains.get(&chain).cloned() else {
+                return token_error(400, "invalid_grant", INVALID_GRANT);
+            };
+            let body = token_body(shared, &grant, Some((chain, next)), false);
+            lock(&shared.state).tokens.push((body.clone(), grant));
+            Reply::json(200, body)
+        }
+        Err(RefreshRefusal::Reused) => token_error(400, "invalid_grant", &format!("{INVALID_GRANT} The refresh token was already used; the token chain has been revoked.")),
+        Err(RefreshRefusal::Invalid) => token_error(400, "invalid_grant", INVALID_GRANT),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 with no body, also for unknown tokens.
+fn revoke(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+) -> HttpResponse {
+    let reply = match authenticate(shared, req, form) {
+        Ok((client_id, _)) => {
+            shared.issuer.revoke(
+                &client_id,
+                form.get("token").map(String::as_str).unwrap_or_default(),
+            );
+            Reply::empty(200)
+        }
+        Err(reply) => reply,
+    };
+    super::fake_hydra::send(
+        openapi::hydra(),
+        &shared.violations,
+        "POST",
+        "/oauth2/revoke",
+        reply,
+    )
 }
 
 fn strings(value: &Value) -> Vec<String> {

@@ -1,12 +1,16 @@
 //! `TestApp`: Hera on a free port with its own fakes, and helpers that read like the spec.
 
+pub mod bff;
 pub mod browser;
 pub mod client_app;
+pub mod fake_api;
 pub mod fake_hydra;
 pub mod fake_hydra_public;
+pub mod fake_hydra_tokens;
 pub mod fake_kratos;
 pub mod logs;
 pub mod openapi;
+pub mod redis_server;
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,0 +1,402 @@
+//! `/api/proxy/{upstream}/{path…}`: a request of the app, forwarded to a named upstream API
+//! with the user's access token, its answer streamed back.
+//!
+//! Only an allow-list of request headers goes upstream (content negotiation, conditional and
+//! range requests, plus HERA_BFF_FORWARD_HEADERS); the browser's cookies and credentials never
+//! do. Answers come back without hop-by-hop headers and without `Set-Cookie`: an upstream API
+//! cannot set cookies on the app's origin. The path may not climb out of the upstream's base
+//! path (`..`, encoded or not).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use tracing_actix_web::RequestId;
+use url::Url;
+
+use crate::bff::config::Upstream;
+use crate::bff::error::BffError;
+use crate::bff::session::SESSION_COOKIE;
+use crate::bff::BffState;
+
+/// Request headers forwarded to upstream APIs.
+const FORWARDED_REQUEST_HEADERS: [&str; 14] = [
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "content-encoding",
+    "content-language",
+    "content-type",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "prefer",
+    "range",
+];
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that only make sense on one connection.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Headers that may never be forwarded, whatever the operator configures.
+pub fn never_forwarded(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    HOP_BY_HOP.contains(&name)
+        || matches!(
+            name,
+            "authorization" | "cookie" | "host" | "content-length" | "forwarded" | "x-request-id"
+        )
+        || name.starts_with("x-forwarded-")
+}
+
+/// Where `/api/proxy/<upstream>/<tail>?<query>` goes: `<base>/<tail>?<query>`, with the
+/// percent-encoding the browser used. `.` and `..` segments (also as `%2e`) and backslashes are
+/// refused, so the request stays under the base path.
+pub fn target_url(base: &Url, tail: &str, query: Option<&str>) -> Result<Url, BffError> {
+    for segment in tail.split('/') {
+        let decoded = percent_decode(segment);
+        if decoded.contains('\\') {
+            return Err(BffError::BadProxyPath("backslashes are not allowed"));
+        }
+        // `..%2F` decodes to `../`: an upstream that decodes slashes would climb with it.
+        if decoded
+            .split('/')
+            .any(|piece| piece == "." || piece == "..")
+        {
+            return Err(BffError::BadProxyPath("dot segments are not allowed"));
+        }
+    }
+    if tail.chars().any(|c| c.is_control() || c == '#') {
+        return Err(BffError::BadProxyPath("control characters are not allowed"));
+    }
+    let mut target = format!("{}/{tail}", base.as_str().trim_end_matches('/'));
+    if let Some(query) = query.filter(|query| !query.is_empty()) {
+        target.push('?');
+        target.push_str(query);
+    }
+    let url = Url::parse(&target).map_err(|_| BffError::BadProxyPath("not a URL"))?;
+    let base_path = base.path().trim_end_matches('/');
+    let under_base = url.path() == base_path
+        || url
+            .path()
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'));
+    if url.origin() != base.origin() || !under_base {
+        return Err(BffError::BadProxyPath(
+            "the path leaves the upstream's base",
+        ));
+    }
+    Ok(url)
+}
+
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+/// The name and the rest of a raw `/api/proxy/<name>/<tail>` path.
+fn split_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/api/proxy/")?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
+/// Forwards the request; see the module documentation.
+#[tracing::instrument(name = "bff.proxy", skip_all, fields(upstream, status))]
+pub async fn proxy(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<BffState>,
+) -> Result<HttpResponse, BffError> {
+    let (name, tail) =
+        split_path(request.uri().path()).ok_or(BffError::BadProxyPath("not a proxy path"))?;
+    let upstream: &Upstream = state
+        .settings
+        .upstream(name)
+        .ok_or_else(|| BffError::UnknownUpstream(name.to_owned()))?;
+    tracing::Span::current().record("upstream", name);
+    if matches!(*request.method(), Method::CONNECT | Method::TRACE) {
+        return Err(BffError::MethodNotForwarded);
+    }
+    let url = target_url(&upstream.base, tail, request.uri().query())?;
+    let content_length = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if content_length.is_some_and(|length| length > state.settings.max_body_bytes) {
+        return Err(BffError::BodyTooLarge);
+    }
+    let Some(cookie) = request.cookie(SESSION_COOKIE) else {
+        return Err(BffError::Unauthenticated);
+    };
+    let Some(current) = state.refresher.current(&state, cookie.value()).await? else {
+        return Ok(signed_out(&state));
+    };
+
+    let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|_| BffError::MethodNotForwarded)?;
+    let mut outgoing = state
+        .api
+        .request(method, url)
+        .bearer_auth(current.session.access_token.expose());
+    for (name, value) in request.headers() {
+        let allowed = FORWARDED_REQUEST_HEADERS.contains(&name.as_str())
+            || state.settings.forward_headers.contains(name);
+        if allowed {
+            outgoing = outgoing.header(name.as_str(), value.as_bytes());
+        }
+    }
+    if let Some(id) = request.extensions().get::<RequestId>() {
+        outgoing = outgoing.header("x-request-id", id.to_string());
+    }
+    let has_body = content_length.is_some_and(|length| length > 0)
+        || (content_length.is_none() && request.headers().contains_key(header::TRANSFER_ENCODING));
+    let too_large = Arc::new(AtomicBool::new(false));
+    if has_body {
+        if let Some(length) = content_length {
+            outgoing = outgoing.header(reqwest::header::CONTENT_LENGTH, length);
+        }
+        outgoing = outgoing.body(stream_body(
+            payload,
+            state.settings.max_body_bytes,
+            too_large.clone(),
+        ));
+    }
+    let answer = outgoing.send().await.map_err(|error| {
+        if too_large.load(Ordering::Relaxed) {
+            BffError::BodyTooLarge
+        } else if error.is_timeout() {
+            BffError::ApiTimeout
+        } else {
+            BffError::ApiUnreachable(error.without_url().to_string())
+        }
+    })?;
+    tracing::Span::current().record("status", answer.status().as_u16());
+    let mut response = relay(request.method(), answer);
+    if let Some(value) = current.set_cookie {
+        let max_age = current.session.expires_at - crate::bff::now();
+        let _ = response.add_cookie(&state.cookies.session(value, max_age));
+    }
+    Ok(response)
+}
+
+/// 401 and a cleared cookie: the session is gone (signed out elsewhere, or Hydra refused to
+/// refresh it).
+pub fn signed_out(state: &BffState) -> HttpResponse {
+    let mut response = HttpResponse::from_error(BffError::Unauthenticated);
+    let _ = response.add_cookie(&state.cookies.clear_session());
+    response
+}
+
+/// The request body as a stream reqwest can send, cut off past `limit` bytes.
+///
+/// actix's payload lives on this worker's thread, reqwest wants a `Send` stream: a local task
+/// pumps one into a small channel that feeds the other.
+fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>) -> reqwest::Body {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, io::Error>>(8);
+    actix_web::rt::spawn(async move {
+        let mut total: u64 = 0;
+        while let Some(chunk) = payload.next().await {
+            let item = match chunk {
+                Ok(bytes) => {
+                    total = total.saturating_add(bytes.len() as u64);
+                    if total > limit {
+                        too_large.store(true, Ordering::Relaxed);
+                        Err(io::Error::other("the request body is too large"))
+                    } else {
+                        Ok(bytes)
+                    }
+                }
+                Err(error) => Err(io::Error::other(error.to_string())),
+            };
+            let failed = item.is_err();
+            if sender.send(item).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// The upstream's headers the browser may see: not hop-by-hop ones (also those the upstream
+/// lists in `Connection`), no cookies, and no `Content-Length` (the body's own length is used).
+fn answer_headers(headers: &reqwest::header::HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    let connection_listed: Vec<String> = headers
+        .get_all(reqwest::header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            let name = name.as_str();
+            !(HOP_BY_HOP.contains(&name)
+                || matches!(name, "set-cookie" | "set-cookie2" | "content-length")
+                || connection_listed.iter().any(|listed| listed == name))
+        })
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
+                HeaderValue::from_bytes(value.as_bytes()).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The upstream's answer for the browser, its body streamed.
+fn relay(method: &Method, answer: reqwest::Response) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = HttpResponse::build(status);
+    let headers = answer_headers(answer.headers());
+    let has_cache_control = headers
+        .iter()
+        .any(|(name, _)| name == header::CACHE_CONTROL);
+    for header in headers {
+        response.append_header(header);
+    }
+    if !has_cache_control {
+        // Answers made with a user's token are that user's: no shared cache may keep them.
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+    }
+    let bodiless = *method == Method::HEAD
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational();
+    if bodiless {
+        return response.finish();
+    }
+    let length = answer.content_length();
+    let body = answer.bytes_stream().map(|chunk| {
+        chunk.map_err(|error| {
+            tracing::warn!(error = %error.without_url(), "the upstream API's answer broke off");
+            io::Error::other("the upstream API's answer broke off")
+        })
+    });
+    match length {
+        Some(length) => response.body(SizedStream::new(length, body)),
+        None => response.streaming(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(base: &str, tail: &str, query: Option<&str>) -> Result<String, BffError> {
+        target_url(&Url::parse(base).unwrap(), tail, query).map(String::from)
+    }
+
+    #[test]
+    fn the_path_and_query_are_appended_to_the_base() {
+        assert_eq!(
+            target("https://api.example.com/v1", "orders/42", Some("a=1&b=%20")).unwrap(),
+            "https://api.example.com/v1/orders/42?a=1&b=%20"
+        );
+        assert_eq!(
+            target("https://api.example.com", "", None).unwrap(),
+            "https://api.example.com/"
+        );
+        assert_eq!(
+            target("https://api.example.com/v1", "a%2Fb/c%20d", None).unwrap(),
+            "https://api.example.com/v1/a%2Fb/c%20d"
+        );
+    }
+
+    #[test]
+    fn the_path_cannot_leave_the_base() {
+        for tail in [
+            "..",
+            "../admin",
+            "a/../../admin",
+            "%2e%2e/admin",
+            "%2E%2e/admin",
+            ".%2e/admin",
+            "./x",
+            "a\\..\\b",
+            "a%5c..%5cb",
+            "..%2Fadmin",
+            "a%2F..%2F..%2Fadmin",
+            "%2e%2e%2fadmin",
+        ] {
+            assert!(
+                target("https://api.example.com/v1", tail, None).is_err(),
+                "{tail}"
+            );
+        }
+        assert!(target("https://api.example.com/v1", "x#frag", None).is_err());
+    }
+
+    #[test]
+    fn credentials_and_hop_by_hop_headers_are_never_forwarded() {
+        for name in [
+            "cookie",
+            "authorization",
+            "host",
+            "connection",
+            "transfer-encoding",
+            "x-forwarded-for",
+        ] {
+            assert!(never_forwarded(&HeaderName::from_static(name)), "{name}");
+        }
+        assert!(!never_forwarded(&HeaderName::from_static(
+            "idempotency-key"
+        )));
+        for name in FORWARDED_REQUEST_HEADERS {
+            assert!(!never_forwarded(&HeaderName::from_static(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn answers_lose_cookies_and_hop_by_hop_headers() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in [
+            ("connection", "keep-alive, x-hop"),
+            ("x-hop", "private"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("set-cookie", "a=b"),
+            ("content-length", "12"),
+            ("etag", "\"v1\""),
+            ("link", "</next>; rel=next"),
+        ] {
+            headers.append(name, value.parse().unwrap());
+        }
+        let kept: Vec<String> = answer_headers(&headers)
+            .into_iter()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        assert_eq!(kept, ["etag", "link"]);
+    }
+
+    #[test]
+    fn the_upstream_name_is_the_first_segment() {
+        assert_eq!(split_path("/api/proxy/orders/a/b"), Some(("orders", "a/b")));
+        assert_eq!(split_path("/api/proxy/orders"), Some(("orders", "")));
+        assert_eq!(split_path("/api/proxy/orders/"), Some(("orders", "")));
+        assert_eq!(split_path("/api/other"), None);
+    }
+}
