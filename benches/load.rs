@@ -108,7 +108,9 @@ impl Fakes {
     }
 }
 
-async fn answer(request: HttpRequest, fakes: web::Data<Fakes>) -> HttpResponse {
+/// Reads the whole request body (like Hydra does for an accept): actix closes a connection whose
+/// body was left unread, which would make the benchmark measure reconnects instead of Hera.
+async fn answer(request: HttpRequest, _body: web::Bytes, fakes: web::Data<Fakes>) -> HttpResponse {
     let latency = fakes.latency_us.load(Ordering::Relaxed);
     if latency > 0 {
         actix_web::rt::time::sleep(Duration::from_micros(latency)).await;

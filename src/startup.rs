@@ -1,6 +1,7 @@
 //! Building and running the server: a value tests can build on port 0.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -34,40 +35,61 @@ const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
 const DEVICE_ATTEMPT_KEYS: usize = 10_000;
 
 /// Shared by every request.
+///
+/// Each actix worker gets its own copy with its own upstream clients (see
+/// [`AppState::for_worker`]); what must be counted across workers is shared behind `Arc`s.
+#[derive(Clone)]
 pub struct AppState {
     pub hydra: HydraAdmin,
     pub hydra_public: HydraPublic,
     pub kratos: Kratos,
     /// One `/session/extend` per Kratos session per `HERA_SESSION_EXTEND_INTERVAL_SECONDS`.
-    pub extend_throttle: Throttle,
-    pub settings: Settings,
+    pub extend_throttle: Arc<Throttle>,
+    pub settings: Arc<Settings>,
     /// Device-code attempts, per device challenge and per client address.
-    pub device_attempts: RateLimiter,
+    pub device_attempts: Arc<RateLimiter>,
     /// Every language's messages.
-    pub catalogue: Catalogue,
+    pub catalogue: Arc<Catalogue>,
 }
 
 impl AppState {
     pub fn new(settings: Settings) -> anyhow::Result<AppState> {
         let http = http_client(settings.upstream_connect_timeout, settings.upstream_timeout)?;
+        let (hydra, hydra_public, kratos) = upstream_clients(&settings, http);
         Ok(AppState {
-            hydra: HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
-            hydra_public: HydraPublic::new(&settings.hydra_public_url, http.clone()),
-            kratos: Kratos::new(
-                &settings.kratos_public_url,
-                &settings.kratos_admin_url,
-                &settings.kratos_browser_url,
-                http,
-            ),
-            extend_throttle: Throttle::new(settings.bridge.extend_interval),
-            settings,
-            device_attempts: RateLimiter::new(
+            hydra,
+            hydra_public,
+            kratos,
+            extend_throttle: Arc::new(Throttle::new(settings.bridge.extend_interval)),
+            settings: Arc::new(settings),
+            device_attempts: Arc::new(RateLimiter::new(
                 DEVICE_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
                 DEVICE_ATTEMPT_KEYS,
-            ),
-            catalogue: Catalogue::load()?,
+            )),
+            catalogue: Arc::new(Catalogue::load()?),
         })
+    }
+
+    /// This state with upstream clients of its own, for one actix worker. Each worker runs its
+    /// own single-threaded runtime; a connection pool shared between workers would have one
+    /// worker's requests use connections driven by another worker's thread, paying a
+    /// cross-thread wake-up per upstream call (BENCHMARKS.md). Counters stay shared.
+    pub fn for_worker(&self) -> AppState {
+        let settings = &self.settings;
+        match http_client(settings.upstream_connect_timeout, settings.upstream_timeout) {
+            Ok(http) => {
+                let (hydra, hydra_public, kratos) = upstream_clients(settings, http);
+                AppState {
+                    hydra,
+                    hydra_public,
+                    kratos,
+                    ..self.clone()
+                }
+            }
+            // Building a client succeeded once already; should it fail now, share that one.
+            Err(_) => self.clone(),
+        }
     }
 
     /// Hera's own page at `path` (`/`, `/connected-apps`) as browsers reach it.
@@ -82,6 +104,22 @@ impl AppState {
             .finish();
         format!("{}?{query}", self.page_url("/login"))
     }
+}
+
+fn upstream_clients(
+    settings: &Settings,
+    http: reqwest::Client,
+) -> (HydraAdmin, HydraPublic, Kratos) {
+    (
+        HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
+        HydraPublic::new(&settings.hydra_public_url, http.clone()),
+        Kratos::new(
+            &settings.kratos_public_url,
+            &settings.kratos_admin_url,
+            &settings.kratos_browser_url,
+            http,
+        ),
+    )
 }
 
 /// A bound, not yet running server.
@@ -115,10 +153,10 @@ impl Application {
         };
         let secure_cookie = !settings.is_plain_http();
         let server_timing = settings.server_timing;
-        let state = web::Data::new(AppState::new(settings)?);
+        let state = AppState::new(settings)?;
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(web::Data::new(state.for_worker()))
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
                 .wrap(from_fn(limits))
