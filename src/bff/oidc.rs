@@ -9,16 +9,16 @@
 use std::fmt;
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use rand::RngCore;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::bff::config::BffSettings;
 use crate::config::ClientSecret;
+use crate::ory::hydra_public::token_refusal;
+pub use crate::ory::hydra_public::{pkce_challenge, random_token, TokenError};
 use crate::ory::{Service, UpstreamError};
 
 const SERVICE: Service = Service::HydraPublic;
@@ -47,18 +47,6 @@ impl fmt::Debug for Token {
     }
 }
 
-/// `n` random bytes as unpadded base64url: 32 bytes give 256 bits.
-pub fn random_token(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
-
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Deserialize)]
 pub struct TokenResponse {
@@ -67,24 +55,6 @@ pub struct TokenResponse {
     pub expires_in: Option<i64>,
     pub refresh_token: Option<Token>,
     pub id_token: Option<Token>,
-}
-
-/// Hydra refused a token request, or could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    /// `{"error": …}` with a 4xx: `invalid_grant` means the code or refresh token is no good.
-    #[error("Hydra refused the token request: {error}")]
-    Refused { status: u16, error: String },
-    #[error(transparent)]
-    Upstream(#[from] UpstreamError),
-}
-
-impl TokenError {
-    /// The grant itself is dead (used, expired, revoked, or reused and so revoked): nothing but
-    /// a new sign-in helps.
-    pub fn is_invalid_grant(&self) -> bool {
-        matches!(self, TokenError::Refused { error, .. } if error == "invalid_grant")
-    }
 }
 
 /// Hydra's public API for one client.
@@ -183,7 +153,7 @@ impl Hydra {
         if status.is_success() {
             return Ok(());
         }
-        Err(refusal(status, &body))
+        Err(token_refusal(status, &body))
     }
 
     /// Hydra's JSON Web Key Set (`/.well-known/jwks.json`), as raw JSON.
@@ -219,7 +189,7 @@ impl Hydra {
         let status = response.status();
         let body = read_limited(response).await?;
         if !status.is_success() {
-            return Err(refusal(status, &body));
+            return Err(token_refusal(status, &body));
         }
         let tokens: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
@@ -239,25 +209,6 @@ impl Hydra {
             encode(self.client_secret.expose())
         );
         format!("Basic {}", STANDARD.encode(credentials))
-    }
-}
-
-/// A 4xx `{"error": …}` is a refusal; anything else means Hydra is not working.
-fn refusal(status: reqwest::StatusCode, body: &[u8]) -> TokenError {
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-    }
-    match serde_json::from_slice::<OAuthError>(body) {
-        Ok(refusal) if status.is_client_error() => TokenError::Refused {
-            status: status.as_u16(),
-            error: refusal.error,
-        },
-        _ => UpstreamError::Status {
-            service: SERVICE,
-            status: status.as_u16(),
-        }
-        .into(),
     }
 }
 
@@ -363,9 +314,9 @@ mod tests {
         assert!(refused("invalid_grant").is_invalid_grant());
         assert!(!refused("invalid_client").is_invalid_grant());
         let body = br#"{"error":"invalid_grant","error_description":"x"}"#;
-        assert!(refusal(reqwest::StatusCode::BAD_REQUEST, body).is_invalid_grant());
+        assert!(token_refusal(reqwest::StatusCode::BAD_REQUEST, body).is_invalid_grant());
         assert!(matches!(
-            refusal(reqwest::StatusCode::BAD_GATEWAY, body),
+            token_refusal(reqwest::StatusCode::BAD_GATEWAY, body),
             TokenError::Upstream(UpstreamError::Status { status: 502, .. })
         ));
     }

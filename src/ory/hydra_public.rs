@@ -7,10 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{Service, UpstreamError};
@@ -56,13 +57,55 @@ pub struct Tokens {
     pub id_token: Option<String>,
 }
 
-/// Hydra refused a token request (`{"error", "error_description"}`).
+/// Hydra refused a token request (`{"error", "error_description"}`), or could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// `{"error": …}` with a 4xx: `invalid_grant` means the code or refresh token is no good.
     #[error("Hydra refused the token request: {error}")]
     Refused { status: u16, error: String },
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+}
+
+impl TokenError {
+    /// The grant itself is dead (used, expired, revoked, or reused and so revoked): nothing but
+    /// a new sign-in helps.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, TokenError::Refused { error, .. } if error == "invalid_grant")
+    }
+}
+
+/// The error of an unsuccessful token-endpoint answer: a 4xx `{"error": …}` is a refusal;
+/// anything else means Hydra is not working.
+pub fn token_refusal(status: reqwest::StatusCode, body: &[u8]) -> TokenError {
+    #[derive(Deserialize)]
+    struct OAuthError {
+        error: String,
+    }
+    match serde_json::from_slice::<OAuthError>(body) {
+        Ok(refusal) if status.is_client_error() => TokenError::Refused {
+            status: status.as_u16(),
+            error: refusal.error,
+        },
+        _ => UpstreamError::Status {
+            service: SERVICE,
+            status: status.as_u16(),
+        }
+        .into(),
+    }
+}
+
+/// `n` random bytes as unpadded base64url: 32 bytes give 256 bits (and a 43-character RFC 7636
+/// code verifier).
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// How the client authenticates at the token endpoint.
@@ -182,21 +225,7 @@ impl HydraPublic {
             return serde_json::from_slice(&body)
                 .map_err(|e| UpstreamError::malformed(SERVICE, e).into());
         }
-        #[derive(Deserialize)]
-        struct OAuthError {
-            error: String,
-        }
-        match serde_json::from_slice::<OAuthError>(&body) {
-            Ok(refusal) if status.is_client_error() => Err(TokenError::Refused {
-                status: status.as_u16(),
-                error: refusal.error,
-            }),
-            _ => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }
-            .into()),
-        }
+        Err(token_refusal(status, &body))
     }
 
     fn endpoint(&self, name: &str) -> Url {

@@ -18,16 +18,14 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::forwarded_cookies;
 use crate::bridge::{self as flow, BridgeFailure};
 use crate::domain::bridge::{self as rules, BridgeRequest, Refusal};
 use crate::error::HeraError;
-use crate::ory::hydra_public::{ClientAuth, TokenError};
+use crate::ory::hydra_public::{pkce_challenge, random_token, ClientAuth, TokenError};
 use crate::ory::{Client, Extended, Session, SessionCredentials, Whoami};
 use crate::startup::AppState;
 
@@ -406,7 +404,7 @@ pub async fn token(
         ));
     };
     let secret = state.settings.bridge.client_secret.clone();
-    let verifier = pkce_verifier();
+    let verifier = random_token(32);
     let request = BridgeRequest {
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.clone(),
@@ -481,19 +479,6 @@ fn serde_urlencoded_body(body: &[u8]) -> Option<TokenBody> {
     }
     parsed.audience = Some(Words::Many(audience));
     Some(parsed)
-}
-
-/// A fresh RFC 7636 verifier: 43 characters of base64url from 32 random bytes.
-fn pkce_verifier() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn pkce_challenge(verifier: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[post("/extend")]
