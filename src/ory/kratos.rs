@@ -116,16 +116,10 @@ impl Kratos {
                 request = request.header(name, value);
             }
         }
-        let response = crate::timing::upstream(request.send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = send(SERVICE, request).await?;
         match response.status() {
             StatusCode::OK => {
-                let body = crate::timing::upstream(response.bytes())
-                    .await
-                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
-                let session: Session = serde_json::from_slice(&body)
-                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                let session: Session = read_json(SERVICE, response).await?;
                 Ok(if session.active {
                     Whoami::Active(Box::new(session))
                 } else {
@@ -150,17 +144,11 @@ impl Kratos {
     pub async fn extend_session(&self, id: &str) -> Result<Extended, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "sessions", id, "extend"])?;
-        let response = crate::timing::upstream(self.http.patch(url).send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = send(SERVICE, self.http.patch(url)).await?;
         match response.status() {
             StatusCode::NO_CONTENT => Ok(Extended::Extended { expires_at: None }),
             StatusCode::OK => {
-                let body = crate::timing::upstream(response.bytes())
-                    .await
-                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
-                let session: Session = serde_json::from_slice(&body)
-                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                let session: Session = read_json(SERVICE, response).await?;
                 Ok(Extended::Extended {
                     expires_at: session.expires_at,
                 })
@@ -200,16 +188,10 @@ impl Kratos {
         if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
             request = request.header(COOKIE, cookie);
         }
-        let response = crate::timing::upstream(request.send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = send(SERVICE, request).await?;
         match response.status() {
             StatusCode::OK => {
-                let body = crate::timing::upstream(response.bytes())
-                    .await
-                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
-                let flow: LogoutFlow = serde_json::from_slice(&body)
-                    .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+                let flow: LogoutFlow = read_json(SERVICE, response).await?;
                 let usable = Url::parse(&flow.logout_url)
                     .is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
                 if !usable {
@@ -244,18 +226,9 @@ impl Kratos {
     pub async fn identity(&self, id: &str) -> Result<Option<Identity>, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "identities", id])?;
-        let response = crate::timing::upstream(self.http.get(url).send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = send(SERVICE, self.http.get(url)).await?;
         match response.status() {
-            StatusCode::OK => {
-                let body = crate::timing::upstream(response.bytes())
-                    .await
-                    .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
-                serde_json::from_slice(&body)
-                    .map(Some)
-                    .map_err(|e| UpstreamError::malformed(SERVICE, e))
-            }
+            StatusCode::OK => read_json(SERVICE, response).await.map(Some),
             StatusCode::NOT_FOUND => Ok(None),
             status => Err(UpstreamError::Status {
                 service: SERVICE,
@@ -317,6 +290,27 @@ impl Kratos {
             Err(other) => Err(UpstreamError::malformed(SERVICE, other)),
         }
     }
+}
+
+/// Sends one request to Kratos, timed as upstream time; transport errors are classified.
+async fn send(
+    service: Service,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, UpstreamError> {
+    crate::timing::upstream(request.send())
+        .await
+        .map_err(|e| UpstreamError::from_reqwest(service, e))
+}
+
+/// Reads a JSON body into `T`; a body that does not parse is a malformed answer.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    service: Service,
+    response: reqwest::Response,
+) -> Result<T, UpstreamError> {
+    let body = crate::timing::upstream(response.bytes())
+        .await
+        .map_err(|e| UpstreamError::from_reqwest(service, e))?;
+    serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(service, e))
 }
 
 #[cfg(test)]
