@@ -8,14 +8,14 @@ use serde::Deserialize;
 use tracing::Span;
 use url::Url;
 
-use super::{check_csrf, follow, logo, render, see_other, texts};
+use super::{check_csrf, follow, loaded, logo, render, texts};
 use crate::domain::challenge::Challenge;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::domain::theme::Theme;
 use crate::domain::{claims, scopes};
 use crate::error::HeraError;
 use crate::i18n::Texts;
-use crate::ory::{ConsentAccept, ConsentRequest, HydraError, Identity, OAuthRejection};
+use crate::ory::{ConsentAccept, ConsentRequest, Identity, OAuthRejection};
 use crate::session::{FormPurpose, TypedSession};
 use crate::startup::AppState;
 use crate::views::{ClientCard, ConsentPage, Layout, ScopeItem};
@@ -33,12 +33,9 @@ pub async fn consent_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(query.consent_challenge.as_deref())?;
-    let request = match state.hydra.consent_request(&challenge).await {
+    let request = match loaded(state.hydra.consent_request(&challenge).await)? {
         Ok(request) => request,
-        Err(HydraError::AlreadyHandled { redirect_to }) => {
-            return Ok(see_other(redirect_to.as_str()))
-        }
-        Err(error) => return Err(error.into()),
+        Err(redirect) => return Ok(redirect),
     };
     record(&request);
     let identity = subject_identity(&state, &request).await?;
@@ -82,12 +79,9 @@ pub async fn consent_submit(
         challenge.as_str(),
         form.csrf_token.as_deref(),
     )?;
-    let request = match state.hydra.consent_request(&challenge).await {
+    let request = match loaded(state.hydra.consent_request(&challenge).await)? {
         Ok(request) => request,
-        Err(HydraError::AlreadyHandled { redirect_to }) => {
-            return Ok(see_other(redirect_to.as_str()))
-        }
-        Err(error) => return Err(error.into()),
+        Err(redirect) => return Ok(redirect),
     };
     record(&request);
 

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use tracing::Span;
 
-use super::{follow, forwarded_cookies, see_other};
+use super::{follow, forwarded_cookies, loaded, see_other};
 use crate::domain::auth_request::AuthRequest;
 use crate::domain::challenge::Challenge;
 use crate::domain::login::{self as rules, LoginDecision, LoginInput};
 use crate::error::HeraError;
-use crate::ory::{HydraError, Whoami};
+use crate::ory::Whoami;
 use crate::session::TypedSession;
 use crate::startup::AppState;
 
@@ -34,12 +34,9 @@ pub async fn login(
     let challenge = Challenge::parse(query.login_challenge.as_deref())
         .map_err(|e| HeraError::challenge("login_challenge", e))?;
     Span::current().record("challenge", challenge.log_id());
-    let login_request = match state.hydra.login_request(&challenge).await {
+    let login_request = match loaded(state.hydra.login_request(&challenge).await)? {
         Ok(login_request) => login_request,
-        Err(HydraError::AlreadyHandled { redirect_to }) => {
-            return Ok(see_other(redirect_to.as_str()))
-        }
-        Err(error) => return Err(error.into()),
+        Err(redirect) => return Ok(redirect),
     };
     let client_id = login_request.client.id.clone();
     Span::current().record("client_id", &client_id);

@@ -102,6 +102,16 @@ pub fn follow(result: Result<RedirectTo, HydraError>) -> Result<HttpResponse, He
     }
 }
 
+/// A login or consent request Hydra returned, or the redirect to send when Hydra says the
+/// request was already handled (410 `{redirect_to}`).
+pub fn loaded<T>(result: Result<T, HydraError>) -> Result<Result<T, HttpResponse>, HeraError> {
+    match result {
+        Ok(request) => Ok(Ok(request)),
+        Err(HydraError::AlreadyHandled { redirect_to }) => Ok(Err(see_other(redirect_to.as_str()))),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
 /// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
 pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
