@@ -95,6 +95,15 @@ impl UpstreamError {
 /// burst the rest are closed instead of holding their buffers for the idle timeout.
 const MAX_IDLE_PER_HOST: usize = 128;
 
+/// How long an upstream connection may sit unused in the pool. Steady sign-in traffic keeps its
+/// connections busy well inside this; after a burst the surplus is closed within about twice
+/// this time instead of after reqwest's default 90 s. The pool only sweeps out connections the
+/// server has already closed at this interval too, and each one it keeps holds a few KiB, so a
+/// 1,000-flow burst otherwise left about 8 MiB behind for a minute and a half (BENCHMARKS.md).
+/// Shorter than the shortest common server keep-alive (5 s in Node.js and actix-web), so Hera
+/// does not reuse a connection just as the server closes it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// The one pooled HTTP client shared by every upstream call.
 pub fn http_client(
     connect_timeout: Duration,
@@ -103,7 +112,7 @@ pub fn http_client(
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")))

@@ -1,7 +1,8 @@
 //! Issue 8: load with faults. 1,000 concurrent complete login + consent flows against the real
 //! `hera` binary, while 5% of its calls to Hydra and Kratos fail at random (500, 503, truncated
 //! JSON or a hang past the timeout). Every flow must end at the client with a code or on a
-//! clean error page; none may hang; Hera's memory must come back to its idle level.
+//! clean error page; none may hang; Hera's memory must come back to its idle level: that of an
+//! idle instance which has served traffic before (BENCHMARKS.md, "Memory after a burst").
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
@@ -16,13 +17,16 @@ use crate::support::fake_kratos::{identity, session, FakeKratos};
 use crate::support::{hidden_field, location_of};
 
 const FLOWS: usize = 1000;
-/// How far above its idle level Hera's memory may stay once a burst has drained. Measured here:
-/// about 21 MiB (jemalloc keeps some of what the burst's 1,000 connections used); with glibc's
-/// allocator it stayed at the peak, about 70 MiB above idle. See BENCHMARKS.md.
-const IDLE_MARGIN_KIB: u64 = 32 * 1024;
-/// How much a second, identical burst may add: more would be a leak of at least 10 KiB per flow
-/// (the allocator's own variation between bursts measured up to about 5 MiB).
-const LEAK_MARGIN_KIB: u64 = 10 * 1024;
+/// How far above its idle level Hera's memory may stay once a burst has drained. Measured: 0 to
+/// 3.2 MiB, the allocator's variation between bursts.
+const IDLE_MARGIN_KIB: u64 = 8 * 1024;
+/// What an idle Hera that has served a burst may keep over a fresh process: actix-web's
+/// per-worker request pools (128 requests and 128 request heads per worker, each holding its last
+/// request's 8 KiB read buffer) and the allocator pages they pin. Bounded: reached at a few
+/// hundred concurrent requests, and larger or repeated bursts add nothing. Measured: 16.3 to
+/// 18.2 MiB. Upstream connections that lingered in the pool for reqwest's default 90 s added
+/// about 7 MiB more (23.5 to 25.4 MiB), which this bound catches.
+const WARM_POOLS_KIB: u64 = 21 * 1024;
 const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 
 struct Hera(Child);
@@ -183,10 +187,6 @@ impl Outcome {
             self.codes
         );
         assert!(
-            !self.error_pages.is_empty(),
-            "5% faults produced no error page"
-        );
-        assert!(
             self.took < StdDuration::from_secs(60),
             "the burst took {:?}",
             self.took
@@ -194,10 +194,16 @@ impl Outcome {
     }
 }
 
-/// `FLOWS` concurrent flows while 5% of Hera's upstream calls fail.
-async fn burst(hydra: &FakeHydra, kratos: &FakeKratos, public: &str, hera: &str) -> Outcome {
-    hydra.set_fault(Some(Fault::Random(0.05)));
-    kratos.set_fault(Some(Fault::Random(0.05)));
+/// `FLOWS` concurrent flows while Hydra and Kratos answer with `faults`.
+async fn burst(
+    hydra: &FakeHydra,
+    kratos: &FakeKratos,
+    public: &str,
+    hera: &str,
+    faults: Option<Fault>,
+) -> Outcome {
+    hydra.set_fault(faults.clone());
+    kratos.set_fault(faults);
     let started = Instant::now();
     let flows = (0..FLOWS).map(|i| {
         let (public, hera) = (public.to_owned(), hera.to_owned());
@@ -226,14 +232,15 @@ async fn burst(hydra: &FakeHydra, kratos: &FakeKratos, public: &str, hera: &str)
     outcome
 }
 
-/// Hera's resident memory once the burst has drained and the allocator has returned what was
-/// freed (jemalloc decays unused pages over about 10 s): the lowest reading over up to 20 s.
-async fn settled(hera: &Hera, idle: u64) -> u64 {
+/// Hera's resident memory once a burst has drained: the lowest reading over up to `seconds`,
+/// stopping early once it is at or below `target`. Draining takes up to about 20 s: the upstream
+/// pool closes surplus connections within 8 s, and jemalloc returns freed pages over 10 s.
+async fn settled(hera: &Hera, seconds: u32, target: u64) -> u64 {
     let mut lowest = u64::MAX;
-    for _ in 0..20 {
+    for _ in 0..seconds {
         tokio::time::sleep(StdDuration::from_secs(1)).await;
         lowest = lowest.min(hera.memory().0);
-        if lowest <= idle + IDLE_MARGIN_KIB {
+        if lowest <= target {
             break;
         }
     }
@@ -292,7 +299,7 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
 
-    // Warm up without faults, then take the idle baseline.
+    // A fresh process, warmed up with a few flows.
     for i in 0..20 {
         assert_eq!(
             flow(&public.url, &hera_url, i % 2 == 0).await,
@@ -300,15 +307,26 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
         );
     }
     tokio::time::sleep(StdDuration::from_millis(500)).await;
-    let (idle, _) = hera.memory();
+    let (fresh, _) = hera.memory();
+    // The idle level: the same process, idle after a burst without faults. Any instance that has
+    // served traffic is in this state.
+    let warm_up = burst(&hydra, &kratos, &public.url, &hera_url, None).await;
+    warm_up.assert_clean();
+    assert_eq!(warm_up.codes, FLOWS, "{warm_up:?}");
+    let idle = settled(&hera, 25, 0).await;
 
-    let first = burst(&hydra, &kratos, &public.url, &hera_url).await;
-    let after_first = settled(&hera, idle).await;
-    let second = burst(&hydra, &kratos, &public.url, &hera_url).await;
-    let after_second = settled(&hera, idle).await;
+    let faults = Some(Fault::Random(0.05));
+    let first = burst(&hydra, &kratos, &public.url, &hera_url, faults.clone()).await;
+    let after_first = settled(&hera, 30, idle).await;
+    let second = burst(&hydra, &kratos, &public.url, &hera_url, faults).await;
+    let after_second = settled(&hera, 30, idle).await;
     let (_, peak) = hera.memory();
     for outcome in [&first, &second] {
         outcome.assert_clean();
+        assert!(
+            !outcome.error_pages.is_empty(),
+            "5% faults produced no error page"
+        );
     }
     // Every consent Hera accepted carried complete claims (no accept with partial data).
     for consent in hydra.accepted_consents() {
@@ -325,7 +343,11 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
         );
     }
     eprintln!(
-        "load: 2 x {FLOWS} flows: first {first:?}, second {second:?}; Hera RSS idle {idle} KiB, after first burst {after_first} KiB, after second {after_second} KiB, peak {peak} KiB"
+        "load: 2 x {FLOWS} flows: first {first:?}, second {second:?}; Hera RSS fresh {fresh} KiB, idle {idle} KiB, after first burst {after_first} KiB, after second {after_second} KiB, peak {peak} KiB"
+    );
+    assert!(
+        idle <= fresh + WARM_POOLS_KIB,
+        "an idle Hera kept more than its request pools after a burst: fresh {fresh} KiB, idle {idle} KiB"
     );
     for (burst, after) in [("first", after_first), ("second", after_second)] {
         assert!(
@@ -333,9 +355,4 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
             "memory did not come back after the {burst} burst: idle {idle} KiB, after {after} KiB (peak {peak} KiB)"
         );
     }
-    assert!(
-        after_second <= after_first + LEAK_MARGIN_KIB,
-        "a second burst kept {} KiB more: a leak (after first {after_first} KiB, after second {after_second} KiB)",
-        after_second.saturating_sub(after_first)
-    );
 }
