@@ -111,6 +111,12 @@ pub struct Cli {
     #[arg(long, env = "REMEMBER_CONSENT_SESSION_FOR_SECONDS", value_name = "REMEMBER_CONSENT_SESSION_FOR_SECONDS", default_value = "3600", value_parser = clap::value_parser!(u64).range(1..))]
     pub remember_consent_session_for_seconds: u64,
 
+    /// How long Hydra remembers a consent Hera accepted without asking (first-party,
+    /// `skip_consent`, TRUSTED_CLIENT_IDS), in seconds (> 0). Silent sign-ins (`prompt=none`)
+    /// of those clients work for this long after their last interactive sign-in.
+    #[arg(long, env = "HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS", value_name = "HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS", default_value = "86400", value_parser = clap::value_parser!(u64).range(1..))]
+    pub auto_consent_remember_for_seconds: u64,
+
     /// Comma-separated `acr_values` that mean "a second factor is required", besides `aal2` and
     /// HERA_ACR_AAL2.
     #[arg(
@@ -352,6 +358,8 @@ pub struct Settings {
     pub trusted_client_ids: Vec<String>,
     pub bridge: BridgeSettings,
     pub remember_consent_for: Duration,
+    /// How long Hydra remembers an automatic consent (never 0, which Hydra reads as forever).
+    pub auto_consent_remember_for: Duration,
     pub login_policy: LoginPolicy,
     pub server_timing: bool,
     pub log_format: LogFormat,
@@ -391,6 +399,7 @@ impl From<Cli> for Settings {
                 .filter(|id| !id.is_empty())
                 .collect(),
             remember_consent_for: Duration::from_secs(cli.remember_consent_session_for_seconds),
+            auto_consent_remember_for: Duration::from_secs(cli.auto_consent_remember_for_seconds),
             login_policy: LoginPolicy {
                 mfa_acr_values: cli
                     .mfa_acr_values

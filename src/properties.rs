@@ -130,10 +130,12 @@ proptest! {
     }
 
     #[test]
-    fn a_user_code_is_normalised_to_uppercase_letters_and_digits(raw in text()) {
+    fn a_user_code_is_the_typed_letters_and_digits_in_their_case(raw in text()) {
         if let Ok(code) = UserCode::normalise(&raw) {
             prop_assert!(!code.as_str().is_empty());
-            prop_assert!(code.as_str().chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+            prop_assert!(code.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+            let typed: String = raw.chars().filter(char::is_ascii_alphanumeric).collect();
+            prop_assert_eq!(code.as_str(), typed.as_str());
         }
     }
 

@@ -5,10 +5,12 @@
 //! that key, so a token is only valid in the browser it was issued to and only for what it was
 //! rendered with (anchors S-CSRF, S9).
 //!
-//! It also remembers when Hera sent this browser to Kratos for a login challenge
-//! ([`ReauthMarker`]), keyed by a short hash of the challenge, so a `prompt=login` or step-up
-//! round trip is accepted when the browser comes back instead of looping. Only a handful of
-//! recent markers are kept, which keeps the cookie far below the 4 KB limit.
+//! It also remembers what Hera did for an authorization request in this browser
+//! ([`ReauthMarker`]): when it sent the browser to Kratos, and which identity it accepted on an
+//! account switch. Markers are keyed by a short hash of the request's key (the same across
+//! Hydra's restart of a request on a new challenge), so a `prompt=login`, step-up or account
+//! switch round trip is accepted when the browser comes back instead of looping. Only a handful
+//! of recent markers are kept, which keeps the cookie far below the 4 KB limit.
 
 use actix_session::Session;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,6 +24,7 @@ use time::OffsetDateTime;
 
 use crate::domain::challenge::Challenge;
 use crate::domain::login::ReauthMarker;
+use crate::telemetry::short_hash;
 
 /// Name of Hera's session cookie (actix-session's default, `id`, says nothing).
 pub const COOKIE_NAME: &str = "hera_session";
@@ -31,18 +34,24 @@ const REAUTH_KEY: &str = "reauth";
 
 /// Markers older than Hydra's default challenge lifetime (30 minutes) are useless.
 const MARKER_TTL_SECONDS: i64 = 30 * 60;
-/// At most this many challenges are remembered per browser (several tabs signing in at once).
+/// At most this many requests are remembered per browser (several tabs signing in at once).
 const MAX_MARKERS: usize = 8;
 
 /// A [`ReauthMarker`] as stored in the cookie.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredMarker {
-    /// Short hash of the challenge.
+    /// Short hash of the request key.
     c: String,
-    /// Unix seconds when Hera first sent the browser to Kratos for it.
+    /// Unix seconds when the marker was written (for expiry).
     t: i64,
+    /// Unix seconds when Hera first sent the browser to Kratos for the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<i64>,
     /// Sent for a second factor.
     s: bool,
+    /// The identity accepted on an account switch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    w: Option<String>,
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -123,39 +132,87 @@ impl<'a> TypedSession<'a> {
         mac(&key, purpose, subject_of_form).is_ok_and(|mac| mac.verify_slice(&token).is_ok())
     }
 
-    /// What Hera already did for this login challenge in this browser.
-    pub fn reauth_marker(&self, challenge: &Challenge) -> Option<ReauthMarker> {
-        let id = challenge.log_id();
+    /// What Hera already did for the authorization request with this key in this browser.
+    pub fn reauth_marker(&self, request_key: &str) -> Option<ReauthMarker> {
+        let id = short_hash(request_key);
         let stored = self.markers().into_iter().find(|m| m.c == id)?;
         Some(ReauthMarker {
-            sent_at: OffsetDateTime::from_unix_timestamp(stored.t).ok()?,
+            sent_at: stored
+                .k
+                .and_then(|k| OffsetDateTime::from_unix_timestamp(k).ok()),
             step_up: stored.s,
+            switched_to: stored.w,
         })
     }
 
-    /// Records that Hera sends this browser to Kratos for `challenge` now. The first time is
+    /// Records that Hera sends this browser to Kratos for the request now. The first time is
     /// kept (a later step-up must not make an earlier re-authentication look stale).
     pub fn record_reauth(
         &self,
-        challenge: &Challenge,
+        request_key: &str,
         now: OffsetDateTime,
         step_up: bool,
     ) -> anyhow::Result<()> {
-        let id = challenge.log_id();
+        self.update_marker(request_key, now, |marker| {
+            marker.k = marker.k.or(Some(now.unix_timestamp()));
+            marker.s |= step_up;
+        })
+    }
+
+    /// Records that Hera accepted the request for `identity_id` on a remembered login of
+    /// another subject, so Hydra's restart of it is recognised.
+    pub fn record_switch(
+        &self,
+        request_key: &str,
+        identity_id: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        self.update_marker(request_key, now, |marker| {
+            marker.w = Some(identity_id.to_owned());
+        })
+    }
+
+    /// Drops the marker of a request that has been accepted: a later request that happens to
+    /// look the same starts afresh.
+    pub fn forget_marker(&self, request_key: &str) -> anyhow::Result<()> {
+        let id = short_hash(request_key);
+        let markers = self.markers();
+        if !markers.iter().any(|m| m.c == id) {
+            return Ok(());
+        }
+        let kept: Vec<StoredMarker> = markers.into_iter().filter(|m| m.c != id).collect();
+        self.0
+            .insert(REAUTH_KEY, kept)
+            .map_err(|e| anyhow::anyhow!("cannot store the re-authentication markers: {e}"))
+    }
+
+    fn update_marker(
+        &self,
+        request_key: &str,
+        now: OffsetDateTime,
+        change: impl FnOnce(&mut StoredMarker),
+    ) -> anyhow::Result<()> {
+        let id = short_hash(request_key);
         let now = now.unix_timestamp();
         let mut markers: Vec<StoredMarker> = self
             .markers()
             .into_iter()
             .filter(|m| now - m.t < MARKER_TTL_SECONDS)
             .collect();
-        match markers.iter_mut().find(|m| m.c == id) {
-            Some(marker) => marker.s |= step_up,
-            None => markers.push(StoredMarker {
-                c: id,
-                t: now,
-                s: step_up,
-            }),
-        }
+        let index = match markers.iter().position(|m| m.c == id) {
+            Some(index) => index,
+            None => {
+                markers.push(StoredMarker {
+                    c: id,
+                    t: now,
+                    k: None,
+                    s: false,
+                    w: None,
+                });
+                markers.len() - 1
+            }
+        };
+        change(&mut markers[index]);
         if markers.len() > MAX_MARKERS {
             markers.sort_by_key(|m| std::cmp::Reverse(m.t));
             markers.truncate(MAX_MARKERS);

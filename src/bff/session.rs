@@ -100,39 +100,47 @@ pub struct ReturnTo(String);
 
 impl ReturnTo {
     /// Accepts `/path?query#fragment` only: no scheme, no host, no `//` or `\` tricks that
-    /// browsers would read as another origin, no control characters.
+    /// browsers would read as another origin, no control characters, and no dot segments (`.`,
+    /// `..`, raw or percent-encoded), which a browser or URL parser would remove and so turn
+    /// `/.//evil.example` into `//evil.example`. The value is kept exactly as validated, never
+    /// re-serialised.
     pub fn parse(value: Option<&str>, origin: &Url) -> Option<ReturnTo> {
         let Some(value) = value.filter(|v| !v.is_empty()) else {
             return Some(ReturnTo("/".into()));
         };
         let looks_like_path = value.starts_with('/')
             && !value.starts_with("//")
-            && !value.starts_with("/\\")
             && !value.contains('\\')
             && !value.chars().any(char::is_control)
             && value.len() <= 2048;
         if !looks_like_path {
             return None;
         }
-        let resolved = origin.join(value).ok()?;
-        if resolved.origin() != origin.origin() {
+        let path = value.split(['?', '#']).next().unwrap_or_default();
+        if path.split('/').any(is_dot_segment) {
             return None;
         }
-        let mut path = resolved.path().to_owned();
-        if let Some(query) = resolved.query() {
-            path.push('?');
-            path.push_str(query);
+        // What a browser would make of it must still be a path on this origin.
+        let resolved = origin.join(value).ok()?;
+        if resolved.origin() != origin.origin()
+            || resolved.path().starts_with("//")
+            || resolved.path().starts_with("/\\")
+        {
+            return None;
         }
-        if let Some(fragment) = resolved.fragment() {
-            path.push('#');
-            path.push_str(fragment);
-        }
-        Some(ReturnTo(path))
+        Some(ReturnTo(value.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `.` or `..`, also when written with percent-encoded dots (`%2e`, `.%2E`).
+fn is_dot_segment(segment: &str) -> bool {
+    let lowered = segment.to_ascii_lowercase();
+    let decoded = lowered.replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 /// Builds the BFF's cookies with the same attributes everywhere.
@@ -192,7 +200,31 @@ mod tests {
         assert_eq!(ReturnTo::parse(None, &origin()).unwrap().as_str(), "/");
         assert_eq!(ReturnTo::parse(Some(""), &origin()).unwrap().as_str(), "/");
         assert_eq!(parse("/orders?page=2#top").unwrap(), "/orders?page=2#top");
-        assert_eq!(parse("/a/../b").unwrap(), "/b");
+        assert_eq!(parse("/a.b/..c/.d").unwrap(), "/a.b/..c/.d");
+        assert_eq!(
+            parse("/search?q=/../x#/./y").unwrap(),
+            "/search?q=/../x#/./y",
+            "dots after the path are data"
+        );
+        assert_eq!(parse("/a%20b").unwrap(), "/a%20b", "kept as given");
+    }
+
+    #[test]
+    fn return_to_refuses_dot_segments_that_would_turn_into_another_origin() {
+        for bad in [
+            "/.//evil.example",
+            "/%2e//evil.example",
+            "/%2E//evil.example",
+            "/.%2e//evil.example",
+            "/%2e%2e//evil.example",
+            "/..//evil.example",
+            "/a/../b",
+            "/a/./b",
+            "/a/%2e%2E/b",
+            "/.",
+        ] {
+            assert!(ReturnTo::parse(Some(bad), &origin()).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

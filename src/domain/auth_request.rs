@@ -81,6 +81,11 @@ pub struct AuthRequest {
     /// treats this like `prompt=login`: never silently reuse a session the client may have
     /// asked not to reuse.
     pub unreadable: bool,
+    /// What identifies this authorization request across Hydra's restarts: the URL's path and
+    /// its query pairs in sorted order, without `prompt`. When Hydra refuses a different subject
+    /// on a remembered login, it restarts the same request with `prompt=login` added and a new
+    /// challenge; this key stays the same. `None` when `request_url` is unreadable.
+    pub request_key: Option<String>,
 }
 
 impl AuthRequest {
@@ -90,6 +95,7 @@ impl AuthRequest {
         let mut request = AuthRequest::default();
         match Url::parse(request_url) {
             Ok(url) => {
+                request.request_key = Some(request_key(&url));
                 let mut object = None;
                 for (key, value) in url.query_pairs() {
                     match key.as_ref() {
@@ -146,6 +152,19 @@ impl AuthRequest {
     pub fn wants_fresh_login(&self) -> bool {
         self.prompt.login || self.prompt.select_account
     }
+}
+
+fn request_key(url: &Url) -> String {
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != "prompt")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    pairs.sort();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{}?{query}", url.path())
 }
 
 /// The payload of a compact JWS/JWT, unverified: Hydra has verified it before issuing the
@@ -267,6 +286,27 @@ mod tests {
         assert_eq!(
             AuthRequest::parse(BASE, &context).id_token_hint_claims,
             claims
+        );
+    }
+
+    #[test]
+    fn hydras_restart_with_prompt_login_keeps_the_request_key() {
+        let original = AuthRequest::parse(
+            "http://127.0.0.1:4444/oauth2/auth?state=abcdefgh&client_id=app&scope=openid+email",
+            &OidcContext::default(),
+        );
+        // Hydra re-encodes the query (keys sorted) and sets prompt=login.
+        let restarted = AuthRequest::parse(
+            "http://127.0.0.1:4444/oauth2/auth?client_id=app&prompt=login&scope=openid%20email&state=abcdefgh",
+            &OidcContext::default(),
+        );
+        assert!(original.request_key.is_some());
+        assert_eq!(original.request_key, restarted.request_key);
+        let other = parse("state=another1");
+        assert_ne!(other.request_key, original.request_key);
+        assert_eq!(
+            AuthRequest::parse("::not a url::", &OidcContext::default()).request_key,
+            None
         );
     }
 }

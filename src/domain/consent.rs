@@ -64,6 +64,22 @@ pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> Consen
     ConsentDecision::AutoAccept(reason)
 }
 
+/// Whether Hydra should remember an automatic accept, so that later `prompt=none` requests of
+/// the same client go through: Hydra lets `prompt=none` pass only when a consent that was granted
+/// with `remember: true` (and was not itself a skipped one) covers the requested scopes.
+///
+/// Never remembered:
+/// - a Hydra skip: a remembered consent already exists, and Hydra never counts a skipped
+///   consent as the remembered one;
+/// - a device flow: the person must approve each device explicitly;
+/// - a public client that a local app could impersonate ([`local_apps_could_impersonate`]):
+///   remembering would let any app on the device reuse the grant silently.
+pub fn remember_auto_accept(request: &ConsentRequest, reason: AutoAcceptReason) -> bool {
+    reason != AutoAcceptReason::HydraSkip
+        && !request.is_device_flow()
+        && !local_apps_could_impersonate(&request.client)
+}
+
 /// True for a public client (`token_endpoint_auth_method: none`, so no secret proves who is
 /// asking) with a redirect URI that any app on the user's device can receive. Such a client's
 /// identity rests on nothing but its `client_id`, which is public: a malicious local app can start
@@ -361,6 +377,32 @@ mod tests {
                 "{reason:?}"
             );
         }
+    }
+
+    #[test]
+    fn automatic_accepts_are_remembered_except_skips_device_flows_and_impersonable_clients() {
+        let own = client("own-web");
+        assert!(remember_auto_accept(
+            &request(false, own.clone()),
+            AutoAcceptReason::FirstParty
+        ));
+        assert!(
+            !remember_auto_accept(&request(true, own.clone()), AutoAcceptReason::HydraSkip),
+            "a skip already has a remembered consent"
+        );
+        let device = ConsentRequest {
+            request_url: "http://hydra/oauth2/device/verify?client_id=own-web".into(),
+            ..request(false, own)
+        };
+        assert!(!remember_auto_accept(
+            &device,
+            AutoAcceptReason::SkipConsent
+        ));
+        let local = request(false, public_first_party("http://127.0.0.1:8080/cb"));
+        assert!(!remember_auto_accept(
+            &local,
+            AutoAcceptReason::TrustedClientId
+        ));
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! User codes of the device flow (RFC 8628 §3.3, §6.1), read the way people type them.
 //!
-//! Hydra compares a user code exactly: it looks up an HMAC of the string it is sent. So Hera
-//! normalises what the user typed before sending it: ASCII letters are uppercased, and spaces
-//! and dashes (including the typographic dashes phones substitute) are dropped, so `bcdf-ghjk`
-//! and `BCDF GHJK` both become `BCDFGHJK`. Look-alike characters are deliberately **not**
-//! mapped (`0`→`O`, `1`→`I`): Hydra's default codes are letters only, but the alphabet is
-//! configurable, and a mapping that is right for one alphabet turns valid codes of another into
-//! wrong ones. Anything else that is not an ASCII letter or digit is refused without asking
-//! Hydra, which also keeps non-ASCII look-alikes (Cyrillic `В`) from ever reaching it.
+//! Hydra compares a user code exactly: it looks up an HMAC of the string it is sent. Its
+//! default codes (`oauth2.device_authorization.user_code.entropy_preset: high`) mix upper- and
+//! lower-case letters with digits (`r7wWvcHs`), so case is part of the code and Hera keeps it as
+//! typed. Hera only drops what is never part of a code: spaces, and the dashes a device may show
+//! to group the characters (including the typographic dashes phones substitute), so
+//! `r7wW-vcHs` and ` r7wW vcHs ` both become `r7wWvcHs`. Look-alike characters are
+//! deliberately **not** mapped (`0`→`O`, `1`→`I`): a mapping that is right for one alphabet
+//! turns valid codes of another into wrong ones. Anything else that is not an ASCII letter or
+//! digit is refused without asking Hydra, which also keeps non-ASCII look-alikes (Cyrillic `В`)
+//! from ever reaching it; a custom `user_code.character_set` must therefore be letters and
+//! digits.
 //!
 //! A user code is a short-lived credential, so `Debug` never shows it.
 
@@ -42,7 +45,7 @@ impl UserCode {
             if !c.is_ascii_alphanumeric() {
                 return Err(UserCodeError::Malformed);
             }
-            code.push(c.to_ascii_uppercase());
+            code.push(c);
         }
         match code.len() {
             0 => Err(UserCodeError::Empty),
@@ -77,30 +80,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn case_spaces_and_dashes_do_not_matter() {
+    fn spaces_and_dashes_are_dropped_and_case_is_kept() {
         for typed in [
-            "BCDFGHJK",
-            "bcdfghjk",
-            "bcdf-ghjk",
-            "BCDF GHJK",
-            " Bc-Df\tgh-jK ",
-            "BCDF\u{2013}GHJK",
-            "BCDF\u{2212}GHJK",
-            "BCDF\u{00A0}GHJK",
+            "r7wWvcHs",
+            "r7wW-vcHs",
+            "r7wW vcHs",
+            " r7-wW\tvc-Hs ",
+            "r7wW\u{2013}vcHs",
+            "r7wW\u{2212}vcHs",
+            "r7wW\u{00A0}vcHs",
         ] {
             assert_eq!(
                 UserCode::normalise(typed).map(|c| c.as_str().to_owned()),
-                Ok("BCDFGHJK".to_owned()),
+                Ok("r7wWvcHs".to_owned()),
                 "{typed:?}"
             );
         }
     }
 
     #[test]
+    fn codes_differing_only_in_case_stay_different() {
+        assert_ne!(
+            UserCode::normalise("r7wWvcHs").unwrap(),
+            UserCode::normalise("R7WWVCHS").unwrap()
+        );
+    }
+
+    #[test]
     fn digits_are_kept_and_look_alikes_are_not_mapped() {
         assert_eq!(
             UserCode::normalise("ab01-o1il").unwrap().as_str(),
-            "AB01O1IL"
+            "ab01o1il"
         );
     }
 

@@ -25,9 +25,15 @@
 //! 8. Otherwise accept the session's identity.
 //!
 //! Rules 5 and 6 are satisfied once the session was authenticated after Hera sent the browser
-//! to Kratos for this challenge (the [`ReauthMarker`]), so the browser never loops. Whenever Hera
-//! would have to send the browser anywhere and the request says `prompt=none`, it rejects
-//! instead (`login_required`, or `interaction_required` for a step-up).
+//! to Kratos for this authorization request (the [`ReauthMarker`]), so the browser never loops.
+//! The marker belongs to the authorization request, not to the challenge: after rule 4, Hydra
+//! restarts the same request on a **new** challenge with `prompt=login` added, and the sign-in
+//! the person just completed must count there too. A `prompt=login` that Hydra added after rule
+//! 4 accepted this very identity needs no sign-in at all: the client never asked for it. So an
+//! account switch costs exactly one Kratos sign-in, or none when the person had already signed
+//! in as the other account. Whenever Hera would have to send the browser anywhere and the
+//! request says `prompt=none`, it rejects instead (`login_required`, or `interaction_required`
+//! for a step-up).
 
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -67,13 +73,17 @@ impl Default for LoginPolicy {
     }
 }
 
-/// What Hera already did for this challenge in this browser, from its session cookie.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What Hera already did for this authorization request in this browser, from its session
+/// cookie.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReauthMarker {
-    /// When Hera first sent this browser to Kratos for this challenge.
-    pub sent_at: OffsetDateTime,
+    /// When Hera first sent this browser to Kratos for this request; `None` if it never did.
+    pub sent_at: Option<OffsetDateTime>,
     /// Hera has sent it to Kratos for a second factor (`aal=aal2`).
     pub step_up: bool,
+    /// Hera answered a remembered login of this request with this identity instead (rule 4),
+    /// so Hydra's restart with `prompt=login` is expected.
+    pub switched_to: Option<String>,
 }
 
 /// Everything the decision needs; built by the handler.
@@ -84,7 +94,7 @@ pub struct LoginInput<'a> {
     pub whoami: &'a Whoami,
     /// For `skip=true`: the remembered subject's identity from Kratos admin (`None` if gone).
     pub skip_identity: Option<&'a Option<Identity>>,
-    pub marker: Option<ReauthMarker>,
+    pub marker: Option<&'a ReauthMarker>,
     pub policy: &'a LoginPolicy,
     pub now: OffsetDateTime,
 }
@@ -129,6 +139,7 @@ pub enum Reason {
     KratosSession,
     Reauthenticated,
     AccountSwitched,
+    AccountSwitchCompleted,
     NoSession,
     RegistrationRequested,
     SessionExpired,
@@ -148,6 +159,7 @@ impl Reason {
             Reason::KratosSession => "kratos_session",
             Reason::Reauthenticated => "reauthenticated",
             Reason::AccountSwitched => "account_switched",
+            Reason::AccountSwitchCompleted => "account_switch_completed",
             Reason::NoSession => "no_session",
             Reason::RegistrationRequested => "registration_requested",
             Reason::SessionExpired => "session_expired",
@@ -215,11 +227,15 @@ pub fn decide(input: &LoginInput<'_>) -> LoginDecision {
     }
 
     let identity = &session.identity;
-    let fresh = marker.is_some_and(|m| {
+    let fresh = marker.and_then(|m| m.sent_at).is_some_and(|sent_at| {
         session
             .authenticated_at
-            .is_some_and(|at| at + CLOCK_SKEW >= m.sent_at)
+            .is_some_and(|at| at + CLOCK_SKEW >= sent_at)
     });
+    // Hydra's restart after rule 4 accepted this identity: its `prompt=login` is Hydra's, not
+    // the client's.
+    let switch_completed = !request.skip
+        && marker.and_then(|m| m.switched_to.as_deref()) == Some(identity.id.as_str());
 
     // 4. Someone else is signed in than the subject Hydra remembers.
     if request.skip && identity.id != request.subject {
@@ -240,7 +256,9 @@ pub fn decide(input: &LoginInput<'_>) -> LoginDecision {
     let refresh_reason = if hint_mismatch {
         Some(Reason::LoginHintMismatch)
     } else {
-        needs_fresh_login(auth).or_else(|| max_age_exceeded(auth, session, now))
+        needs_fresh_login(auth)
+            .filter(|reason| !(switch_completed && *reason == Reason::PromptLogin))
+            .or_else(|| max_age_exceeded(auth, session, now))
     }
     .filter(|_| !fresh);
 
@@ -265,6 +283,8 @@ pub fn decide(input: &LoginInput<'_>) -> LoginDecision {
         Reason::HydraRememberedSession
     } else if fresh {
         Reason::Reauthenticated
+    } else if switch_completed {
+        Reason::AccountSwitchCompleted
     } else {
         Reason::KratosSession
     };
@@ -459,6 +479,8 @@ mod tests {
         kratos: Kratos,
         /// Seconds since Hera sent the browser to Kratos for this challenge, and whether for aal2.
         marker: Option<(i64, bool)>,
+        /// Hera accepted this request for this identity on a remembered login of another.
+        switched_to: Option<&'static str>,
     }
 
     impl Default for Case {
@@ -472,6 +494,7 @@ mod tests {
                 min_aal: None,
                 kratos: ada(60),
                 marker: None,
+                switched_to: None,
             }
         }
     }
@@ -546,15 +569,25 @@ mod tests {
             .skip_identity
             .unwrap_or(Some("active"))
             .map(|state| identity(ADA, state));
+        let marker = case
+            .marker
+            .map(|(ago, step_up)| ReauthMarker {
+                sent_at: Some(NOW - Duration::seconds(ago)),
+                step_up,
+                switched_to: None,
+            })
+            .or_else(|| {
+                case.switched_to.map(|id| ReauthMarker {
+                    switched_to: Some(id.to_owned()),
+                    ..ReauthMarker::default()
+                })
+            });
         decide(&LoginInput {
             request: &request,
             auth: &auth,
             whoami: &whoami,
             skip_identity: case.skip.then_some(&skip_identity),
-            marker: case.marker.map(|(ago, step_up)| ReauthMarker {
-                sent_at: NOW - Duration::seconds(ago),
-                step_up,
-            }),
+            marker: marker.as_ref(),
             policy,
             now: NOW,
         })
@@ -1023,6 +1056,43 @@ mod tests {
                     ..Case::default()
                 },
                 Reject("login_required", "account_switched"),
+            ),
+            (
+                "Hydra's restart after a switch: its prompt=login needs no sign-in",
+                Case {
+                    query: "prompt=login",
+                    switched_to: Some(ADA),
+                    ..Case::default()
+                },
+                Accept("account_switch_completed"),
+            ),
+            (
+                "the restart's prompt=login still needs a sign-in for another identity",
+                Case {
+                    query: "prompt=login",
+                    switched_to: Some("bob"),
+                    ..Case::default()
+                },
+                login(true, false, "prompt_login"),
+            ),
+            (
+                "a switch does not excuse an exceeded max_age",
+                Case {
+                    query: "prompt=login&max_age=10",
+                    switched_to: Some(ADA),
+                    ..Case::default()
+                },
+                login(true, false, "max_age_exceeded"),
+            ),
+            (
+                "a switch does not excuse a login_hint for another account",
+                Case {
+                    query: "prompt=login",
+                    login_hint: Some("bob@example.com"),
+                    switched_to: Some(ADA),
+                    ..Case::default()
+                },
+                login(true, false, "login_hint_mismatch"),
             ),
             (
                 "skip, remembered identity deleted",

@@ -158,6 +158,12 @@ pub struct ConsentRequest {
 }
 
 impl ConsentRequest {
+    /// True when the request authorises a device (RFC 8628): Hydra's `request_url` is then its
+    /// `/oauth2/device/verify` URL rather than `/oauth2/auth`.
+    pub fn is_device_flow(&self) -> bool {
+        Url::parse(&self.request_url).is_ok_and(|url| url.path().ends_with("/oauth2/device/verify"))
+    }
+
     /// The host the browser will be sent back to: the `redirect_uri` of the authorization
     /// request, or the client's only registered redirect URI when the request named none.
     pub fn redirect_host(&self) -> Option<String> {

@@ -42,11 +42,16 @@ pub async fn consent_page(
 
     match consent::decide(&request, &state.settings.trusted_client_ids) {
         ConsentDecision::AutoAccept(reason) => {
+            let remember = consent::remember_auto_accept(&request, reason);
             let accept = ConsentAccept {
                 grant_scope: request.requested_scope.clone(),
                 grant_audience: request.requested_audience.clone(),
-                remember: false,
-                remember_for: 0,
+                remember,
+                remember_for: if remember {
+                    seconds(state.settings.auto_consent_remember_for)
+                } else {
+                    0
+                },
                 id_token_claims: claims::id_token_claims(&identity, &request.requested_scope),
             };
             let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
@@ -111,12 +116,15 @@ pub async fn consent_submit(
         grant_scope: grant.scopes.clone(),
         grant_audience: request.requested_audience.clone(),
         remember: form.remember,
-        remember_for: i64::try_from(state.settings.remember_consent_for.as_secs())
-            .unwrap_or(i64::MAX),
+        remember_for: seconds(state.settings.remember_consent_for),
     };
     let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
     audit_granted(&request, &grant.scopes, "user", "user_allowed");
     Ok(response)
+}
+
+fn seconds(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
 fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {

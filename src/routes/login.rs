@@ -58,13 +58,16 @@ pub async fn login(
     };
 
     let typed_session = TypedSession::new(&session);
+    // What Hera did for this request survives Hydra's restart of it on a new challenge.
+    let request_key = auth.request_key.as_deref().unwrap_or(challenge.as_str());
+    let marker = typed_session.reauth_marker(request_key);
     let now = OffsetDateTime::now_utc();
     let decision = rules::decide(&LoginInput {
         request: &login_request,
         auth: &auth,
         whoami: &whoami,
         skip_identity: skip_identity.as_ref(),
-        marker: typed_session.reauth_marker(&challenge),
+        marker: marker.as_ref(),
         policy: &state.settings.login_policy,
         now,
     });
@@ -73,11 +76,16 @@ pub async fn login(
         LoginDecision::Accept { accept, reason } => {
             let subject = accept.subject.clone();
             let response = follow(state.hydra.accept_login(&challenge, accept).await)?;
+            if reason == rules::Reason::AccountSwitched {
+                typed_session.record_switch(request_key, &subject, now)?;
+            } else {
+                typed_session.forget_marker(request_key)?;
+            }
             audit("login.accepted", &subject, &client_id, reason);
             Ok(response)
         }
         LoginDecision::SendToKratos { send, reason } => {
-            typed_session.record_reauth(&challenge, now, send.aal2)?;
+            typed_session.record_reauth(request_key, now, send.aal2)?;
             audit("login.sent_to_kratos", "", &client_id, reason);
             let return_to = state.login_url(&challenge);
             Ok(see_other(&state.kratos.browser_flow_url(send, &return_to)))

@@ -394,6 +394,10 @@ async fn return_to_must_be_a_path_on_the_apps_origin() {
         "//evil.example.com",
         "/\\evil.example.com",
         "orders",
+        // Dot segments a URL parser removes, leaving `//evil.example` behind.
+        "/.//evil.example",
+        "/%2e//evil.example",
+        "/%2E%2e//evil.example",
     ] {
         let answer = bff
             .get(
@@ -410,6 +414,10 @@ async fn return_to_must_be_a_path_on_the_apps_origin() {
     let callback = bff.callback_url("/orders/42?tab=items").await;
     let answer = bff.send(bff.app.browser.get(callback)).await;
     assert_eq!(answer.location(), "/orders/42?tab=items");
+    // The value is sent back exactly as it was validated.
+    let callback = bff.callback_url("/files/a%20b?q=/../x").await;
+    let answer = bff.send(bff.app.browser.get(callback)).await;
+    assert_eq!(answer.location(), "/files/a%20b?q=/../x");
 }
 
 #[tokio::test]

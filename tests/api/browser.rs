@@ -181,9 +181,21 @@ async fn a_first_party_app_gets_its_code_without_any_page_from_hera() {
     let consents = world.app.hydra.accepted_consents();
     assert_eq!(consents.len(), 1);
     assert_eq!(
-        consents[0]["remember"], false,
-        "an automatic accept is not a remembered choice"
+        (&consents[0]["remember"], &consents[0]["remember_for"]),
+        (&json!(true), &json!(86_400)),
+        "an automatic accept is remembered, so silent sign-ins work"
     );
+
+    // A silent sign-in (prompt=none) now goes straight through.
+    start_flow(
+        &browser,
+        &world,
+        "own-app",
+        &[("scope", "openid email profile"), ("prompt", "none")],
+    )
+    .await;
+    let outcome = received(&browser, &world).await;
+    assert_eq!(scope_of(&outcome), "openid email profile");
     browser.close().await;
 }
 
@@ -372,8 +384,8 @@ async fn a_device_is_signed_in_with_the_code_it_shows() {
         .await
         .unwrap();
     let code = device["user_code"].as_str().unwrap();
-    // Typed the way people type what a TV shows.
-    let typed = format!("{}-{}", &code[..4], &code[4..]).to_lowercase();
+    // Typed as the TV shows it, in two groups; the case is part of the code.
+    let typed = format!("{} - {}", &code[..4], &code[4..]);
 
     let browser = Browser::open(Look::default()).await;
     browser

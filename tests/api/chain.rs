@@ -279,3 +279,259 @@ async fn a_login_verifier_cannot_be_redeemed_twice() {
     assert_eq!(params["error"], "access_denied");
     assert!(params["error_description"].contains("already been used"));
 }
+
+const BOB: &str = "b0b0b0b0-0000-4000-8000-000000000b0b";
+
+/// Follows the browser from `url` until it reaches `stop_prefix`. Each time the chain reaches
+/// Kratos's sign-in, the person signs in there as `who` (a fresh session) and the browser
+/// continues at the flow's `return_to`, as Kratos sends it. Returns where it stopped and how
+/// many Kratos sign-ins it took.
+async fn follow_signing_in_as(
+    app: &TestApp,
+    url: &str,
+    stop_prefix: &str,
+    who: (&str, &str),
+) -> (String, usize) {
+    let kratos = crate::support::KRATOS_BROWSER_URL;
+    let mut url = url.to_owned();
+    let mut sign_ins = 0;
+    for _ in 0..30 {
+        if url.starts_with(stop_prefix) {
+            return (url, sign_ins);
+        }
+        if url.starts_with(kratos) {
+            sign_ins += 1;
+            let (id, email) = who;
+            let now = time::OffsetDateTime::now_utc();
+            let identity = crate::support::fake_kratos::identity(id, email, "Someone", "Else");
+            app.kratos.add_identity(identity.clone());
+            let token = format!("token-{id}-{sign_ins}");
+            app.kratos.add_session(
+                &token,
+                crate::support::fake_kratos::session(
+                    &format!("5e55{sign_ins:04}-0000-4000-8000-000000000000"),
+                    identity,
+                    now,
+                    now + Duration::hours(1),
+                    "aal1",
+                    &["password"],
+                ),
+            );
+            app.sign_in_browser(&token);
+            url = query(&url)["return_to"].clone();
+            continue;
+        }
+        let response = app.browser.get(&url).send().await.unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "the chain stopped at {url} ({})",
+            response.status()
+        );
+        let next = crate::support::location_of(&response);
+        url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
+    }
+    panic!("more than 30 redirects")
+}
+
+#[tokio::test]
+async fn a_first_party_apps_silent_sign_in_works_after_its_first_sign_in() {
+    let app = TestApp::spawn().await;
+    let public = &app.public;
+    sign_in_ada(&app);
+    public.register_client(with(
+        client("own-web"),
+        json!({"client_secret": "own-web-secret", "metadata": {"first_party": true}}),
+    ));
+    let redirect_uri = "https://own-web.example.com/callback";
+    let authorize = |extra: &[(&'static str, &'static str)]| {
+        let mut params = vec![
+            ("client_id", "own-web"),
+            ("response_type", "code"),
+            ("scope", "openid email"),
+            ("state", "state-1234567"),
+        ];
+        params.extend_from_slice(extra);
+        public.authorize_url(&params)
+    };
+
+    // Before any sign-in of this app, Hydra refuses a silent one itself.
+    let landed = app
+        .follow_until(&authorize(&[("prompt", "none")]), redirect_uri)
+        .await
+        .unwrap();
+    assert_eq!(query(&landed)["error"], "login_required");
+
+    let landed = app
+        .follow_until(&authorize(&[]), redirect_uri)
+        .await
+        .unwrap();
+    assert!(query(&landed).contains_key("code"), "{landed}");
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted[0]["remember"], true);
+    assert_eq!(accepted[0]["remember_for"], 86_400);
+
+    // Hydra lets prompt=none through only with a remembered consent: now it has one.
+    let landed = app
+        .follow_until(&authorize(&[("prompt", "none")]), redirect_uri)
+        .await
+        .unwrap();
+    let params = query(&landed);
+    assert!(
+        params.contains_key("code"),
+        "silent sign-in refused: {landed}"
+    );
+    app.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn silent_sign_ins_fail_as_hydra_fails_them_without_a_session_or_a_remembered_consent() {
+    let app = TestApp::spawn().await;
+    let public = &app.public;
+    sign_in_ada(&app);
+    public.register_client(with(client("own"), json!({"skip_consent": true})));
+    public.register_client(client("photos"));
+    let redirect_uri = "https://photos.example.com/callback";
+    let silent = public.authorize_url(&[
+        ("client_id", "photos"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "state-abcdefg"),
+        ("prompt", "none"),
+    ]);
+
+    // No Hydra session: login_required from Hydra itself, Hera is never asked.
+    let landed = app.follow_until(&silent, redirect_uri).await.unwrap();
+    let params = query(&landed);
+    assert_eq!(params["error"], "login_required");
+    assert!(params["error_description"].contains("no existing login session"));
+    assert!(app.hydra_calls().is_empty(), "{:?}", app.hydra_calls());
+
+    // Hydra now remembers Ada's login (through another app), but photos has no remembered
+    // consent: consent_required, and Hera's consent page is never asked.
+    let own = public.authorize_url(&[
+        ("client_id", "own"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "state-1234567"),
+    ]);
+    app.follow_until(&own, "https://own.example.com/callback")
+        .await
+        .unwrap();
+    let consent_reads = |app: &TestApp| {
+        app.hydra_calls()
+            .iter()
+            .filter(|c| c.starts_with("GET /admin/oauth2/auth/requests/consent"))
+            .count()
+    };
+    let before = consent_reads(&app);
+    let landed = app.follow_until(&silent, redirect_uri).await.unwrap();
+    let params = query(&landed);
+    assert_eq!(params["error"], "consent_required");
+    assert!(params["error_description"].contains("no previous consent was found"));
+    assert_eq!(consent_reads(&app), before);
+}
+
+#[tokio::test]
+async fn a_login_hint_for_another_account_takes_exactly_one_kratos_sign_in() {
+    let app = TestApp::spawn().await;
+    let public = &app.public;
+    sign_in_ada(&app);
+    public.register_client(with(
+        client("own"),
+        json!({"client_secret": "own-secret-value", "skip_consent": true}),
+    ));
+    let redirect_uri = "https://own.example.com/callback";
+    let authorize = |extra: &[(&'static str, &'static str)]| {
+        let mut params = vec![
+            ("client_id", "own"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "state-1234567"),
+        ];
+        params.extend_from_slice(extra);
+        public.authorize_url(&params)
+    };
+    // Ada signs in once; Hydra remembers her.
+    app.follow_until(&authorize(&[]), redirect_uri)
+        .await
+        .unwrap();
+    assert_eq!(app.public.remembered_logins(), 1);
+
+    // The app asks for Bob. Hera sends the browser to Kratos once; Bob signs in; Hydra refuses
+    // Bob for Ada's remembered login and restarts with prompt=login on a new challenge.
+    let (landed, sign_ins) = follow_signing_in_as(
+        &app,
+        &authorize(&[("login_hint", "bob@example.com")]),
+        redirect_uri,
+        (BOB, "bob@example.com"),
+    )
+    .await;
+
+    assert_eq!(sign_ins, 1, "one Kratos sign-in for one account switch");
+    let code = query(&landed)["code"].clone();
+    let token: Value = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", public.url))
+        .basic_auth("own", Some("own-secret-value"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(id_token_claims(&token)["sub"], BOB);
+}
+
+#[tokio::test]
+async fn switching_accounts_at_kratos_takes_no_second_sign_in_after_hydras_restart() {
+    let app = TestApp::spawn().await;
+    let public = &app.public;
+    sign_in_ada(&app);
+    public.register_client(with(client("own"), json!({"skip_consent": true})));
+    let redirect_uri = "https://own.example.com/callback";
+    let start = public.authorize_url(&[
+        ("client_id", "own"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "state-1234567"),
+    ]);
+    app.follow_until(&start, redirect_uri).await.unwrap();
+
+    // Bob signs in to Kratos in this browser (another tab); Hydra still remembers Ada.
+    let now = time::OffsetDateTime::now_utc();
+    let bob = crate::support::fake_kratos::identity(BOB, "bob@example.com", "Bob", "Builder");
+    app.kratos.add_identity(bob.clone());
+    app.kratos.add_session(
+        "bob-token",
+        crate::support::fake_kratos::session(
+            "5e550000-0000-4000-8000-000000000b0b",
+            bob,
+            now - Duration::minutes(5),
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("bob-token");
+
+    let (landed, sign_ins) =
+        follow_signing_in_as(&app, &start, redirect_uri, (BOB, "bob@example.com")).await;
+
+    assert_eq!(
+        sign_ins, 0,
+        "Bob is signed in; Hydra's own prompt=login needs no sign-in"
+    );
+    assert!(query(&landed).contains_key("code"), "{landed}");
+    let subjects: Vec<String> = app
+        .hydra
+        .accepted_logins()
+        .iter()
+        .map(|l| l["subject"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(subjects.last().map(String::as_str), Some(BOB));
+    assert!(!subjects.contains(&String::new()));
+}

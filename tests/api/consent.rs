@@ -146,8 +146,72 @@ async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_r
             accepted[0]["session"]["id_token"].get("name").is_none(),
             "{case}: profile not requested"
         );
+        // Remembered, so prompt=none works later; a Hydra skip already has a remembered one.
+        let remembered = !skip;
+        assert_eq!(accepted[0]["remember"], remembered, "{case}");
+        assert_eq!(
+            accepted[0].get("remember_for"),
+            remembered.then(|| json!(86_400)).as_ref(),
+            "{case}"
+        );
         app.assert_contract_kept();
     }
+}
+
+#[tokio::test]
+async fn automatic_consents_of_device_flows_and_impersonable_public_clients_are_not_remembered() {
+    let public_loopback = with(
+        client("own-cli"),
+        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:8080/cb"], "skip_consent": true}),
+    );
+    let cases = [
+        (
+            "a device flow",
+            with(client("tv"), json!({"skip_consent": true})),
+            Some("http://127.0.0.1:4444/oauth2/device/verify?client_id=tv&user_code=%2A%2A%2A%2A"),
+        ),
+        (
+            "a public client with a loopback redirect",
+            public_loopback,
+            None,
+        ),
+    ];
+    for (case, client, request_url) in cases {
+        let app = TestApp::spawn_with(|s| {
+            s.auto_consent_remember_for = std::time::Duration::from_secs(600)
+        })
+        .await;
+        app.kratos.add_identity(ada());
+        let challenge = app.hydra.add_consent(ConsentSpec {
+            subject: ADA.into(),
+            client,
+            requested_scope: vec!["openid".into()],
+            request_url: request_url.map(str::to_owned),
+            ..ConsentSpec::default()
+        });
+        let response = app.get_consent(&challenge).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{case}");
+        let accepted = app.hydra.accepted_consents();
+        assert_eq!(accepted[0]["remember"], false, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn the_operator_sets_how_long_automatic_consents_are_remembered() {
+    let app =
+        TestApp::spawn_with(|s| s.auto_consent_remember_for = std::time::Duration::from_secs(600))
+            .await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(client("own"), json!({"skip_consent": true})),
+        requested_scope: vec!["openid".into()],
+        ..ConsentSpec::default()
+    });
+    app.get_consent(&challenge).await;
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted[0]["remember"], true);
+    assert_eq!(accepted[0]["remember_for"], 600);
 }
 
 #[tokio::test]

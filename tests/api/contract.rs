@@ -1368,7 +1368,7 @@ async fn a_logout_accept_with_a_body_is_reported() {
 async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
     let hydra = FakeHydra::start().await;
     let challenge = hydra.add_device_challenge();
-    hydra.add_user_code("BCDFGHJK", "tv-app");
+    hydra.add_user_code("r7wWvcHs", "tv-app");
     hydra.add_user_code("XWVTSRQP", "tv-app");
     hydra.expire_user_code("XWVTSRQP");
     let accept = format!("{DEVICE_ACCEPT}?device_challenge={}", q(&challenge));
@@ -1378,7 +1378,7 @@ async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
         &hydra,
         Method::PUT,
         &accept,
-        Some(json!({"user_code": "BCDFGHJK"})),
+        Some(json!({"user_code": "r7wWvcHs"})),
     )
     .await;
     assert_eq!(status, 200);
@@ -1387,7 +1387,7 @@ async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
     assert_eq!(param(redirect_to, "client_id").unwrap(), "tv-app");
     assert!(param(redirect_to, "device_verifier").is_some());
 
-    for code in ["bcdfghjk", "BCDF-GHJK", "XWVTSRQP", "NOTACODE"] {
+    for code in ["R7WWVCHS", "r7wW-vcHs", "XWVTSRQP", "NOTACODE"] {
         let (status, body) = hydra_call(
             &hydra,
             Method::PUT,
@@ -1407,7 +1407,7 @@ async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
         &hydra,
         Method::PUT,
         &format!("{DEVICE_ACCEPT}?challenge={}", q(&challenge)),
-        Some(json!({"user_code": "BCDFGHJK"})),
+        Some(json!({"user_code": "r7wWvcHs"})),
     )
     .await;
     assert_eq!(status, 400);
@@ -1419,7 +1419,7 @@ async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
         &hydra,
         Method::PUT,
         &format!("{DEVICE_ACCEPT}?device_challenge=unknown"),
-        Some(json!({"user_code": "BCDFGHJK"})),
+        Some(json!({"user_code": "r7wWvcHs"})),
     )
     .await;
     assert_eq!(status, 404);
@@ -1428,14 +1428,14 @@ async fn device_accept_matches_user_codes_exactly_and_answers_like_hydra() {
         &hydra,
         Method::PUT,
         &accept,
-        Some(json!({"user_code": "BCDFGHJK"})),
+        Some(json!({"user_code": "r7wWvcHs"})),
     )
     .await;
     assert_eq!(status, 401);
 
     assert_eq!(
         hydra.accepted_user_codes(),
-        [json!({"user_code": "BCDFGHJK"})]
+        [json!({"user_code": "r7wWvcHs"})]
     );
     assert_no_violations(hydra.contract_violations());
 }

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::support::fake_hydra::{client, with, Fault};
 use crate::support::{assert_error_page, hidden_field, location_of, TestApp};
 
-const CODE: &str = "BCDFGHJK";
+/// A code as Hydra v26.2 issues it by default: mixed case, compared exactly.
+const CODE: &str = "r7wWvcHs";
 
 /// A device challenge with `CODE` issued to `tv-app`.
 fn device(app: &TestApp) -> String {
@@ -53,7 +54,7 @@ async fn the_form_warns_about_codes_from_others_and_prefills_the_devices_code() 
     let challenge = device(&app);
     let response = app
         .get(&format!(
-            "/device/verify?device_challenge={challenge}&user_code=bcdf-ghjk"
+            "/device/verify?device_challenge={challenge}&user_code=4CTVyfaJ"
         ))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -63,8 +64,8 @@ async fn the_form_warns_about_codes_from_others_and_prefills_the_devices_code() 
     ));
     assert_eq!(hidden_field(&page, "device_challenge"), challenge);
     assert!(
-        page.contains("name=\"user_code\" value=\"BCDFGHJK\""),
-        "{page}"
+        page.contains("name=\"user_code\" value=\"4CTVyfaJ\""),
+        "the device's code is prefilled exactly as it came: {page}"
     );
     assert!(
         page.contains("<label for=\"user-code\">"),
@@ -93,12 +94,28 @@ async fn a_prefill_that_is_not_a_code_is_not_echoed() {
 }
 
 #[tokio::test]
-async fn a_code_typed_with_odd_case_spaces_and_dashes_is_sent_as_hydra_issued_it() {
+async fn a_code_typed_exactly_as_shown_is_accepted_in_its_case() {
     let app = TestApp::spawn().await;
     let challenge = device(&app);
     let token = form_token(&app, &challenge).await;
 
-    let response = submit(&app, &challenge, &token, "  bcDF-gh jk ").await;
+    let response = submit(&app, &challenge, &token, CODE).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.hydra.accepted_user_codes(),
+        [json!({"user_code": CODE})]
+    );
+    app.assert_contract_kept();
+}
+
+#[tokio::test]
+async fn spaces_and_dashes_around_and_inside_a_code_are_dropped_but_case_is_kept() {
+    let app = TestApp::spawn().await;
+    let challenge = device(&app);
+    let token = form_token(&app, &challenge).await;
+
+    let response = submit(&app, &challenge, &token, "  r7wW-vc Hs ").await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = location_of(&response);
@@ -116,14 +133,32 @@ async fn a_code_typed_with_odd_case_spaces_and_dashes_is_sent_as_hydra_issued_it
 }
 
 #[tokio::test]
+async fn a_code_in_the_wrong_case_is_refused_by_hydra_as_a_wrong_code() {
+    let app = TestApp::spawn().await;
+    let challenge = device(&app);
+    let token = form_token(&app, &challenge).await;
+
+    let response = submit(&app, &challenge, &token, "R7WWVCHS").await;
+
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("That code is wrong or has expired."),
+        "{page}"
+    );
+    assert!(app.hydra.accepted_user_codes().is_empty());
+    assert_eq!(device_accepts(&app), 1, "Hydra itself compared the code");
+}
+
+#[tokio::test]
 async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
     let app = TestApp::spawn().await;
     let challenge = device(&app);
-    app.hydra.add_user_code("XWVTSRQP", "tv-app");
-    app.hydra.expire_user_code("XWVTSRQP");
+    app.hydra.add_user_code("xWvTsRqP", "tv-app");
+    app.hydra.expire_user_code("xWvTsRqP");
     let token = form_token(&app, &challenge).await;
 
-    for code in ["WRONGCDE", "xwvt-srqp"] {
+    for code in ["WRONGCDE", "xWvTsRqP"] {
         let response = submit(&app, &challenge, &token, code).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{code}");
         let page = response.text().await.unwrap();

@@ -138,11 +138,11 @@ async fn logout_device_and_revocation_are_audited_without_logging_any_secret() {
         logouts.push(csrf);
     }
 
-    app.hydra.add_user_code("QZXWVKJH", "audited-tv");
+    app.hydra.add_user_code("qZxWvKjH", "audited-tv");
     let device = app.hydra.add_device_challenge();
     let page = app.get_device_verify(&device).await.text().await.unwrap();
     let device_csrf = hidden_field(&page, "csrf_token");
-    for code in ["qzxw-vkjx", "qzxw-vkjh"] {
+    for code in ["qZxW-vKjX", "qZxW-vKjH"] {
         app.post_form(
             "/device/verify",
             &[
@@ -197,8 +197,8 @@ async fn logout_device_and_revocation_are_audited_without_logging_any_secret() {
         device.as_str(),
         &device_csrf,
         &revoke_csrf,
-        "QZXWVKJH",
-        "qzxw-vkj",
+        "qZxWvKjH",
+        "qZxW-vKj",
         "audit-kratos-token-second-secret",
     ]) {
         assert!(!logs.contains(secret), "a secret reached the logs");

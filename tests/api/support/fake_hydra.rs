@@ -763,25 +763,28 @@ impl FakeHydra {
         self.state().public_url = Some(url.to_owned());
     }
 
-    /// The scopes `subject` granted `client_id` with `remember: true`, as Hydra checks them
-    /// to skip the consent screen; `None` when nothing is remembered.
+    /// The scopes of the consent Hydra would skip with for `subject` and `client_id`, as
+    /// `FindGrantedAndRememberedConsentRequest` finds it: the **latest** consent that was granted
+    /// with `remember: true`, was not itself a skipped one, and has not expired. `None` when there
+    /// is none.
     pub fn remembered_scopes(&self, subject: &str, client_id: &str) -> Option<Vec<String>> {
+        let now = OffsetDateTime::now_utc();
         let state = self.state();
-        let scopes: Vec<String> = state
+        let latest = state
             .consent_sessions
             .iter()
+            .rev()
             .filter(|s| s.subject == subject && s.client_id == client_id)
-            .filter(|s| s.body["remember"] == Value::Bool(true))
-            .flat_map(|s| {
-                s.body["grant_scope"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-            })
-            .collect();
-        (!scopes.is_empty()).then_some(scopes)
+            .find(|s| s.body["remember"] == Value::Bool(true) && s.is_live(now))?;
+        Some(
+            latest.body["grant_scope"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        )
     }
 
     /// What a verifier minted by an accept or reject stands for.
@@ -1185,6 +1188,9 @@ pub struct ConsentSessionSpec {
     pub remember: bool,
     pub remember_for: i64,
     pub login_session_id: String,
+    /// The consent request had `skip: true`. Hydra stores such a consent but neither lists it
+    /// nor counts it as the remembered one.
+    pub skipped: bool,
 }
 
 impl Default for ConsentSessionSpec {
@@ -1196,8 +1202,10 @@ impl Default for ConsentSessionSpec {
             grant_audience: Vec::new(),
             handled_at: FIXED_TIME.to_owned(),
             remember: true,
-            remember_for: 3600,
+            // Remembered indefinitely, so that fixed past dates stay listed.
+            remember_for: 0,
             login_session_id: random_hex(16),
+            skipped: false,
         }
     }
 }
@@ -1207,8 +1215,19 @@ struct StoredConsentSession {
     subject: String,
     client_id: String,
     login_session_id: String,
+    skipped: bool,
+    /// `handled_at + remember_for` for a remembered consent with `remember_for > 0`.
+    expires_at: Option<OffsetDateTime>,
     /// The list element served (`flow.ToListConsentSessionResponse`).
     body: Value,
+}
+
+impl StoredConsentSession {
+    /// Hydra lists and skips with consents that were not skipped themselves and have not
+    /// expired.
+    fn is_live(&self, now: OffsetDateTime) -> bool {
+        !self.skipped && self.expires_at.is_none_or(|at| at > now)
+    }
 }
 
 impl FakeHydra {
@@ -1287,7 +1306,7 @@ impl FakeHydra {
                 // No longer available in a listed session (Hydra sends "").
                 "challenge": "",
                 "consent_request_id": consent_request_id,
-                "skip": false,
+                "skip": spec.skipped,
                 "subject": spec.subject,
                 "client": spec.client,
                 "request_url": default_request_url(&spec.client, &spec.grant_scope),
@@ -1304,11 +1323,17 @@ impl FakeHydra {
         if self.oauth2_client(&client_id).is_none() {
             self.add_oauth2_client(spec.client.clone());
         }
+        let expires_at = OffsetDateTime::parse(&spec.handled_at, &Rfc3339)
+            .ok()
+            .filter(|_| spec.remember && spec.remember_for > 0)
+            .map(|at| at + time::Duration::seconds(spec.remember_for));
         let mut state = self.state();
         state.consent_sessions.push(StoredConsentSession {
             subject: spec.subject,
             client_id,
             login_session_id: spec.login_session_id,
+            skipped: spec.skipped,
+            expires_at,
             body,
         });
     }
@@ -1479,7 +1504,7 @@ fn list_consent_sessions(shared: &Shared, query: &[(String, String)]) -> Reply {
     let matching: Vec<Value> = state
         .consent_sessions
         .iter()
-        .filter(|s| s.subject == subject)
+        .filter(|s| s.subject == subject && s.is_live(OffsetDateTime::now_utc()))
         .filter(|s| login_session_id.is_none_or(|id| s.login_session_id == id))
         .map(|s| s.body.clone())
         .collect();

@@ -141,6 +141,14 @@ struct AuthFlow {
     device_code: Option<String>,
     /// Hydra's session cookie value the flow started with or created.
     login_session: Option<String>,
+    /// The consent request was asked with `skip: true`.
+    consent_skip: bool,
+}
+
+impl AuthFlow {
+    fn prompts(&self, value: &str) -> bool {
+        self.prompt.split_whitespace().any(|p| p == value)
+    }
 }
 
 /// A code or token issued to a client, with what it grants.
@@ -453,6 +461,7 @@ fn start(
         oidc_context: oidc_context(query),
         device_code: None,
         login_session: None,
+        consent_skip: false,
     };
     if param("response_type") != "code" {
         return to_client_error(
@@ -521,9 +530,13 @@ fn ask_for_login(shared: &PublicShared, client: &Value, mut flow: AuthFlow) -> H
         .login_session
         .as_ref()
         .and_then(|id| lock(&shared.state).login_sessions.get(id).cloned())
-        .filter(|_| !flow.prompt.split_whitespace().any(|p| p == "login"));
+        .filter(|_| !flow.prompts("login"));
     if remembered.is_none() {
         flow.login_session = None;
+        // Hydra answers itself: the login provider is never asked.
+        if flow.prompts("none") {
+            return to_client_error(&flow, "login_required", "The Authorization Server requires End-User authentication. Prompt 'none' was requested, but no existing login session was found.");
+        }
     }
     let challenge = shared.admin.add_login(LoginSpec {
         skip: remembered.is_some(),
@@ -637,10 +650,11 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
         }
         flow.login_session = Some(id);
     }
-    let skip = shared
-        .admin
-        .remembered_scopes(&subject, &flow.client_id)
-        .is_some_and(|granted| flow.scope.iter().all(|s| granted.contains(s)));
+    let skip = consent_can_be_skipped(shared, &flow, &public_client, &subject);
+    if flow.prompts("none") && !skip {
+        return to_client_error(&flow, "consent_required", "The Authorization Server requires End-User consent. Prompt 'none' was requested, but no previous consent was found.");
+    }
+    flow.consent_skip = skip;
     let challenge = shared.admin.add_consent(ConsentSpec {
         skip,
         subject,
@@ -666,6 +680,35 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
         response = with_csrf_cookie(response, SESSION_COOKIE, &id);
     }
     response
+}
+
+/// Hydra's `requestConsent`: never with `prompt=consent`; never for a public client's device
+/// flow or a public client whose redirect is neither https nor http on localhost; otherwise
+/// when the latest remembered consent covers every requested scope.
+fn consent_can_be_skipped(
+    shared: &PublicShared,
+    flow: &AuthFlow,
+    client: &Value,
+    subject: &str,
+) -> bool {
+    if flow.prompts("consent") {
+        return false;
+    }
+    if client["token_endpoint_auth_method"] == "none" {
+        let redirect = url::Url::parse(&flow.redirect_uri).ok();
+        let claimed = redirect.as_ref().is_some_and(|url| {
+            url.scheme() == "https"
+                || (url.scheme() == "http"
+                    && matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")))
+        });
+        if flow.device_code.is_some() || !claimed {
+            return false;
+        }
+    }
+    shared
+        .admin
+        .remembered_scopes(subject, &flow.client_id)
+        .is_some_and(|granted| flow.scope.iter().all(|s| granted.contains(s)))
 }
 
 fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpResponse {
@@ -700,6 +743,7 @@ fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpRe
         remember: accept["remember"] == Value::Bool(true),
         remember_for: accept["remember_for"].as_i64().unwrap_or(0),
         login_session_id: flow.login_session.clone().unwrap_or_default(),
+        skipped: flow.consent_skip,
     });
     if let Some(device_code) = &flow.device_code {
         if let Some(device) = lock(&shared.state).devices.get_mut(device_code) {
@@ -1036,8 +1080,9 @@ fn logout(
     ))
 }
 
-/// Letters only, without vowels, like Hydra's default user codes.
-const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+/// Hydra's default user-code alphabet (`entropy_preset: high`): upper- and lower-case letters
+/// and digits without look-alikes. Codes are 8 characters and compared exactly.
+const USER_CODE_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
 
 /// `POST /oauth2/device/auth` (RFC 8628 §3.1–3.2).
 fn device_authorization(shared: &PublicShared, form: &HashMap<String, String>) -> Reply {
@@ -1138,6 +1183,7 @@ fn device_verify(
         oidc_context: json!({"acr_values": [], "ui_locales": [], "id_token_hint_claims": {}}),
         device_code: Some(device_code),
         login_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()),
+        consent_skip: false,
     };
     ask_for_login(shared, &client, flow)
 }

@@ -26,6 +26,9 @@ use url::Url;
 use fake_hydra::FakeHydra;
 use fake_kratos::FakeKratos;
 
+/// Where Hera sends browsers to Kratos in tests that do not run Kratos's pages.
+pub const KRATOS_BROWSER_URL: &str = "http://kratos.browser.test:4433";
+
 /// Upstream timeout used by tests, short so hang tests finish quickly.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_millis(1500);
 
@@ -65,7 +68,7 @@ impl TestApp {
         settings.hydra_admin_url = Url::parse(&hydra.url).unwrap();
         settings.hydra_public_url = Url::parse(&public.url).unwrap();
         settings.kratos_public_url = Url::parse(&kratos.public_url).unwrap();
-        settings.kratos_browser_url = Url::parse("http://kratos.browser.test:4433").unwrap();
+        settings.kratos_browser_url = Url::parse(KRATOS_BROWSER_URL).unwrap();
         settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
         settings.upstream_connect_timeout = Duration::from_millis(500);
@@ -124,7 +127,7 @@ impl TestApp {
         settings.hydra_admin_url = Url::parse(&self.hydra.url).unwrap();
         settings.hydra_public_url = Url::parse(&self.public.url).unwrap();
         settings.kratos_public_url = Url::parse(&self.kratos.public_url).unwrap();
-        settings.kratos_browser_url = Url::parse("http://kratos.browser.test:4433").unwrap();
+        settings.kratos_browser_url = Url::parse(KRATOS_BROWSER_URL).unwrap();
         settings.kratos_admin_url = Url::parse(&self.kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
         customise(&mut settings);
