@@ -1,33 +1,32 @@
-//! Hera: the login, consent, logout and device-verification provider for Ory Hydra, backed by
-//! Ory Kratos sessions.
+//! Hera: the one UI of an Ory Hydra + Ory Kratos deployment. The code is laid out by layer and
+//! by role, and dependencies run one way (`tests/layers.rs` checks it):
 //!
-//! A request flows: [`routes`] (thin handlers) → [`domain`] (pure decisions, no I/O) →
-//! [`ory`] (Hydra and Kratos clients in Hera's terms) → a redirect or a page ([`views`]).
-//! [`startup`] wires the server; [`config`] is the one typed settings value; [`error`] turns
-//! every failure into a friendly page with a request id; [`session`] holds Hera's own cookie
-//! and the CSRF tokens bound to it; [`rate_limit`] counts device-code attempts; [`telemetry`]
-//! sets up logs that never carry challenges, cookies or tokens; [`i18n`] holds every text a page
-//! shows, per language, and picks the language of each request. [`clients`] is the
-//! `hera clients plan|apply` admin command, which keeps Hydra's OAuth2 clients in step with the
-//! files in `hydra-clients/`. [`bff`] is `hera bff`, the backend-for-frontend server role that
-//! keeps a single-page app's tokens server-side.
+//! - [`model`]: Hera's own types for what Hydra and Kratos say, and for challenges and device
+//!   codes. Plain data.
+//! - [`domain`]: pure decisions over `model` (login, consent, claims, logout, bridge…).
+//! - [`ory`]: the Hydra and Kratos clients, mapping their APIs into `model`.
+//! - Shared pieces: [`telemetry`] (logs), [`timing`] (Server-Timing), [`secrets`], [`urls`], and
+//!   [`web`] (the HTTP edge every server role uses: error responses, headers, size limits).
+//! - The roles, which never import each other: [`server`] (the login, consent, logout and
+//!   device pages), [`session_api`] (`/session/*` for first-party apps), [`bff`] (`hera bff`)
+//!   and [`clients`] (`hera clients plan|apply`).
+//! - [`app`] composes `hera serve` from the server and the session API; [`cli`] is the command
+//!   line.
 
+pub mod app;
 pub mod bff;
-pub mod bridge;
+pub mod cli;
 pub mod clients;
-pub mod config;
 pub mod domain;
-pub mod error;
-pub mod i18n;
-pub mod limits;
+pub mod model;
 pub mod ory;
-pub mod rate_limit;
-pub mod routes;
-pub mod session;
-pub mod startup;
+pub mod secrets;
+pub mod server;
+pub mod session_api;
 pub mod telemetry;
 pub mod timing;
-pub mod views;
+pub mod urls;
+pub mod web;
 
 #[cfg(test)]
 mod properties;

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hera::config::{AdminCli, Cli, Command, Settings};
-use hera::startup::Application;
+use hera::app::Application;
+use hera::cli::{AdminCli, Cli, Command, Settings};
 use hera::telemetry;
 
 /// jemalloc with background threads: memory freed after a burst of requests goes back to the OS

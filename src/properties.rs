@@ -6,10 +6,11 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::domain::auth_request::{AuthRequest, MaxAge};
-use crate::domain::challenge::Challenge;
-use crate::domain::device::UserCode;
-use crate::domain::{claims, consent, scopes};
-use crate::ory::{Identity, OidcContext, VerifiableAddress};
+use crate::domain::{claims, consent};
+use crate::model::challenge::Challenge;
+use crate::model::user_code::UserCode;
+use crate::model::{Identity, OidcContext, VerifiableAddress};
+use crate::server::{claims_preview, scopes};
 
 /// Any JSON value, a few levels deep.
 fn json() -> impl Strategy<Value = Value> {
@@ -120,10 +121,10 @@ proptest! {
             };
             prop_assert!(allowed, "{} released without its scope", key);
         }
-        let catalogue = crate::i18n::Catalogue::load().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let catalogue = crate::server::i18n::Catalogue::load().map_err(|e| TestCaseError::fail(e.to_string()))?;
         for texts in catalogue.tags().into_iter().map(|tag| catalogue.negotiate(&[tag.to_owned()], None)) {
             for scope in &granted {
-                let _ = claims::preview(&identity, scope, &texts);
+                let _ = claims_preview::preview(&identity, scope, &texts);
                 let _ = scopes::describe(scope);
             }
         }

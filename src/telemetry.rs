@@ -7,12 +7,9 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
-use sha2::{Digest, Sha256};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
-
-use crate::config::LogFormat;
 
 /// Installs the global subscriber. Filter with `RUST_LOG` (default `info`).
 pub fn init(format: LogFormat) {
@@ -27,14 +24,13 @@ pub fn init(format: LogFormat) {
     };
 }
 
-/// The first 12 hex digits of SHA-256: enough to correlate log lines, useless to an attacker.
-pub fn short_hash(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest
-        .iter()
-        .take(6)
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+pub use crate::model::short_hash;
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Root span for every request, without query strings, cookies or headers.

@@ -11,9 +11,11 @@ use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, ValueEnum};
 use url::Url;
 
-use crate::config::{parse_base_url, parse_cookie_secret, ClientSecret, CookieSecret, LogFormat};
+use crate::secrets::{parse_cookie_secret, ClientSecret, CookieSecret};
+use crate::telemetry::LogFormat;
+use crate::urls::parse_base_url;
 
-/// `hera bff`'s options (its help text is on [`crate::config::Command::Bff`]).
+/// `hera bff`'s options (its help text is on [`crate::cli::Command::Bff`]).
 #[derive(Debug, Clone, Args)]
 pub struct BffCli {
     /// Address the BFF listens on.

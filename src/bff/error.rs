@@ -6,18 +6,15 @@
 //! shown, the cause goes to the log only, and nothing from upstream (bodies, URLs, tokens)
 //! reaches the browser.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
-use tracing_actix_web::RequestId;
 
 use crate::bff::id_token::IdTokenError;
 use crate::bff::store::StoreError;
 use crate::ory::UpstreamError;
+use crate::web::errors::{self, RenderErrors};
 
 /// Everything that can go wrong for a user of the BFF.
 #[derive(Debug, thiserror::Error)]
@@ -216,50 +213,38 @@ struct ErrorPage<'a> {
     request_id: &'a str,
 }
 
-/// Renders every error response (the BFF's own and actix's) with the request id, as a page for
-/// the two navigation routes and as JSON elsewhere, and logs its cause.
-pub async fn render_errors(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let path = request.path().to_owned();
-    let is_page = path == "/api/login" || path == "/api/callback";
-    let is_api = path == "/api" || path.starts_with("/api/");
-    let mut response = next.call(request).await?.map_into_boxed_body();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(header::HeaderName::from_static("x-request-id"), value);
-    }
-    let Some(error) = response.response().error() else {
-        return Ok(response);
-    };
-    let status = response.status();
-    if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), error = %format!("{error:#}"), "request failed");
-    } else {
-        tracing::info!(status = status.as_u16(), error = %error, "request refused");
-    }
-    if !is_api {
-        return Ok(response);
-    }
-    let bff_error = error.as_error::<BffError>();
-    let code = bff_error.map_or_else(|| fallback_code(status), BffError::code);
-    let (title, message) = bff_error.map_or_else(|| fallback_text(status), BffError::text);
-    let (http_request, old) = response.into_parts();
-    let mut new = if is_page {
+/// Renders every error response under `/api` (the BFF's own and actix's) with the request id:
+/// a page for the two navigation routes, JSON elsewhere. Other paths (the SPA's files) keep
+/// their plain answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BffErrors;
+
+impl RenderErrors for BffErrors {
+    fn render(
+        &self,
+        request: &HttpRequest,
+        status: StatusCode,
+        error: &actix_web::Error,
+        request_id: &str,
+    ) -> Option<HttpResponse> {
+        let path = request.path();
+        let is_page = path == "/api/login" || path == "/api/callback";
+        if !(path == "/api" || path.starts_with("/api/")) {
+            return None;
+        }
+        let bff_error = error.as_error::<BffError>();
+        let code = bff_error.map_or_else(|| fallback_code(status), BffError::code);
+        let (title, message) = bff_error.map_or_else(|| fallback_text(status), BffError::text);
+        if !is_page {
+            return Some(errors::json(status, code, message, request_id));
+        }
         let page = ErrorPage {
             title,
             message,
             status: status.as_u16(),
-            request_id: &request_id,
+            request_id,
         };
-        match page.render() {
+        Some(match page.render() {
             Ok(body) => HttpResponse::build(status)
                 .content_type("text/html; charset=utf-8")
                 .insert_header((
@@ -273,20 +258,8 @@ pub async fn render_errors(
                     .content_type("text/plain; charset=utf-8")
                     .body(message)
             }
-        }
-    } else {
-        HttpResponse::build(status).json(serde_json::json!({
-            "error": code,
-            "error_description": message,
-            "request_id": request_id,
-        }))
-    };
-    for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            new.headers_mut().append(name.clone(), value.clone());
-        }
+        })
     }
-    Ok(ServiceResponse::new(http_request, new))
 }
 
 fn fallback_code(status: StatusCode) -> &'static str {

@@ -1,5 +1,5 @@
 //! `hera bff`: the backend-for-frontend, a server role of the same binary that runs on a
-//! single-page app's own origin and keeps OAuth2 tokens away from the browser (seed 001).
+//! single-page app's own origin and keeps OAuth2 tokens away from the browser.
 //!
 //! ```text
 //! browser (SPA) ──cookie──▶ BFF /api/* ──Bearer access token──▶ upstream APIs
@@ -38,6 +38,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::{self, HeraRootSpan};
+use crate::web::errors;
 use config::{BffCli, BffSettings};
 use id_token::IdTokenVerifier;
 use oidc::Hydra;
@@ -68,7 +69,13 @@ pub struct BffState {
 impl BffState {
     /// Builds the clients and opens the session store (connecting to Redis now).
     pub async fn new(settings: BffSettings) -> anyhow::Result<BffState> {
-        let hydra = Hydra::new(&settings, Hydra::http_client(settings.hydra_timeout)?);
+        let hydra = Hydra::new(
+            &settings,
+            crate::ory::http_client(
+                settings.hydra_timeout.min(Duration::from_secs(2)),
+                settings.hydra_timeout,
+            )?,
+        );
         let sessions = Sessions::open(&settings.store)
             .await
             .map_err(anyhow::Error::msg)?;
@@ -121,7 +128,8 @@ impl Bff {
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
-                .wrap(from_fn(error::render_errors))
+                .app_data(errors::renderer(error::BffErrors))
+                .wrap(from_fn(errors::respond))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(

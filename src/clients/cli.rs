@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use url::Url;
 
-use crate::config::parse_base_url;
+use crate::urls::parse_base_url;
 
 const EXIT_CODES: &str = "Exit codes: 0 done; 1 invalid files or arguments (nothing was sent to \
                           Hydra); 2 Hydra failed (see the report for what was done).";

@@ -12,7 +12,7 @@
 //! `mfa` is added when two or more different factor values were used (for example `pwd` and
 //! `otp`), never for two methods of the same kind.
 
-use crate::ory::AuthenticationMethod;
+use crate::model::AuthenticationMethod;
 
 /// The `amr` claim for a Kratos session's authentication methods, in the order they were used.
 pub fn amr(methods: &[AuthenticationMethod]) -> Vec<String> {

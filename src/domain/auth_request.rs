@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::ory::OidcContext;
+use crate::model::OidcContext;
 
 /// The `prompt` values of OIDC Core §3.1.2.1 (plus `registration`, which Hydra routes to the
 /// registration URL).

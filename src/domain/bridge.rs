@@ -2,9 +2,10 @@
 //!
 //! A bridge turns a Kratos session into an authorization code without a consent page, so it is
 //! only for the operator's own applications that opted in: first-party (`metadata.first_party`
-//! or `skip_consent`, both admin-only, CONTRACT.md §2.1) **and** `metadata.session_bridge: true`.
+//! or `skip_consent`, both admin-only: Hydra refuses them in dynamic client registration) **and**
+//! `metadata.session_bridge: true`.
 
-use crate::ory::Client;
+use crate::model::Client;
 
 /// What an app asked the bridge for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,52 +31,62 @@ pub enum Refusal {
     PkceMethodNotS256,
     StateTooShort,
     MissingField(&'static str),
+    /// `/session/token` with a `grant_type` other than `session`.
+    UnsupportedGrantType,
+    /// `/session/token` while no bridge client is configured.
+    GrantNotConfigured,
+    /// The bridge client has no redirect URI to run the flow with.
+    NoRedirectUri,
 }
 
 impl Refusal {
-    /// `(HTTP status, error, description)`.
-    pub fn answer(&self) -> (u16, &'static str, String) {
+    /// `(error, description)`: the OAuth2-style error code the app branches on, and words for
+    /// its developers.
+    pub fn answer(&self) -> (&'static str, String) {
         match self {
-            Refusal::UnknownClient => (400, "invalid_client", "The client is unknown.".into()),
+            Refusal::UnknownClient => ("invalid_client", "The client is unknown.".into()),
             Refusal::NotFirstParty => (
-                403,
                 "unauthorized_client",
                 "The client is not a first-party client.".into(),
             ),
             Refusal::NotOptedIn => (
-                403,
                 "unauthorized_client",
                 "The client has not opted in to the session bridge (metadata.session_bridge)."
                     .into(),
             ),
             Refusal::RedirectUriNotRegistered => (
-                400,
                 "invalid_request",
                 "The redirect_uri is not registered for the client.".into(),
             ),
             Refusal::AudienceNotAllowed(audience) => (
-                400,
                 "invalid_request",
                 format!("The client may not request the audience {audience}."),
             ),
             Refusal::PkceRequired => (
-                400,
                 "invalid_request",
                 "A public client must send a code_challenge (PKCE).".into(),
             ),
             Refusal::PkceMethodNotS256 => (
-                400,
                 "invalid_request",
                 "code_challenge_method must be S256.".into(),
             ),
             Refusal::StateTooShort => (
-                400,
                 "invalid_request",
                 "state must be at least 8 characters.".into(),
             ),
-            Refusal::MissingField(field) => {
-                (400, "invalid_request", format!("{field} is required."))
-            }
+            Refusal::MissingField(field) => ("invalid_request", format!("{field} is required.")),
+            Refusal::UnsupportedGrantType => (
+                "unsupported_grant_type",
+                "Only grant_type=session is supported here.".into(),
+            ),
+            Refusal::GrantNotConfigured => (
+                "unsupported_grant_type",
+                "The session grant is not configured (HERA_BRIDGE_CLIENT_ID).".into(),
+            ),
+            Refusal::NoRedirectUri => (
+                "bridge_failed",
+                "The bridge client has no redirect URI.".into(),
+            ),
         }
     }
 }
@@ -133,7 +144,7 @@ pub fn check_audience(audience: &[String], client: &Client) -> Result<(), Refusa
 }
 
 /// Scopes for a token minted from the session: never `offline`/`offline_access`, because the
-/// Kratos session is the refresh (seed 003). Defaults to `openid`.
+/// Kratos session is the refresh. Defaults to `openid`.
 pub fn session_grant_scopes(requested: &[String]) -> Vec<String> {
     let scopes: Vec<String> = requested
         .iter()
@@ -145,6 +156,54 @@ pub fn session_grant_scopes(requested: &[String]) -> Vec<String> {
     } else {
         scopes
     }
+}
+
+/// A `/session/token` request (the session grant).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionGrantRequest {
+    pub grant_type: Option<String>,
+    pub audience: Vec<String>,
+    pub scope: Vec<String>,
+}
+
+/// What can be checked before asking anyone: `grant_type=session`, at least one audience, and
+/// a configured bridge client, whose id is returned.
+pub fn check_session_grant<'a>(
+    grant: &SessionGrantRequest,
+    configured_client: Option<&'a str>,
+) -> Result<&'a str, Refusal> {
+    if grant.grant_type.as_deref() != Some("session") {
+        return Err(Refusal::UnsupportedGrantType);
+    }
+    if grant.audience.is_empty() {
+        return Err(Refusal::MissingField("audience"));
+    }
+    configured_client.ok_or(Refusal::GrantNotConfigured)
+}
+
+/// The authorization request the session grant runs for the bridge client: its allowed
+/// audiences only, its first redirect URI, no offline scopes, and PKCE when Hera has no secret
+/// for it (`pkce_challenge`, S256).
+pub fn session_grant_request(
+    grant: &SessionGrantRequest,
+    client: &Client,
+    pkce_challenge: Option<String>,
+) -> Result<BridgeRequest, Refusal> {
+    check_audience(&grant.audience, client)?;
+    let redirect_uri = client
+        .redirect_uris
+        .first()
+        .cloned()
+        .ok_or(Refusal::NoRedirectUri)?;
+    Ok(BridgeRequest {
+        client_id: client.id.clone(),
+        redirect_uri,
+        scope: session_grant_scopes(&grant.scope),
+        audience: grant.audience.clone(),
+        state: None,
+        code_challenge_method: pkce_challenge.is_some().then(|| "S256".to_owned()),
+        code_challenge: pkce_challenge,
+    })
 }
 
 #[cfg(test)]
@@ -277,5 +336,64 @@ mod tests {
         );
         assert_eq!(session_grant_scopes(&scopes(&["offline"])), ["openid"]);
         assert_eq!(session_grant_scopes(&[]), ["openid"]);
+    }
+
+    #[test]
+    fn the_session_grant_needs_its_grant_type_an_audience_and_a_configured_client() {
+        let grant = |grant_type: &str, audience: &[&str]| SessionGrantRequest {
+            grant_type: Some(grant_type.to_owned()),
+            audience: audience.iter().map(|a| (*a).to_owned()).collect(),
+            scope: vec![],
+        };
+        assert_eq!(
+            check_session_grant(&grant("password", &["api"]), Some("own")),
+            Err(Refusal::UnsupportedGrantType)
+        );
+        assert_eq!(
+            check_session_grant(&grant("session", &[]), Some("own")),
+            Err(Refusal::MissingField("audience"))
+        );
+        assert_eq!(
+            check_session_grant(&grant("session", &["api"]), None),
+            Err(Refusal::GrantNotConfigured)
+        );
+        assert_eq!(
+            check_session_grant(&grant("session", &["api"]), Some("own")),
+            Ok("own")
+        );
+    }
+
+    #[test]
+    fn the_session_grant_runs_on_the_clients_first_redirect_with_pkce_when_it_has_no_secret() {
+        let grant = SessionGrantRequest {
+            grant_type: Some("session".into()),
+            audience: vec!["https://api.example.com".into()],
+            scope: vec!["openid".into(), "offline".into()],
+        };
+        let request = session_grant_request(&grant, &spa(), Some("challenge".into())).unwrap();
+        assert_eq!(request.redirect_uri, spa().redirect_uris[0]);
+        assert_eq!(request.scope, ["openid"]);
+        assert_eq!(request.code_challenge_method.as_deref(), Some("S256"));
+        let confidential = session_grant_request(&grant, &spa(), None).unwrap();
+        assert_eq!(confidential.code_challenge, None);
+        assert_eq!(confidential.code_challenge_method, None);
+        let no_redirect = Client {
+            redirect_uris: vec![],
+            ..spa()
+        };
+        assert_eq!(
+            session_grant_request(&grant, &no_redirect, None),
+            Err(Refusal::NoRedirectUri)
+        );
+        let foreign = SessionGrantRequest {
+            audience: vec!["https://other.example.com".into()],
+            ..grant
+        };
+        assert_eq!(
+            session_grant_request(&foreign, &spa(), None),
+            Err(Refusal::AudienceNotAllowed(
+                "https://other.example.com".into()
+            ))
+        );
     }
 }

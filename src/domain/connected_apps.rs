@@ -7,7 +7,7 @@
 
 use time::OffsetDateTime;
 
-use crate::ory::{Client, ConsentSession};
+use crate::model::{Client, ConsentSession};
 
 /// One application with access to the account.
 #[derive(Debug, Clone)]

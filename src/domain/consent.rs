@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-use crate::ory::{Client, ConsentRequest};
+use crate::model::{Client, ConsentRequest};
 
 /// What to do with a consent request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +123,14 @@ fn is_local_ip(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified()
 }
 
+/// Scopes that are always granted when requested and cannot be unticked.
+///
+/// Only `openid`: without it an OIDC client receives no ID token and the sign-in it asked for
+/// cannot happen, so letting the user untick it would only produce a confusing failure.
+pub fn is_locked(scope: &str) -> bool {
+    scope == "openid"
+}
+
 /// The scopes a consent grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -138,7 +146,7 @@ pub struct Grant {
 pub fn grant(requested: &[String], posted: &[String]) -> Grant {
     let mut scopes = Vec::new();
     for scope in requested {
-        let wanted = posted.contains(scope) || super::scopes::is_locked(scope);
+        let wanted = posted.contains(scope) || is_locked(scope);
         if wanted && !scopes.contains(scope) {
             scopes.push(scope.clone());
         }
@@ -155,7 +163,6 @@ pub fn grant(requested: &[String], posted: &[String]) -> Grant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ory::Client;
     use serde_json::json;
 
     fn request(skip: bool, client: Client) -> ConsentRequest {

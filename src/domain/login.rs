@@ -40,7 +40,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::amr::amr;
 use super::auth_request::AuthRequest;
-use crate::ory::{Identity, LoginAccept, LoginRequest, OAuthRejection, Session, Whoami};
+use crate::model::{Identity, LoginAccept, LoginRequest, OAuthRejection, Session, Whoami};
 
 /// A session authenticated up to this long before Hera sent the browser to Kratos still counts
 /// as the re-authentication Hera asked for: Hera's and Kratos's clocks may differ slightly, and
@@ -117,20 +117,7 @@ pub enum LoginDecision {
 }
 
 /// A trip through one of Kratos's browser flows, back to Hera's `/login`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SendToKratos {
-    pub kind: KratosFlow,
-    /// Force re-authentication even with a session.
-    pub refresh: bool,
-    /// Ask for a second factor.
-    pub aal2: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KratosFlow {
-    Login,
-    Registration,
-}
+pub use crate::model::kratos::{BrowserFlow as SendToKratos, KratosFlow};
 
 /// Which rule decided, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,23 +286,6 @@ pub fn decide(input: &LoginInput<'_>) -> LoginDecision {
     }
 }
 
-impl SendToKratos {
-    fn login() -> Self {
-        SendToKratos {
-            kind: KratosFlow::Login,
-            refresh: false,
-            aal2: false,
-        }
-    }
-
-    fn registration() -> Self {
-        SendToKratos {
-            kind: KratosFlow::Registration,
-            ..SendToKratos::login()
-        }
-    }
-}
-
 /// A trip to Kratos, unless the client said `prompt=none`: then nothing may be shown, so the
 /// request is rejected (OIDC Core §3.1.2.6).
 fn send(auth: &AuthRequest, trip: SendToKratos, reason: Reason) -> LoginDecision {
@@ -436,7 +406,7 @@ pub fn accept_for_session(session: &Session, policy: &LoginPolicy) -> LoginAccep
 mod tests {
     use super::*;
     use crate::domain::auth_request::AuthRequest;
-    use crate::ory::{AuthenticationMethod, Client, OidcContext};
+    use crate::model::{AuthenticationMethod, Client, OidcContext};
     use serde_json::json;
     use time::macros::datetime;
 

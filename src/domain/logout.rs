@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use crate::ory::{Client, LogoutRequest};
+use crate::model::{Client, LogoutRequest};
 
 /// What to do with a logout request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

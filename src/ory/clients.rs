@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::{Service, UpstreamError};
-use crate::config::Settings;
 
 /// An `OAuth2Client` as JSON.
 pub type ClientObject = Map<String, Value>;
@@ -49,7 +48,7 @@ pub struct HydraClients {
 
 impl HydraClients {
     pub fn new(admin_url: &Url, http: reqwest::Client) -> Result<Self, url::ParseError> {
-        let collection = Url::parse(&Settings::join(admin_url, "/admin/clients"))?;
+        let collection = Url::parse(&crate::urls::join(admin_url, "/admin/clients"))?;
         if collection.cannot_be_a_base() {
             return Err(url::ParseError::RelativeUrlWithCannotBeABaseBase);
         }

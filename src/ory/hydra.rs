@@ -12,14 +12,16 @@ use ory_hydra_client::models;
 use reqwest::header::LINK;
 use reqwest::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use url::Url;
 
 use super::{Service, UpstreamError};
-use crate::domain::challenge::Challenge;
-use crate::domain::device::UserCode;
+use crate::model::{
+    Challenge, Client, ConsentAccept, ConsentRequest, ConsentSession, LoginAccept, LoginRequest,
+    LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCode,
+};
 
 /// A failed call to Hydra, classified by what it means for the user.
 #[derive(Debug, thiserror::Error)]
@@ -35,193 +37,6 @@ pub enum HydraError {
     AlreadyHandled { redirect_to: RedirectTo },
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
-}
-
-/// A URL Hydra returned for the browser to follow. Only Hydra's answers construct it, so
-/// redirecting to it never redirects to a URL taken from the request (anchors S7).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedirectTo(String);
-
-impl RedirectTo {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// An OAuth2 client as the login and consent pages need it.
-#[derive(Debug, Clone, Default)]
-pub struct Client {
-    pub id: String,
-    pub name: Option<String>,
-    pub client_uri: Option<String>,
-    pub logo_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub tos_uri: Option<String>,
-    pub redirect_uris: Vec<String>,
-    /// Audiences the client may request (`audience`).
-    pub audience: Vec<String>,
-    pub skip_consent: bool,
-    pub skip_logout_consent: bool,
-    pub token_endpoint_auth_method: Option<String>,
-    /// `metadata` as the admin set it (`null` when unset). Only admins can set it: Hydra refuses
-    /// it in dynamic client registration (CONTRACT.md §2.1).
-    pub metadata: Value,
-}
-
-impl Client {
-    /// The name to show users: `client_name`, or the id when the client has none.
-    pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.id)
-    }
-
-    /// True only when `metadata.<key>` is the JSON boolean `true` (not `"true"`, not `1`).
-    pub fn metadata_flag(&self, key: &str) -> bool {
-        self.metadata.get(key) == Some(&Value::Bool(true))
-    }
-
-    fn from_sdk(client: models::OAuth2Client) -> Client {
-        Client {
-            id: client.client_id.unwrap_or_default(),
-            name: non_empty(client.client_name),
-            client_uri: non_empty(client.client_uri),
-            logo_uri: non_empty(client.logo_uri),
-            policy_uri: non_empty(client.policy_uri),
-            tos_uri: non_empty(client.tos_uri),
-            redirect_uris: client.redirect_uris.unwrap_or_default(),
-            audience: client.audience.unwrap_or_default(),
-            skip_consent: client.skip_consent.unwrap_or(false),
-            skip_logout_consent: client.skip_logout_consent.unwrap_or(false),
-            token_endpoint_auth_method: non_empty(client.token_endpoint_auth_method),
-            metadata: client.metadata.flatten().unwrap_or(Value::Null),
-        }
-    }
-}
-
-/// `oidc_context` of a login or consent request.
-#[derive(Debug, Clone, Default)]
-pub struct OidcContext {
-    pub acr_values: Vec<String>,
-    pub ui_locales: Vec<String>,
-    pub login_hint: Option<String>,
-    pub display: Option<String>,
-    pub id_token_hint_claims: Map<String, Value>,
-}
-
-impl OidcContext {
-    fn from_sdk(context: Option<Box<models::OAuth2ConsentRequestOpenIdConnectContext>>) -> Self {
-        let Some(context) = context else {
-            return OidcContext::default();
-        };
-        OidcContext {
-            acr_values: context.acr_values.unwrap_or_default(),
-            ui_locales: context.ui_locales.unwrap_or_default(),
-            login_hint: non_empty(context.login_hint),
-            display: non_empty(context.display),
-            id_token_hint_claims: context
-                .id_token_hint_claims
-                .map(|claims| claims.into_iter().collect())
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// `GET /admin/oauth2/auth/requests/login`.
-#[derive(Debug, Clone)]
-pub struct LoginRequest {
-    pub skip: bool,
-    /// The remembered subject when `skip` is true; empty otherwise.
-    pub subject: String,
-    pub client: Client,
-    /// The original `/oauth2/auth?…` URL on Hydra's public side.
-    pub request_url: String,
-    pub requested_scope: Vec<String>,
-    pub requested_audience: Vec<String>,
-    pub session_id: Option<String>,
-    pub oidc_context: OidcContext,
-}
-
-/// `GET /admin/oauth2/auth/requests/consent`.
-#[derive(Debug, Clone)]
-pub struct ConsentRequest {
-    /// True when a remembered consent covers every requested scope.
-    pub skip: bool,
-    /// The identity the login was accepted for: claims are always loaded for this subject.
-    pub subject: String,
-    pub client: Client,
-    pub request_url: String,
-    pub requested_scope: Vec<String>,
-    pub requested_audience: Vec<String>,
-    pub oidc_context: OidcContext,
-    pub acr: Option<String>,
-    pub amr: Vec<String>,
-    pub login_session_id: Option<String>,
-}
-
-impl ConsentRequest {
-    /// True when the request authorises a device (RFC 8628): Hydra's `request_url` is then its
-    /// `/oauth2/device/verify` URL rather than `/oauth2/auth`.
-    pub fn is_device_flow(&self) -> bool {
-        Url::parse(&self.request_url).is_ok_and(|url| url.path().ends_with("/oauth2/device/verify"))
-    }
-
-    /// The host the browser will be sent back to: the `redirect_uri` of the authorization
-    /// request, or the client's only registered redirect URI when the request named none.
-    pub fn redirect_host(&self) -> Option<String> {
-        let from_request = Url::parse(&self.request_url).ok().and_then(|url| {
-            url.query_pairs()
-                .find(|(key, _)| key == "redirect_uri")
-                .map(|(_, value)| value.into_owned())
-        });
-        let redirect_uri = match (from_request, self.client.redirect_uris.as_slice()) {
-            (Some(uri), _) => uri,
-            (None, [only]) => only.clone(),
-            (None, _) => return None,
-        };
-        Url::parse(&redirect_uri)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-    }
-}
-
-/// Body of a login accept (CONTRACT.md §1.1).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoginAccept {
-    pub subject: String,
-    pub remember: bool,
-    /// Seconds; `None` sends nothing. Never `Some(0)`: Hydra reads 0 as its 30-day default.
-    pub remember_for: Option<i64>,
-    pub acr: Option<String>,
-    pub amr: Vec<String>,
-    pub identity_provider_session_id: Option<String>,
-    pub extend_session_lifespan: bool,
-}
-
-/// Body of a consent accept (CONTRACT.md §1.2).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConsentAccept {
-    pub grant_scope: Vec<String>,
-    pub grant_audience: Vec<String>,
-    pub remember: bool,
-    /// Seconds; 0 means "forever" to Hydra, so Hera only sends it with `remember`.
-    pub remember_for: i64,
-    pub id_token_claims: Map<String, Value>,
-}
-
-/// An OAuth2 error to reject a login or consent request with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthRejection {
-    pub error: &'static str,
-    pub description: String,
-}
-
-impl OAuthRejection {
-    /// The user pressed "Deny" (RFC 6749 §4.1.2.1).
-    pub fn access_denied() -> Self {
-        OAuthRejection {
-            error: "access_denied",
-            description: "The resource owner denied the request".into(),
-        }
-    }
 }
 
 /// Hydra's admin API.
@@ -250,12 +65,12 @@ impl HydraAdmin {
         Ok(LoginRequest {
             skip: request.skip,
             subject: request.subject,
-            client: Client::from_sdk(*request.client),
+            client: client_from_sdk(*request.client),
             request_url: request.request_url,
             requested_scope: request.requested_scope.unwrap_or_default(),
             requested_audience: request.requested_access_token_audience.unwrap_or_default(),
             session_id: non_empty(request.session_id),
-            oidc_context: OidcContext::from_sdk(request.oidc_context),
+            oidc_context: oidc_context_from_sdk(request.oidc_context),
         })
     }
 
@@ -321,11 +136,11 @@ impl HydraAdmin {
         Ok(ConsentRequest {
             skip: request.skip.unwrap_or(false),
             subject,
-            client: Client::from_sdk(*client),
+            client: client_from_sdk(*client),
             request_url: request.request_url.unwrap_or_default(),
             requested_scope: request.requested_scope.unwrap_or_default(),
             requested_audience: request.requested_access_token_audience.unwrap_or_default(),
-            oidc_context: OidcContext::from_sdk(request.oidc_context),
+            oidc_context: oidc_context_from_sdk(request.oidc_context),
             acr: non_empty(request.acr),
             amr: request.amr.unwrap_or_default(),
             login_session_id: non_empty(request.login_session_id),
@@ -387,6 +202,42 @@ impl HydraAdmin {
     }
 }
 
+/// Hydra's client model in Hera's terms.
+fn client_from_sdk(client: models::OAuth2Client) -> Client {
+    Client {
+        id: client.client_id.unwrap_or_default(),
+        name: non_empty(client.client_name),
+        client_uri: non_empty(client.client_uri),
+        logo_uri: non_empty(client.logo_uri),
+        policy_uri: non_empty(client.policy_uri),
+        tos_uri: non_empty(client.tos_uri),
+        redirect_uris: client.redirect_uris.unwrap_or_default(),
+        audience: client.audience.unwrap_or_default(),
+        skip_consent: client.skip_consent.unwrap_or(false),
+        skip_logout_consent: client.skip_logout_consent.unwrap_or(false),
+        token_endpoint_auth_method: non_empty(client.token_endpoint_auth_method),
+        metadata: client.metadata.flatten().unwrap_or(Value::Null),
+    }
+}
+
+fn oidc_context_from_sdk(
+    context: Option<Box<models::OAuth2ConsentRequestOpenIdConnectContext>>,
+) -> OidcContext {
+    let Some(context) = context else {
+        return OidcContext::default();
+    };
+    OidcContext {
+        acr_values: context.acr_values.unwrap_or_default(),
+        ui_locales: context.ui_locales.unwrap_or_default(),
+        login_hint: non_empty(context.login_hint),
+        display: non_empty(context.display),
+        id_token_hint_claims: context
+            .id_token_hint_claims
+            .map(|claims| claims.into_iter().collect())
+            .unwrap_or_default(),
+    }
+}
+
 fn rejection_body(rejection: OAuthRejection) -> models::RejectOAuth2Request {
     models::RejectOAuth2Request {
         error: Some(rejection.error.to_owned()),
@@ -396,7 +247,7 @@ fn rejection_body(rejection: OAuthRejection) -> models::RejectOAuth2Request {
 }
 
 fn redirect(answer: models::OAuth2RedirectTo) -> RedirectTo {
-    RedirectTo(answer.redirect_to)
+    RedirectTo::new(answer.redirect_to)
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -421,7 +272,7 @@ fn classify<E>(error: SdkError<E>) -> HydraError {
                 }
                 match serde_json::from_str::<Gone>(&response.content) {
                     Ok(gone) => HydraError::AlreadyHandled {
-                        redirect_to: RedirectTo(gone.redirect_to),
+                        redirect_to: RedirectTo::new(gone.redirect_to),
                     },
                     Err(error) => UpstreamError::malformed(SERVICE, error).into(),
                 }
@@ -435,17 +286,6 @@ fn classify<E>(error: SdkError<E>) -> HydraError {
     }
 }
 
-/// `GET /admin/oauth2/auth/requests/logout` (CONTRACT.md §1.4).
-#[derive(Debug, Clone)]
-pub struct LogoutRequest {
-    /// The identity being signed out.
-    pub subject: String,
-    /// True when the client started the logout with an `id_token_hint`.
-    pub rp_initiated: bool,
-    /// The client that asked; `None` for a logout the user started at Hydra directly.
-    pub client: Option<Client>,
-}
-
 /// What Hydra made of a user code (CONTRACT.md §1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserCodeVerdict {
@@ -453,16 +293,6 @@ pub enum UserCodeVerdict {
     Accepted(RedirectTo),
     /// No such code, or it expired (400 `invalid_request`).
     Refused,
-}
-
-/// One consent a subject granted (`GET /admin/oauth2/auth/sessions/consent`).
-#[derive(Debug, Clone)]
-pub struct ConsentSession {
-    pub client: Client,
-    pub granted_scope: Vec<String>,
-    pub granted_audience: Vec<String>,
-    /// When the consent was given; `None` when Hydra has no time for it.
-    pub handled_at: Option<OffsetDateTime>,
 }
 
 /// Consent sessions asked for per page: the spec's largest `page_size`.
@@ -482,7 +312,7 @@ impl HydraAdmin {
         Ok(LogoutRequest {
             subject: request.subject.unwrap_or_default(),
             rp_initiated: request.rp_initiated.unwrap_or(false),
-            client: request.client.map(|client| Client::from_sdk(*client)),
+            client: request.client.map(|client| client_from_sdk(*client)),
         })
     }
 
@@ -543,7 +373,7 @@ impl HydraAdmin {
     #[tracing::instrument(name = "hydra.client", skip_all)]
     pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
         match crate::timing::upstream(o_auth2_api::get_o_auth2_client(&self.config, id)).await {
-            Ok(client) => Ok(Some(Client::from_sdk(client))),
+            Ok(client) => Ok(Some(client_from_sdk(client))),
             Err(error) => match classify(error) {
                 HydraError::NotFound => Ok(None),
                 HydraError::Upstream(error) => Err(error),
@@ -601,7 +431,7 @@ impl HydraAdmin {
                 .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
             let page: Vec<models::OAuth2ConsentSession> =
                 serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
-            sessions.extend(page.into_iter().filter_map(ConsentSession::from_sdk));
+            sessions.extend(page.into_iter().filter_map(consent_session_from_sdk));
             page_token = next_page_token(&link.join(","));
             if page_token.is_none() {
                 return Ok(sessions);
@@ -637,20 +467,18 @@ impl HydraAdmin {
     }
 }
 
-impl ConsentSession {
-    /// `None` for an entry without a client, which Hydra never sends.
-    fn from_sdk(session: models::OAuth2ConsentSession) -> Option<ConsentSession> {
-        let client = session.consent_request?.client?;
-        Some(ConsentSession {
-            client: Client::from_sdk(*client),
-            granted_scope: session.grant_scope.unwrap_or_default(),
-            granted_audience: session.grant_access_token_audience.unwrap_or_default(),
-            handled_at: session
-                .handled_at
-                .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())
-                .filter(|at| at.year() > 1),
-        })
-    }
+/// `None` for an entry without a client, which Hydra never sends.
+fn consent_session_from_sdk(session: models::OAuth2ConsentSession) -> Option<ConsentSession> {
+    let client = session.consent_request?.client?;
+    Some(ConsentSession {
+        client: client_from_sdk(*client),
+        granted_scope: session.grant_scope.unwrap_or_default(),
+        granted_audience: session.grant_access_token_audience.unwrap_or_default(),
+        handled_at: session
+            .handled_at
+            .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())
+            .filter(|at| at.year() > 1),
+    })
 }
 
 /// The `error` field of a flat Hydra error body.

@@ -1,22 +1,60 @@
-//! Hydra's public API as a server-side client: one redirect hop at a time through
-//! `/oauth2/auth`, and the token endpoint (CONTRACT.md §1.3, §3.1, §3.2).
+//! Hydra's public API, the one client for every role that talks to it as an OAuth2 client:
+//! - the authorization endpoint, as URLs for browsers, and one redirect hop at a time for the
+//!   session bridge, which plays the browser's part itself;
+//! - the token endpoint for codes (RFC 6749 §4.1.3, with PKCE per RFC 7636) and refresh tokens
+//!   (§6), token revocation (RFC 7009), Hydra's JWKS, and RP-initiated logout URLs.
 //!
-//! Used by the session bridge, which plays the browser's part itself. It never follows a
-//! redirect on its own: the caller looks at every `Location` and decides, so Hera only ever
-//! sends requests to Hydra's own origin.
+//! It never follows a redirect on its own: the caller looks at every `Location` and decides, so
+//! Hera only ever sends requests to Hydra's own origin. Answers are read up to a size limit, a
+//! token response must say `token_type: bearer`, and tokens are wrapped in [`Token`], whose
+//! `Debug` prints nothing, so no log line can carry one.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
-use serde::Deserialize;
+use reqwest::header::{ACCEPT, AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::{Service, UpstreamError};
+use crate::secrets::ClientSecret;
 
 const SERVICE: Service = Service::HydraPublic;
+
+/// Largest body read from Hydra's token, revocation or keys endpoint.
+const MAX_BODY: usize = 256 * 1024;
+
+/// A token or other credential. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Self {
+        Token(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// An OAuth2 client as it authenticates at the token endpoint: `client_secret_basic` with a
+/// secret, or a public client (`client_id` in the form).
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub id: String,
+    pub secret: Option<ClientSecret>,
+}
 
 /// Cookies Hydra sets during one flow (its login and consent CSRF cookies), sent back on the
 /// following hops. One jar per flow, never shared between users.
@@ -47,14 +85,15 @@ impl CookieJar {
     }
 }
 
-/// A token response (RFC 6749 §5.1), without the refresh token, which Hera never hands out.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Deserialize)]
 pub struct Tokens {
-    pub access_token: String,
+    pub access_token: Token,
     pub token_type: String,
     pub expires_in: Option<i64>,
     pub scope: Option<String>,
-    pub id_token: Option<String>,
+    pub refresh_token: Option<Token>,
+    pub id_token: Option<Token>,
 }
 
 /// Hydra refused a token request (`{"error", "error_description"}`), or could not be used.
@@ -108,19 +147,14 @@ pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-/// How the client authenticates at the token endpoint.
-pub enum ClientAuth<'a> {
-    /// `client_secret_basic`.
-    Secret(&'a str),
-    /// A public client proving possession with a PKCE verifier.
-    Pkce(&'a str),
-}
-
 /// Hydra's public API.
 #[derive(Debug, Clone)]
 pub struct HydraPublic {
     http: reqwest::Client,
+    /// Where Hera reaches Hydra server-side.
     base: Url,
+    /// Where browsers reach Hydra (authorization and logout redirects).
+    browser: Url,
 }
 
 impl HydraPublic {
@@ -128,7 +162,33 @@ impl HydraPublic {
         HydraPublic {
             http,
             base: public_url.clone(),
+            browser: public_url.clone(),
         }
+    }
+
+    /// The same client, sending browsers to `browser_url` instead of the server-side URL.
+    pub fn with_browser_url(mut self, browser_url: &Url) -> Self {
+        self.browser = browser_url.clone();
+        self
+    }
+
+    /// `<browser>/oauth2/auth?<params>`, for a browser to follow.
+    pub fn browser_authorize_url(&self, params: &[(&str, &str)]) -> Url {
+        let mut url = join(&self.browser, &["oauth2", "auth"]);
+        url.query_pairs_mut().extend_pairs(params);
+        url
+    }
+
+    /// `<browser>/oauth2/sessions/logout?id_token_hint=…&post_logout_redirect_uri=…`.
+    pub fn logout_url(&self, id_token_hint: &Token, post_logout_redirect_uri: &Url) -> Url {
+        let mut url = join(&self.browser, &["oauth2", "sessions", "logout"]);
+        url.query_pairs_mut()
+            .append_pair("id_token_hint", id_token_hint.expose())
+            .append_pair(
+                "post_logout_redirect_uri",
+                post_logout_redirect_uri.as_str(),
+            );
+        url
     }
 
     /// `<public>/oauth2/auth?<params>`.
@@ -184,59 +244,161 @@ impl HydraPublic {
             .map_err(|e| UpstreamError::malformed(SERVICE, e))
     }
 
-    /// Exchanges an authorization code (RFC 6749 §4.1.3, with PKCE per RFC 7636 §4.5).
-    #[tracing::instrument(name = "hydra_public.token", skip_all)]
+    /// Exchanges an authorization code (RFC 6749 §4.1.3), with its PKCE verifier when the
+    /// flow used one (RFC 7636 §4.5).
+    #[tracing::instrument(name = "hydra_public.exchange_code", skip_all)]
     pub async fn exchange_code(
         &self,
-        client_id: &str,
-        auth: ClientAuth<'_>,
+        client: &ClientCredentials,
         code: &str,
         redirect_uri: &str,
+        verifier: Option<&str>,
     ) -> Result<Tokens, TokenError> {
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", redirect_uri),
         ];
-        let mut request = self.http.post(self.endpoint("token"));
-        match auth {
-            ClientAuth::Secret(secret) => {
-                // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
-                let encode = |s: &str| {
-                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                };
-                let credentials =
-                    STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
-                request = request.header(AUTHORIZATION, format!("Basic {credentials}"));
-            }
-            ClientAuth::Pkce(verifier) => {
-                form.push(("client_id", client_id));
-                form.push(("code_verifier", verifier));
-            }
+        if let Some(verifier) = verifier {
+            form.push(("code_verifier", verifier));
         }
-        let response = crate::timing::upstream(request.form(&form).send())
+        self.token(client, form).await
+    }
+
+    /// Uses a refresh token. Hydra rotates it: the answer carries a new one and the old one
+    /// must never be used again (Hydra would revoke the whole chain).
+    #[tracing::instrument(name = "hydra_public.refresh", skip_all)]
+    pub async fn refresh(
+        &self,
+        client: &ClientCredentials,
+        refresh_token: &Token,
+    ) -> Result<Tokens, TokenError> {
+        let form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        self.token(client, form).await
+    }
+
+    /// Revokes a token (RFC 7009); revoking a refresh token also revokes its access tokens.
+    #[tracing::instrument(name = "hydra_public.revoke", skip_all)]
+    pub async fn revoke(
+        &self,
+        client: &ClientCredentials,
+        token: &Token,
+        hint: &str,
+    ) -> Result<(), TokenError> {
+        let form = vec![("token", token.expose()), ("token_type_hint", hint)];
+        let request = authenticated(
+            self.http.post(join(&self.base, &["oauth2", "revoke"])),
+            client,
+            form,
+        );
+        let response = crate::timing::upstream(request.send())
             .await
             .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
         let status = response.status();
-        let body = crate::timing::upstream(response.bytes())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let body = read_limited(response).await?;
         if status.is_success() {
-            return serde_json::from_slice(&body)
-                .map_err(|e| UpstreamError::malformed(SERVICE, e).into());
+            return Ok(());
         }
         Err(token_refusal(status, &body))
     }
 
-    fn endpoint(&self, name: &str) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .map(|mut segments| {
-                segments.pop_if_empty().extend(["oauth2", name]);
-            })
-            .ok();
-        url
+    /// Hydra's JSON Web Key Set (`/.well-known/jwks.json`), as raw JSON.
+    #[tracing::instrument(name = "hydra_public.jwks", skip_all)]
+    pub async fn jwks(&self) -> Result<Vec<u8>, UpstreamError> {
+        let request = self
+            .http
+            .get(join(&self.base, &[".well-known", "jwks.json"]))
+            .header(ACCEPT, "application/json");
+        let response = crate::timing::upstream(request.send())
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(UpstreamError::Status {
+                service: SERVICE,
+                status: status.as_u16(),
+            });
+        }
+        read_limited(response).await
     }
+
+    async fn token(
+        &self,
+        client: &ClientCredentials,
+        form: Vec<(&str, &str)>,
+    ) -> Result<Tokens, TokenError> {
+        let request = self
+            .http
+            .post(join(&self.base, &["oauth2", "token"]))
+            .header(ACCEPT, "application/json");
+        let response = crate::timing::upstream(authenticated(request, client, form).send())
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let status = response.status();
+        let body = read_limited(response).await?;
+        if !status.is_success() {
+            return Err(token_refusal(status, &body));
+        }
+        let tokens: Tokens =
+            serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+        if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(UpstreamError::malformed(SERVICE, "the token type is not bearer").into());
+        }
+        Ok(tokens)
+    }
+
+    fn endpoint(&self, name: &str) -> Url {
+        join(&self.base, &["oauth2", name])
+    }
+}
+
+/// The form, authenticated as `client`: `client_secret_basic` with both parts form-urlencoded
+/// before base64 (RFC 6749 §2.3.1), or `client_id` in the form for a public client.
+fn authenticated<'a>(
+    request: reqwest::RequestBuilder,
+    client: &'a ClientCredentials,
+    mut form: Vec<(&'a str, &'a str)>,
+) -> reqwest::RequestBuilder {
+    match &client.secret {
+        Some(secret) => request
+            .header(AUTHORIZATION, basic_auth(&client.id, secret.expose()))
+            .form(&form),
+        None => {
+            form.push(("client_id", client.id.as_str()));
+            request.form(&form)
+        }
+    }
+}
+
+fn basic_auth(client_id: &str, secret: &str) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let credentials = STANDARD.encode(format!("{}:{}", encode(client_id), encode(secret)));
+    format!("Basic {credentials}")
+}
+
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, UpstreamError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = crate::timing::upstream(response.chunk())
+        .await
+        .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(UpstreamError::malformed(SERVICE, "the answer is too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn join(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
 }
 
 #[cfg(test)]
@@ -284,5 +446,71 @@ mod tests {
             url.as_str(),
             "http://127.0.0.1:4444/oauth2/auth?client_id=a+b"
         );
+    }
+
+    #[test]
+    fn the_pkce_challenge_is_rfc_7636s_example() {
+        // RFC 7636 Appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(random_token(32).len(), 43);
+        assert_ne!(random_token(32), random_token(32));
+    }
+
+    #[test]
+    fn browser_urls_use_the_browser_base_and_keep_its_path() {
+        let hydra = public("http://hydra:4444")
+            .with_browser_url(&Url::parse("https://auth.example.com/hydra/").unwrap());
+        let url = hydra.browser_authorize_url(&[("client_id", "bff app"), ("state", "s")]);
+        assert_eq!(
+            url.as_str(),
+            "https://auth.example.com/hydra/oauth2/auth?client_id=bff+app&state=s"
+        );
+        let logout = hydra.logout_url(
+            &Token::new("a.b.c"),
+            &Url::parse("https://app.example.com/").unwrap(),
+        );
+        assert_eq!(
+            logout.as_str(),
+            "https://auth.example.com/hydra/oauth2/sessions/logout?id_token_hint=a.b.c&post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2F"
+        );
+    }
+
+    #[test]
+    fn client_credentials_are_form_encoded_before_base64() {
+        let header = basic_auth("bff app", "s3cr:t");
+        let decoded = STANDARD
+            .decode(header.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), "bff+app:s3cr%3At");
+    }
+
+    #[test]
+    fn tokens_never_show_in_debug_output() {
+        let tokens: Tokens = serde_json::from_str(
+            r#"{"access_token":"ory_at_x","token_type":"bearer","refresh_token":"ory_rt_y","id_token":"h.p.s","expires_in":3600}"#,
+        )
+        .unwrap();
+        let printed = format!("{tokens:?}");
+        assert!(!printed.contains("ory_at_x") && !printed.contains("ory_rt_y"));
+        assert!(!printed.contains("h.p.s"));
+    }
+
+    #[test]
+    fn only_invalid_grant_kills_a_session() {
+        let refused = |error: &str| TokenError::Refused {
+            status: 400,
+            error: error.into(),
+        };
+        assert!(refused("invalid_grant").is_invalid_grant());
+        assert!(!refused("invalid_client").is_invalid_grant());
+        let body = br#"{"error":"invalid_grant","error_description":"x"}"#;
+        assert!(token_refusal(reqwest::StatusCode::BAD_REQUEST, body).is_invalid_grant());
+        assert!(matches!(
+            token_refusal(reqwest::StatusCode::BAD_GATEWAY, body),
+            TokenError::Upstream(UpstreamError::Status { status: 502, .. })
+        ));
     }
 }

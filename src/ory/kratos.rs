@@ -1,7 +1,7 @@
 //! Kratos: who is signed in (public `/sessions/whoami`), identities by id (admin API), browser
 //! logout URLs (public `/self-service/logout/browser`), and the browser URLs Hera sends people to.
 //!
-//! `whoami` and `identity` are plain reqwest calls into [`super::kratos_types`] rather than
+//! `whoami` and `identity` are plain reqwest calls into [`crate::model::kratos`] rather than
 //! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
 //! `IdentityCredentials.type`) fail the whole response on methods Kratos already emits, such as
 //! `deviceauthn`, and its `to_session` error type cannot tell the 401 body (which has no
@@ -15,36 +15,8 @@ use reqwest::StatusCode;
 use time::OffsetDateTime;
 use url::Url;
 
-use super::{Identity, Service, Session, UpstreamError};
-use crate::domain::login::{KratosFlow, SendToKratos as BrowserFlow};
-
-/// What `GET /sessions/whoami` said about the browser.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Whoami {
-    /// An active session.
-    Active(Box<Session>),
-    /// 401 (no, invalid, expired or inactive session), or a 200 whose session is not active.
-    Unauthenticated,
-    /// 403 `session_aal2_required`: signed in, but a second factor is needed.
-    Aal2Required,
-}
-
-/// The credentials a caller presented, forwarded to Kratos unchanged.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionCredentials {
-    /// The raw `Cookie` header (Hera's own cookie removed).
-    pub cookie: Option<String>,
-    /// `X-Session-Token`.
-    pub session_token: Option<String>,
-    /// The raw `Authorization` header (`Bearer <token>`).
-    pub authorization: Option<String>,
-}
-
-impl SessionCredentials {
-    pub fn is_empty(&self) -> bool {
-        self.cookie.is_none() && self.session_token.is_none() && self.authorization.is_none()
-    }
-}
+use super::{Service, UpstreamError};
+use crate::model::{BrowserFlow, Identity, KratosFlow, Session, SessionCredentials, Whoami};
 
 /// The outcome of a session extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

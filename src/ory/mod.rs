@@ -10,19 +10,16 @@ mod clients;
 mod hydra;
 pub mod hydra_public;
 mod kratos;
-mod kratos_types;
 
 use std::fmt;
 use std::time::Duration;
 
+use url::Url;
+
 pub use clients::{ClientObject, ClientsError, HydraClients};
-pub use hydra::{
-    Client, ConsentAccept, ConsentRequest, ConsentSession, HydraAdmin, HydraError, LoginAccept,
-    LoginRequest, LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCodeVerdict,
-};
+pub use hydra::{HydraAdmin, HydraError, UserCodeVerdict};
 pub use hydra_public::HydraPublic;
-pub use kratos::{Extended, Kratos, SessionCredentials, Whoami};
-pub use kratos_types::{AuthenticationMethod, Identity, Session, VerifiableAddress};
+pub use kratos::{Extended, Kratos};
 
 /// Which upstream API a failure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,4 +114,45 @@ pub fn http_client(
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// Where Hydra and Kratos are, and how long Hera waits for them.
+#[derive(Debug, Clone)]
+pub struct UpstreamSettings {
+    pub hydra_admin_url: Url,
+    pub hydra_public_url: Url,
+    pub kratos_public_url: Url,
+    /// Kratos's public URL as browsers reach it.
+    pub kratos_browser_url: Url,
+    pub kratos_admin_url: Url,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+}
+
+/// Clients of Hydra and Kratos sharing one connection pool.
+///
+/// Each actix worker builds its own: a worker runs its own single-threaded runtime, and a pool
+/// shared between workers would have one worker's requests use connections driven by another
+/// worker's thread, paying a cross-thread wake-up per upstream call.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    pub hydra: HydraAdmin,
+    pub hydra_public: HydraPublic,
+    pub kratos: Kratos,
+}
+
+impl Upstreams {
+    pub fn new(settings: &UpstreamSettings) -> reqwest::Result<Upstreams> {
+        let http = http_client(settings.connect_timeout, settings.timeout)?;
+        Ok(Upstreams {
+            hydra: HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
+            hydra_public: HydraPublic::new(&settings.hydra_public_url, http.clone()),
+            kratos: Kratos::new(
+                &settings.kratos_public_url,
+                &settings.kratos_admin_url,
+                &settings.kratos_browser_url,
+                http,
+            ),
+        })
+    }
 }

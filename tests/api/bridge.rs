@@ -375,7 +375,7 @@ async fn the_session_grant_returns_tokens_without_a_refresh_token() {
         let app = TestApp::spawn_with(|s| {
             s.bridge.allowed_origins = vec![ORIGIN.into()];
             s.bridge.client_id = Some("session-grant".into());
-            s.bridge.client_secret = secret.map(hera::config::ClientSecret::new);
+            s.bridge.client_secret = secret.map(hera::secrets::ClientSecret::new);
         })
         .await;
         let now = OffsetDateTime::now_utc();

@@ -133,8 +133,8 @@ async fn refused_connections_give_a_502_page_at_every_upstream() {
     for (name, customise) in [
         (
             "hydra admin",
-            (|s: &mut hera::config::Settings| s.hydra_admin_url = closed_port_url())
-                as fn(&mut hera::config::Settings),
+            (|s: &mut hera::cli::Settings| s.hydra_admin_url = closed_port_url())
+                as fn(&mut hera::cli::Settings),
         ),
         ("kratos public", |s| s.kratos_public_url = closed_port_url()),
         ("kratos admin", |s| s.kratos_admin_url = closed_port_url()),

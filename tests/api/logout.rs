@@ -1,7 +1,7 @@
 //! `GET /logout` and `POST /logout`: when Hera asks, what Yes and No do, and the Kratos
 //! browser-logout option.
 
-use hera::config::KratosLogout;
+use hera::server::KratosLogout;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};

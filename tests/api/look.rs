@@ -1,7 +1,7 @@
 //! What pages look like and speak: languages, per-client themes, the content-hashed stylesheet,
 //! and the weight of every page. (The browser suite, `browser/`, checks the same pages rendered.)
 
-use hera::routes::STYLESHEET_PATH;
+use hera::server::assets::STYLESHEET_PATH;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};

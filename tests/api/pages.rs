@@ -1,6 +1,6 @@
 //! `/error`, health probes, the 404 page, the stylesheet, and the headers on every page.
 
-use hera::routes::STYLESHEET_PATH;
+use hera::server::assets::STYLESHEET_PATH;
 use reqwest::StatusCode;
 use serde_json::Value;
 

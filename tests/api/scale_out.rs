@@ -11,8 +11,8 @@ use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp};
 const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const SECRET: &str = "a-shared-cookie-secret-of-at-least-sixty-four-bytes-for-all-instances-0001";
 
-fn shared_secret(settings: &mut hera::config::Settings) {
-    settings.cookie_secret = Some(hera::config::CookieSecret::new(SECRET).unwrap());
+fn shared_secret(settings: &mut hera::cli::Settings) {
+    settings.cookie_secret = Some(hera::secrets::CookieSecret::new(SECRET).unwrap());
 }
 
 #[tokio::test]

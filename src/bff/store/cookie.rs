@@ -4,7 +4,7 @@
 
 use actix_web::cookie::{Cookie, CookieJar, Key};
 
-use crate::config::CookieSecret;
+use crate::secrets::CookieSecret;
 
 /// Browsers keep cookies up to 4096 bytes of name, value and attributes (RFC 6265 §6.1).
 pub const MAX_COOKIE_BYTES: usize = 4096;
@@ -59,7 +59,7 @@ mod tests {
 
     fn sealer(fill: char) -> CookieSealer {
         let secret: CookieSecret =
-            crate::config::parse_cookie_secret(&fill.to_string().repeat(64)).unwrap();
+            crate::secrets::parse_cookie_secret(&fill.to_string().repeat(64)).unwrap();
         CookieSealer::new(&secret).unwrap()
     }
 

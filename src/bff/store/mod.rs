@@ -279,7 +279,7 @@ mod tests {
     }
 
     fn cookie_sessions() -> Sessions {
-        let secret = crate::config::parse_cookie_secret(&"c".repeat(64)).unwrap();
+        let secret = crate::secrets::parse_cookie_secret(&"c".repeat(64)).unwrap();
         Sessions {
             backend: Backend::Cookie(CookieSealer::new(&secret).unwrap()),
         }

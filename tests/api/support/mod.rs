@@ -16,8 +16,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hera::config::Settings;
-use hera::startup::Application;
+use hera::app::Application;
+use hera::cli::Settings;
 use reqwest::cookie::Jar;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Response, StatusCode};

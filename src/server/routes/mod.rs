@@ -1,7 +1,6 @@
 //! Thin handlers, one file per flow, and the pieces they share.
 
 mod assets;
-mod bridge;
 mod connected_apps;
 mod consent;
 mod device;
@@ -11,31 +10,17 @@ mod login;
 mod logout;
 mod oauth_error;
 
-pub use assets::STYLESHEET_PATH;
-
 use actix_session::Session;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use askama::Template;
 
-use crate::domain::theme::{self, Theme};
-use crate::error::HeraError;
-use crate::i18n::Texts;
-use crate::ory::{Client, HydraError, RedirectTo};
-use crate::session::{FormPurpose, TypedSession, COOKIE_NAME};
-use crate::startup::AppState;
-use crate::views::AppBadge;
+use crate::model::{Client, RedirectTo};
+use crate::ory::HydraError;
+use crate::server::error::HeraError;
+use crate::server::session::{FormPurpose, TypedSession};
+use crate::server::theme::{self, Theme};
+use crate::server::views::AppBadge;
 
-/// The language of a page: the request's `ui_locales` (login and consent requests carry them),
-/// then the browser's `Accept-Language`, then English.
-pub fn texts(http: &HttpRequest, state: &AppState, ui_locales: &[String]) -> Texts {
-    let accept_language = http
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok());
-    state.catalogue.negotiate(ui_locales, accept_language)
-}
+pub use super::state::texts;
 
 /// Every route of the server.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -54,8 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(health::alive)
         .service(health::ready)
         .service(assets::stylesheet)
-        .service(assets::theme)
-        .configure(bridge::configure);
+        .service(assets::theme);
 }
 
 /// Unknown paths: the friendly 404 page.
@@ -63,32 +47,16 @@ pub async fn not_found() -> Result<HttpResponse, HeraError> {
     Err(HeraError::NotFound)
 }
 
-/// Renders a page. A template failure becomes a plain 500, never a panic.
-pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
-    match template.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-        Err(error) => {
-            tracing::error!(error = %error, "template rendering failed");
-            HttpResponse::InternalServerError()
-                .content_type("text/plain; charset=utf-8")
-                .body("Internal error")
-        }
-    }
-}
+pub use crate::web::{forwarded_cookies, render};
 
-/// 303 to a URL Hydra returned or Hera built itself: Hera never redirects to a URL taken from
-/// the request (anchors S7; RFC 6749 §4.1.2.1 forbids redirecting on an unverified request).
+/// 303 to a URL Hydra or Kratos returned or Hera built itself (never one taken from the
+/// request); a URL that cannot be a header is an internal error.
 pub fn see_other(location: &str) -> HttpResponse {
-    match HeaderValue::from_str(location) {
-        Ok(value) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, value))
-            .finish(),
-        Err(_) => HttpResponse::from_error(HeraError::Unexpected(anyhow::anyhow!(
+    crate::web::see_other(location).unwrap_or_else(|| {
+        HttpResponse::from_error(HeraError::Unexpected(anyhow::anyhow!(
             "unusable redirect URL"
-        ))),
-    }
+        )))
+    })
 }
 
 /// The redirect after an accept or reject: Hydra's `redirect_to`, also when Hydra says the
@@ -110,21 +78,6 @@ pub fn loaded<T>(result: Result<T, HydraError>) -> Result<Result<T, HttpResponse
         Err(HydraError::AlreadyHandled { redirect_to }) => Ok(Err(see_other(redirect_to.as_str()))),
         Err(error) => Err(error.into()),
     }
-}
-
-/// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
-/// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
-pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
-    let own = format!("{COOKIE_NAME}=");
-    let cookies: Vec<&str> = request
-        .headers()
-        .get_all(header::COOKIE)
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .map(str::trim)
-        .filter(|cookie| !cookie.is_empty() && !cookie.starts_with(&own))
-        .collect();
-    (!cookies.is_empty()).then(|| cookies.join("; "))
 }
 
 /// CSRF for a form post, checked before anything is sent upstream: no cross-site post
@@ -176,7 +129,6 @@ pub fn plausible_client_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::TestRequest;
 
     #[test]
     fn only_https_logos_are_shown() {
@@ -214,32 +166,5 @@ mod tests {
         assert!(!plausible_client_id(""));
         assert!(!plausible_client_id("a\nb"));
         assert!(!plausible_client_id(&"a".repeat(1025)));
-    }
-
-    #[test]
-    fn forwarded_cookies_drop_heras_own_session_and_join_split_headers() {
-        let request = TestRequest::default()
-            .append_header((
-                header::COOKIE,
-                "ory_kratos_session=abc; hera_session=secret",
-            ))
-            .append_header((header::COOKIE, "csrf_token_x=y"))
-            .to_http_request();
-        assert_eq!(
-            forwarded_cookies(&request).as_deref(),
-            Some("ory_kratos_session=abc; csrf_token_x=y")
-        );
-    }
-
-    #[test]
-    fn no_cookies_forwards_nothing() {
-        let request = TestRequest::default()
-            .append_header((header::COOKIE, "hera_session=secret"))
-            .to_http_request();
-        assert_eq!(forwarded_cookies(&request), None);
-        assert_eq!(
-            forwarded_cookies(&TestRequest::default().to_http_request()),
-            None
-        );
     }
 }

@@ -5,17 +5,14 @@ use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::{forwarded_cookies, render, texts};
-use crate::error::HeraError;
-use crate::i18n::Texts;
-use crate::ory::Whoami;
-use crate::startup::AppState;
-use crate::views::{HomePage, Layout};
+use crate::model::Whoami;
+use crate::server::error::HeraError;
+use crate::server::i18n::Texts;
+use crate::server::views::{HomePage, Layout};
+use crate::server::State;
 
 #[get("/")]
-pub async fn home(
-    http: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HeraError> {
+pub async fn home(http: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, HeraError> {
     let cookies = forwarded_cookies(&http);
     let home_url = state.page_url("/");
     let whoami = state.kratos.whoami(cookies.as_deref()).await?;
@@ -46,7 +43,7 @@ pub async fn home(
     Ok(render(StatusCode::OK, &page))
 }
 
-fn signed_out(t: &Texts, state: &AppState, home_url: &str, needs_second_factor: bool) -> HomePage {
+fn signed_out(t: &Texts, state: &State, home_url: &str, needs_second_factor: bool) -> HomePage {
     let title = if needs_second_factor {
         "home-title-second-factor"
     } else {

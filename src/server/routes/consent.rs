@@ -9,16 +9,17 @@ use tracing::Span;
 use url::Url;
 
 use super::{check_csrf, follow, loaded, logo, render, texts};
-use crate::domain::challenge::Challenge;
+use crate::domain::claims;
 use crate::domain::consent::{self, ConsentDecision};
-use crate::domain::theme::Theme;
-use crate::domain::{claims, scopes};
-use crate::error::HeraError;
-use crate::i18n::Texts;
-use crate::ory::{ConsentAccept, ConsentRequest, Identity, OAuthRejection};
-use crate::session::{FormPurpose, TypedSession};
-use crate::startup::AppState;
-use crate::views::{ClientCard, ConsentPage, Layout, ScopeItem};
+use crate::model::challenge::Challenge;
+use crate::model::{ConsentAccept, ConsentRequest, Identity, OAuthRejection};
+use crate::server::error::HeraError;
+use crate::server::i18n::Texts;
+use crate::server::session::{FormPurpose, TypedSession};
+use crate::server::theme::Theme;
+use crate::server::views::{ClientCard, ConsentPage, Layout, ScopeItem};
+use crate::server::State;
+use crate::server::{claims_preview, scopes};
 
 #[derive(Debug, Deserialize)]
 pub struct ConsentQuery {
@@ -30,7 +31,7 @@ pub async fn consent_page(
     http: HttpRequest,
     query: web::Query<ConsentQuery>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(query.consent_challenge.as_deref())?;
     let request = match loaded(state.hydra.consent_request(&challenge).await)? {
@@ -73,7 +74,7 @@ pub async fn consent_submit(
     http: HttpRequest,
     body: web::Bytes,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let form = ConsentForm::parse(&http, &body)?;
     let challenge = parse_challenge(form.consent_challenge.as_deref())?;
@@ -153,10 +154,7 @@ fn audit_granted(request: &ConsentRequest, scopes: &[String], by: &str, reason: 
 
 /// The identity of the consent **subject**, loaded from the Kratos admin API: claims never come
 /// from whatever session the browser carries (anchors S2).
-async fn subject_identity(
-    state: &AppState,
-    request: &ConsentRequest,
-) -> Result<Identity, HeraError> {
+async fn subject_identity(state: &State, request: &ConsentRequest) -> Result<Identity, HeraError> {
     match state.kratos.identity(&request.subject).await? {
         Some(identity) if identity.is_active() => Ok(identity),
         _ => Err(HeraError::AccountUnavailable),
@@ -219,7 +217,7 @@ fn page(
     identity: &Identity,
     challenge: &Challenge,
     csrf_token: String,
-    state: &AppState,
+    state: &State,
     t: &Texts,
 ) -> ConsentPage {
     let client = &request.client;
@@ -241,7 +239,7 @@ fn page(
                     .map_or_else(|| scope.clone(), |(title, _)| title.clone()),
                 description: words.map(|(_, description)| description),
                 locked: scopes::is_locked(scope),
-                claims: claims::preview(identity, scope, t),
+                claims: claims_preview::preview(identity, scope, t),
             }
         })
         .collect();
@@ -328,7 +326,7 @@ mod tests {
 
     #[test]
     fn remember_periods_read_naturally() {
-        let catalogue = crate::i18n::Catalogue::load().unwrap();
+        let catalogue = crate::server::i18n::Catalogue::load().unwrap();
         let en = catalogue.default_texts();
         assert_eq!(for_duration(&en, 3600), "for 1 hour");
         assert_eq!(for_duration(&en, 86_400 * 30), "for 30 days");

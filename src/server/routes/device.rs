@@ -17,16 +17,17 @@ use serde::Deserialize;
 use tracing::Span;
 
 use super::{app_badge, check_csrf, plausible_client_id, render, see_other, texts};
-use crate::domain::challenge::Challenge;
-use crate::domain::device::{UserCode, UserCodeError};
-use crate::domain::theme::Theme;
-use crate::error::HeraError;
-use crate::i18n::Texts;
-use crate::ory::{RedirectTo, UserCodeVerdict};
-use crate::rate_limit::{client_address, Attempt, Key};
-use crate::session::{FormPurpose, TypedSession};
-use crate::startup::AppState;
-use crate::views::{DeviceSuccessPage, DeviceVerifyPage, Layout};
+use crate::model::challenge::Challenge;
+use crate::model::user_code::{UserCode, UserCodeError};
+use crate::model::RedirectTo;
+use crate::ory::UserCodeVerdict;
+use crate::server::error::HeraError;
+use crate::server::i18n::Texts;
+use crate::server::rate_limit::{client_address, Attempt, Key};
+use crate::server::session::{FormPurpose, TypedSession};
+use crate::server::theme::Theme;
+use crate::server::views::{DeviceSuccessPage, DeviceVerifyPage, Layout};
+use crate::server::State;
 
 #[derive(Debug, Deserialize)]
 pub struct VerifyQuery {
@@ -39,7 +40,7 @@ pub async fn verify_page(
     http: HttpRequest,
     query: web::Query<VerifyQuery>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(query.device_challenge.as_deref())?;
     // Prefilled only when it reads as a code, and then in Hera's own spelling: the link's text
@@ -67,7 +68,7 @@ pub async fn verify_submit(
     http: HttpRequest,
     form: web::Form<VerifyForm>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(form.device_challenge.as_deref())?;
     check_csrf(
@@ -131,7 +132,7 @@ pub struct SuccessQuery {
 pub async fn success_page(
     http: HttpRequest,
     query: web::Query<SuccessQuery>,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     // The name comes from Hydra, never from the query. The device is signed in already, so a
     // failed look-up only makes the page less specific.
@@ -194,7 +195,7 @@ fn form_page(
 
 /// What a code attempt is counted against: this device challenge, and the client's address
 /// (`X-Forwarded-For` is only read when `HERA_TRUSTED_PROXY_HOPS` is set).
-fn attempt_keys(http: &HttpRequest, state: &AppState, challenge: &Challenge) -> [Key; 2] {
+fn attempt_keys(http: &HttpRequest, state: &State, challenge: &Challenge) -> [Key; 2] {
     let forwarded_for: Vec<&str> = http
         .headers()
         .get_all("x-forwarded-for")

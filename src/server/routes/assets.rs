@@ -1,5 +1,4 @@
-//! The stylesheet and per-client theme stylesheets, compiled into the binary so Hera ships as
-//! one file.
+//! The stylesheet and per-client theme stylesheets.
 //!
 //! The stylesheet is served under a name carrying a hash of its contents
 //! ([`STYLESHEET_PATH`], computed by `build.rs`), so it can be cached for a year: a new
@@ -9,12 +8,10 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 
-use crate::domain::theme::Accent;
-use crate::error::HeraError;
+use crate::server::error::HeraError;
+use crate::server::theme::Accent;
 
-include!(concat!(env!("OUT_DIR"), "/assets.rs"));
-
-const STYLESHEET: &str = include_str!("../../static/hera.css");
+use crate::server::assets::{STYLESHEET, STYLESHEET_PATH};
 
 /// For content-addressed responses: a year, and never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

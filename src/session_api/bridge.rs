@@ -11,12 +11,13 @@
 use rand::distr::{Alphanumeric, SampleString};
 use url::Url;
 
+use super::State;
 use crate::domain::bridge::BridgeRequest;
-use crate::domain::challenge::Challenge;
 use crate::domain::{claims, login};
+use crate::model::challenge::Challenge;
+use crate::model::{Client, ConsentAccept, RedirectTo, Session};
 use crate::ory::hydra_public::CookieJar;
-use crate::ory::{Client, ConsentAccept, HydraError, RedirectTo, Session, UpstreamError};
-use crate::startup::AppState;
+use crate::ory::{HydraError, UpstreamError};
 
 /// Redirects Hera follows at most (auth → login → auth → consent → auth → client is 5).
 const MAX_HOPS: usize = 10;
@@ -56,7 +57,7 @@ impl From<HydraError> for BridgeFailure {
 /// Runs the flow for `session` and returns the code for `request.redirect_uri`.
 #[tracing::instrument(name = "bridge.authorize", skip_all, fields(client_id = %client.id))]
 pub async fn authorize(
-    state: &AppState,
+    state: &State,
     session: &Session,
     client: &Client,
     request: &BridgeRequest,
@@ -111,7 +112,7 @@ pub async fn authorize(
 }
 
 async fn login_hop(
-    state: &AppState,
+    state: &State,
     session: &Session,
     client: &Client,
     challenge: &Challenge,
@@ -122,12 +123,12 @@ async fn login_hop(
             "the login request is for another client",
         ));
     }
-    let accept = login::accept_for_session(session, &state.settings.login_policy);
+    let accept = login::accept_for_session(session, &state.login_policy);
     Ok(state.hydra.accept_login(challenge, accept).await?)
 }
 
 async fn consent_hop(
-    state: &AppState,
+    state: &State,
     session: &Session,
     client: &Client,
     asked: &BridgeRequest,
@@ -205,13 +206,13 @@ fn arrived(location: &Url, expected_state: &str) -> Result<Authorized, BridgeFai
     Ok(Authorized { code, state })
 }
 
-fn is_hera_page(state: &AppState, location: &Url, page: &str) -> bool {
+fn is_hera_page(state: &State, location: &Url, page: &str) -> bool {
     Url::parse(&state.page_url(&format!("/{page}")))
         .is_ok_and(|own| location.origin() == own.origin() && location.path() == own.path())
 }
 
 /// The challenge when `location` is Hera's own login or consent page.
-fn hera_page(state: &AppState, location: &Url, page: &str, parameter: &str) -> Option<Challenge> {
+fn hera_page(state: &State, location: &Url, page: &str, parameter: &str) -> Option<Challenge> {
     if !is_hera_page(state, location, page) {
         return None;
     }

@@ -8,7 +8,7 @@ use futures_util::future::join;
 use serde_json::{json, Map, Value};
 
 use crate::ory::UpstreamError;
-use crate::startup::AppState;
+use crate::server::State;
 
 /// How long each dependency may take to answer a readiness probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -22,7 +22,7 @@ pub async fn alive() -> HttpResponse {
 /// 200 only when Hydra admin and Kratos public both answer their own readiness probes within
 /// a second; otherwise 503 naming each dependency that failed.
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+pub async fn ready(state: web::Data<State>) -> HttpResponse {
     let (hydra, kratos) = join(
         probe(state.hydra.is_ready()),
         probe(state.kratos.is_ready()),

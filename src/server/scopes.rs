@@ -5,7 +5,7 @@
 //! strings are never the whole story. Scopes Hera does not know get no description on purpose:
 //! the page then warns the user instead of guessing what a client-defined scope does.
 
-use crate::i18n::Texts;
+use super::i18n::Texts;
 
 /// A known scope's plain-language description, as message keys of the catalogue
 /// (`locales/*.ftl`), so each language words it its own way.
@@ -76,19 +76,13 @@ pub fn describe(scope: &str) -> Option<&'static ScopeInfo> {
     }
 }
 
-/// Scopes that are always granted when requested and cannot be unticked.
-///
-/// Only `openid`: without it an OIDC client receives no ID token and the sign-in it asked for
-/// cannot happen, so letting the user untick it would only produce a confusing failure.
-pub fn is_locked(scope: &str) -> bool {
-    scope == "openid"
-}
+pub use crate::domain::consent::is_locked;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::i18n::Catalogue;
+    use crate::server::i18n::Catalogue;
 
     #[test]
     fn every_standard_scope_has_a_title_and_a_description_in_every_language() {

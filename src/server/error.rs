@@ -1,25 +1,23 @@
 //! One user-facing error type, rendered as a friendly page with the request id.
 //!
-//! Handlers return [`HeraError`]. `ResponseError` picks the status; the [`error_pages`]
-//! middleware then renders `error.html` with the request id (which only the request knows) and
-//! logs the cause chain. Upstream bodies, URLs and stack traces never reach a page.
+//! Handlers return [`HeraError`]. `ResponseError` picks the status; [`ErrorPages`] then renders
+//! `error.html` in the person's language with the request id, through the shared error
+//! middleware (`web::errors`), which also logs the cause. Upstream bodies, URLs and stack traces
+//! never reach a page.
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
-use actix_web::middleware::Next;
 use std::time::Duration;
 
-use actix_web::{HttpMessage, HttpResponse, ResponseError};
-use tracing_actix_web::RequestId;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
-use crate::domain::challenge::ChallengeError;
-use crate::i18n::Texts;
+use super::state::texts;
+use super::State;
+use crate::model::challenge::ChallengeError;
 use crate::ory::{HydraError, UpstreamError};
-use crate::routes::{render, texts};
-use crate::startup::AppState;
-use crate::views::{ErrorPage, Layout};
+use crate::server::views::{ErrorPage, Layout};
+use crate::web::errors::RenderErrors;
+use crate::web::render;
 
 /// Everything that can go wrong for a user of Hera.
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +55,6 @@ pub enum HeraError {
     /// Too many attempts from this address or for this request.
     #[error("too many attempts; retry after {retry_after:?}")]
     TooManyAttempts { retry_after: Duration },
-    /// The request exceeds one of Hera's size limits (`crate::limits`).
-    #[error("the request is too large: {0:?}")]
-    TooLarge(TooLarge),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
     #[error("unexpected: {0:#}")]
@@ -106,20 +101,11 @@ impl HeraError {
             HeraError::StaleLogout { .. } => Wording::SignOutNoLongerValid,
             HeraError::StaleDevice { .. } => Wording::DeviceNoLongerValid,
             HeraError::TooManyAttempts { .. } => Wording::TooManyAttempts,
-            HeraError::TooLarge(_) => Wording::TooLarge,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => Wording::UpstreamSlow,
             HeraError::Upstream(_) => Wording::UpstreamDown,
             HeraError::Unexpected(_) => Wording::Unexpected,
         }
     }
-}
-
-/// Which limit a request exceeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TooLarge {
-    Uri,
-    Headers,
-    Body,
 }
 
 /// The texts of Hera's error pages.
@@ -141,24 +127,6 @@ enum Wording {
 }
 
 impl Wording {
-    /// The machine-readable code of the JSON error body.
-    fn code(self) -> &'static str {
-        match self {
-            Wording::Incomplete | Wording::BadRequest => "invalid_request",
-            Wording::NoLongerValid
-            | Wording::SignOutNoLongerValid
-            | Wording::DeviceNoLongerValid => "request_expired",
-            Wording::TooManyAttempts => "too_many_requests",
-            Wording::TooLarge => "request_too_large",
-            Wording::FormExpired => "csrf",
-            Wording::AccountUnavailable => "account_unavailable",
-            Wording::NotFound => "not_found",
-            Wording::UpstreamSlow => "upstream_timeout",
-            Wording::UpstreamDown => "upstream_unavailable",
-            Wording::Unexpected => "server_error",
-        }
-    }
-
     /// For errors that are not Hera's own (actix extractors, payload limits), by status.
     fn for_status(status: StatusCode) -> Wording {
         match status {
@@ -254,9 +222,6 @@ impl ResponseError for HeraError {
                 }
             }
             HeraError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            HeraError::TooLarge(TooLarge::Uri) => StatusCode::URI_TOO_LONG,
-            HeraError::TooLarge(TooLarge::Headers) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            HeraError::TooLarge(TooLarge::Body) => StatusCode::PAYLOAD_TOO_LARGE,
             HeraError::Csrf(_) | HeraError::AccountUnavailable => StatusCode::FORBIDDEN,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             HeraError::Upstream(UpstreamError::Status { status: 503, .. }) => {
@@ -280,92 +245,41 @@ impl ResponseError for HeraError {
     }
 }
 
-/// Renders every error response as `error.html` with the request id, and logs its cause.
-/// Runs inside `TracingLogger`, so the request id exists and logs land in the request span.
-pub async fn error_pages(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    // The API routes answer errors in JSON (in English, for developers); everything else is a
-    // page in the browser's language.
-    let wants_json = request.path().starts_with("/session/");
-    let texts: Option<Texts> = request
-        .app_data::<actix_web::web::Data<AppState>>()
-        .map(|state| {
-            if wants_json {
-                state.catalogue.default_texts()
-            } else {
-                texts(request.request(), state, &[])
-            }
-        });
-    // Handler errors arrive as responses carrying the error. An `Err` here comes from a
-    // middleware and is left to actix: holding a clone of the request to render it would stop
-    // actix from routing the request (it needs the only reference).
-    let mut response = next.call(request).await?.map_into_boxed_body();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(header::HeaderName::from_static("x-request-id"), value);
-    }
-    let Some(error) = response.response().error() else {
-        return Ok(response);
-    };
-    let status = response.status();
-    let wording = error
-        .as_error::<HeraError>()
-        .map_or_else(|| Wording::for_status(status), HeraError::wording);
-    let (title_key, message_key) = wording.keys();
-    let Some(t) = texts else {
-        // Only without Hera's state (never in a running server): keep actix's plain answer.
-        return Ok(response);
-    };
-    let (title, message) = (t.text(title_key), t.text(message_key));
-    if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), error = ?error, "request failed");
-    } else {
-        tracing::info!(status = status.as_u16(), error = %error, "request refused");
-    }
-    if wants_json {
-        let (http_request, old) = response.into_parts();
-        let mut new = HttpResponse::build(status).json(serde_json::json!({
-            "error": wording.code(),
-            "error_description": message,
-            "request_id": request_id,
-        }));
-        copy_headers(&old, &mut new);
-        return Ok(ServiceResponse::new(http_request, new));
-    }
-    let page = ErrorPage {
-        layout: Layout::new(&t, title),
-        status: status.as_u16(),
-        message: message.into(),
-        code: None,
-        request_id,
-    };
-    let (http_request, old) = response.into_parts();
-    let mut new = render(status, &page);
-    copy_headers(&old, &mut new);
-    Ok(ServiceResponse::new(http_request, new))
-}
+/// Renders every error response of the provider's pages as `error.html`, in the browser's
+/// language, with the request id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ErrorPages;
 
-/// Keeps the headers set so far (request id, cookies, CORS) on the replacement response.
-fn copy_headers(old: &HttpResponse, new: &mut HttpResponse) {
-    for (name, value) in old.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            new.headers_mut().insert(name.clone(), value.clone());
-        }
+impl RenderErrors for ErrorPages {
+    fn render(
+        &self,
+        request: &HttpRequest,
+        status: StatusCode,
+        error: &actix_web::Error,
+        request_id: &str,
+    ) -> Option<HttpResponse> {
+        // Without Hera's state (never in a running server) actix's plain answer stays.
+        let state = request.app_data::<web::Data<State>>()?;
+        let t = texts(request, state, &[]);
+        let wording = error
+            .as_error::<HeraError>()
+            .map_or_else(|| Wording::for_status(status), HeraError::wording);
+        let (title_key, message_key) = wording.keys();
+        let page = ErrorPage {
+            layout: Layout::new(&t, t.text(title_key)),
+            status: status.as_u16(),
+            message: t.text(message_key).into(),
+            code: None,
+            request_id: request_id.to_owned(),
+        };
+        Some(render(status, &page))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::Catalogue;
+    use crate::server::i18n::Catalogue;
 
     #[test]
     fn every_error_page_is_worded_in_every_language() {

@@ -12,7 +12,10 @@
 //! switch round trip is accepted when the browser comes back instead of looping. Only a handful
 //! of recent markers are kept, which keeps the cookie far below the 4 KB limit.
 
-use actix_session::Session;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionMiddleware};
+use actix_web::cookie::{Key, SameSite};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -22,12 +25,12 @@ use sha2::Sha256;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::domain::challenge::Challenge;
 use crate::domain::login::ReauthMarker;
+use crate::model::challenge::Challenge;
 use crate::telemetry::short_hash;
 
-/// Name of Hera's session cookie (actix-session's default, `id`, says nothing).
-pub const COOKIE_NAME: &str = "hera_session";
+/// Name of Hera's session cookie.
+pub use crate::web::SESSION_COOKIE as COOKIE_NAME;
 
 const CSRF_KEY: &str = "csrf_key";
 const REAUTH_KEY: &str = "reauth";
@@ -55,6 +58,20 @@ struct StoredMarker {
 }
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// The middleware that keeps Hera's session in an encrypted, `HttpOnly`, `SameSite=Lax` cookie
+/// that ends with the browser session; `Secure` unless Hera is reached over plain http.
+pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name(COOKIE_NAME.into())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".into())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(BrowserSession::default())
+        .build()
+}
 
 /// What a CSRF token protects; part of the MAC so a consent token cannot pass as a logout token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::telemetry::short_hash;
+use super::short_hash;
 
 /// Longest challenge Hera accepts; real ones are 1–2 KB.
 const MAX_LEN: usize = 16 * 1024;

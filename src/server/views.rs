@@ -7,14 +7,14 @@
 
 //!
 //! Every text on a page comes from the message catalogue through `layout.t` (see
-//! [`crate::i18n`]); templates call `layout.t.text("key")`, `layout.t.text1("key", "name",
+//! [`crate::server::i18n`]); templates call `layout.t.text("key")`, `layout.t.text1("key", "name",
 //! value)` or `layout.t.count("key", n)`, and a test checks that every key they use exists.
 
 use askama::Template;
 
-use crate::domain::theme::Theme;
-use crate::i18n::Texts;
-use crate::routes::STYLESHEET_PATH;
+use crate::server::assets::STYLESHEET_PATH;
+use crate::server::i18n::Texts;
+use crate::server::theme::Theme;
 
 /// What every page needs from the layout (`base.html`).
 #[derive(Debug, Clone)]

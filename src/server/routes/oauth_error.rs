@@ -10,8 +10,8 @@ use serde::Deserialize;
 use tracing_actix_web::RequestId;
 
 use super::{render, texts};
-use crate::startup::AppState;
-use crate::views::{ErrorPage, Layout};
+use crate::server::views::{ErrorPage, Layout};
+use crate::server::State;
 
 #[derive(Debug, Deserialize)]
 pub struct ErrorQuery {
@@ -24,7 +24,7 @@ pub async fn oauth_error(
     http: HttpRequest,
     query: web::Query<ErrorQuery>,
     request_id: RequestId,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> HttpResponse {
     let code = query.error.as_deref().unwrap_or_default();
     let known = describe(code);
@@ -100,7 +100,9 @@ mod tests {
 
     #[test]
     fn every_known_code_is_worded_in_english() {
-        let english = crate::i18n::Catalogue::load().unwrap().default_texts();
+        let english = crate::server::i18n::Catalogue::load()
+            .unwrap()
+            .default_texts();
         let known: Vec<&str> = english.keys().collect();
         for code in [
             "access_denied",

@@ -16,13 +16,13 @@ use super::{
     app_badge, check_csrf, forwarded_cookies, plausible_client_id, render, see_other, texts,
 };
 use crate::domain::connected_apps::{self, ConnectedApp};
-use crate::domain::scopes;
-use crate::error::HeraError;
-use crate::i18n::Texts;
-use crate::ory::{Session as KratosSession, Whoami};
-use crate::session::{FormPurpose, TypedSession};
-use crate::startup::AppState;
-use crate::views::{ConnectedAppItem, ConnectedAppsPage, GrantedScope, Layout};
+use crate::model::{Session as KratosSession, Whoami};
+use crate::server::error::HeraError;
+use crate::server::i18n::Texts;
+use crate::server::scopes;
+use crate::server::session::{FormPurpose, TypedSession};
+use crate::server::views::{ConnectedAppItem, ConnectedAppsPage, GrantedScope, Layout};
+use crate::server::State;
 
 const PATH: &str = "/connected-apps";
 
@@ -37,7 +37,7 @@ pub async fn list(
     http: HttpRequest,
     query: web::Query<ListQuery>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let kratos_session = match signed_in(&http, &state).await? {
         SignedIn::Yes(kratos_session) => kratos_session,
@@ -76,7 +76,7 @@ pub async fn revoke(
     http: HttpRequest,
     form: web::Form<RevokeForm>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let client_id = form
         .client_id
@@ -127,7 +127,7 @@ enum SignedIn {
     No(HttpResponse),
 }
 
-async fn signed_in(http: &HttpRequest, state: &AppState) -> Result<SignedIn, HeraError> {
+async fn signed_in(http: &HttpRequest, state: &State) -> Result<SignedIn, HeraError> {
     let whoami = state
         .kratos
         .whoami(forwarded_cookies(http).as_deref())
@@ -148,7 +148,7 @@ async fn signed_in(http: &HttpRequest, state: &AppState) -> Result<SignedIn, Her
 }
 
 /// The removed app's name from Hydra; `None` when Hydra does not know it.
-async fn revoked_name(state: &AppState, client_id: &str) -> Option<String> {
+async fn revoked_name(state: &State, client_id: &str) -> Option<String> {
     match state.hydra.client(client_id).await {
         Ok(client) => client.map(|client| client.display_name().to_owned()),
         Err(error) => {
@@ -215,7 +215,9 @@ mod tests {
     use time::macros::datetime;
 
     fn english() -> Texts {
-        crate::i18n::Catalogue::load().unwrap().default_texts()
+        crate::server::i18n::Catalogue::load()
+            .unwrap()
+            .default_texts()
     }
 
     #[test]

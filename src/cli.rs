@@ -1,18 +1,23 @@
-//! Settings: one typed value, read from environment variables or flags and validated at startup.
+//! The command line: `hera` (the server, with its settings read from environment variables or
+//! flags and validated at startup), `hera clients …` and `hera bff`.
 //!
 //! The first names (`HYDRA_ADMIN_URL`, `KRATOS_PUBLIC_URL`, `TRUSTED_CLIENT_IDS`,
 //! `REMEMBER_CONSENT_SESSION_FOR_SECONDS`, …) match Ory's own UIs so Hera drops into an existing
 //! deployment. Every bad value is refused by clap with a message naming the variable.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand};
 use url::Url;
 
 use crate::domain::login::LoginPolicy;
+use crate::secrets::{parse_cookie_secret, ClientSecret, CookieSecret};
+use crate::server::KratosLogout;
+use crate::session_api;
+use crate::telemetry::LogFormat;
+use crate::urls::parse_base_url;
 
 /// Hera: login, consent, logout and device-verification provider for Ory Hydra, backed by Ory
 /// Kratos sessions.
@@ -172,15 +177,6 @@ pub struct Cli {
     pub trusted_proxy_hops: u8,
 }
 
-/// How a logout ends the Kratos session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KratosLogout {
-    /// Hydra revokes it (needs `urls.identity_provider.url` = Kratos admin): the default.
-    Hydra,
-    /// After Hydra accepts, the browser goes through Kratos's browser logout, then back to Hydra.
-    Browser,
-}
-
 /// Admin commands and the BFF server role; `hera` without one runs the server.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -220,67 +216,6 @@ impl AdminCli {
     }
 }
 
-/// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-/// An OAuth2 client secret. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ClientSecret(String);
-
-impl ClientSecret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        ClientSecret(secret.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::str::FromStr for ClientSecret {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        if value.is_empty() {
-            return Err("must not be empty".into());
-        }
-        Ok(ClientSecret(value.to_owned()))
-    }
-}
-
-impl fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret(<redacted>)")
-    }
-}
-
-/// The session-cookie key. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CookieSecret(Vec<u8>);
-
-impl CookieSecret {
-    pub const MIN_LEN: usize = 64;
-
-    /// A key of at least [`Self::MIN_LEN`] bytes.
-    pub fn new(secret: &str) -> Result<CookieSecret, String> {
-        parse_cookie_secret(secret)
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for CookieSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CookieSecret(<redacted>)")
-    }
-}
-
 /// An origin as browsers send it: scheme, host and port, nothing else. An empty value (the
 /// default) is dropped later.
 fn parse_origin(value: &str) -> Result<String, String> {
@@ -306,44 +241,6 @@ fn parse_acr(value: &str) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-pub(crate) fn parse_cookie_secret(value: &str) -> Result<CookieSecret, String> {
-    if value.len() < CookieSecret::MIN_LEN {
-        return Err(format!(
-            "must be at least {} bytes long (got {}); generate one with `openssl rand -base64 64`",
-            CookieSecret::MIN_LEN,
-            value.len()
-        ));
-    }
-    Ok(CookieSecret(value.as_bytes().to_vec()))
-}
-
-/// An absolute `http(s)` base URL without query or fragment; a trailing slash is dropped so
-/// paths can be appended.
-pub(crate) fn parse_base_url(value: &str) -> Result<Url, String> {
-    let url = Url::parse(value).map_err(|e| format!("not an absolute URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("must start with http:// or https://".into());
-    }
-    if url.host().is_none() || url.query().is_some() || url.fragment().is_some() {
-        return Err("must be a base URL with a host and no query or fragment".into());
-    }
-    if url.cannot_be_a_base() {
-        return Err("must be a base URL".into());
-    }
-    let trimmed = url.as_str().trim_end_matches('/').to_owned();
-    Url::parse(&trimmed).map_err(|e| e.to_string())
-}
-
-/// The session bridge (`/session/*`).
-#[derive(Debug, Clone)]
-pub struct BridgeSettings {
-    /// Origins allowed to call `/session/*` from a browser (exact match).
-    pub allowed_origins: Vec<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<ClientSecret>,
-    pub extend_interval: Duration,
-}
-
 /// Hera's validated settings, built from [`Cli`] or directly by tests.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -356,7 +253,7 @@ pub struct Settings {
     pub public_url: Url,
     pub cookie_secret: Option<CookieSecret>,
     pub trusted_client_ids: Vec<String>,
-    pub bridge: BridgeSettings,
+    pub bridge: session_api::Settings,
     pub remember_consent_for: Duration,
     /// How long Hydra remembers an automatic consent (never 0, which Hydra reads as forever).
     pub auto_consent_remember_for: Duration,
@@ -377,7 +274,7 @@ impl From<Cli> for Settings {
                 .unwrap_or_else(|| cli.kratos_public_url.clone()),
             hydra_admin_url: cli.hydra_admin_url,
             hydra_public_url: cli.hydra_public_url,
-            bridge: BridgeSettings {
+            bridge: session_api::Settings {
                 allowed_origins: cli
                     .bridge_allowed_origins
                     .into_iter()
@@ -432,11 +329,6 @@ impl Settings {
     pub fn is_plain_http(&self) -> bool {
         self.public_url.scheme() == "http"
     }
-
-    /// `<base>/<path>` for one of the configured base URLs (which never end in `/`).
-    pub fn join(base: &Url, path: &str) -> String {
-        format!("{}{}", base.as_str().trim_end_matches('/'), path)
-    }
 }
 
 #[cfg(test)]
@@ -452,7 +344,7 @@ mod tests {
         let settings = parse(&["--kratos-public-url", "http://kratos:4433/"]).unwrap();
         assert_eq!(settings.kratos_browser_url.as_str(), "http://kratos:4433/");
         assert_eq!(
-            Settings::join(&settings.kratos_public_url, "/sessions/whoami"),
+            crate::urls::join(&settings.kratos_public_url, "/sessions/whoami"),
             "http://kratos:4433/sessions/whoami"
         );
     }
@@ -461,7 +353,7 @@ mod tests {
     fn a_path_prefix_is_kept_and_its_trailing_slash_dropped() {
         let settings = parse(&["--hydra-admin-url", "https://ory.example/hydra/"]).unwrap();
         assert_eq!(
-            Settings::join(&settings.hydra_admin_url, "/admin/clients"),
+            crate::urls::join(&settings.hydra_admin_url, "/admin/clients"),
             "https://ory.example/hydra/admin/clients"
         );
     }

@@ -1,14 +1,4 @@
-//! `/session/*`: the session bridge for first-party apps (JSON, CORS for allowed origins).
-//!
-//! - `GET /session/whoami`: who the Kratos session (cookie, `X-Session-Token` or bearer) is.
-//! - `POST /session/bridge`: an authorization code for a first-party client (see `crate::bridge`).
-//! - `POST /session/token`: the "session grant" of seed 003: tokens for the operator's bridge
-//!   client, with no refresh token (the session is the refresh).
-//! - `POST /session/extend`: keep the Kratos session alive (seed 002), throttled per session.
-//!
-//! The POST endpoints mint credentials from an ambient cookie, so they are CSRF targets
-//! (seed 000): they require an allowed `Origin` and `X-Requested-With: XMLHttpRequest`, a header
-//! no cross-site form can send and that triggers a CORS preflight.
+//! The `/session/*` handlers and their CORS and CSRF guards.
 
 use std::time::Instant;
 
@@ -21,13 +11,15 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::forwarded_cookies;
-use crate::bridge::{self as flow, BridgeFailure};
+use super::bridge::{self as flow, BridgeFailure};
+use super::{ApiError, State};
 use crate::domain::bridge::{self as rules, BridgeRequest, Refusal};
-use crate::error::HeraError;
-use crate::ory::hydra_public::{pkce_challenge, random_token, ClientAuth, TokenError};
-use crate::ory::{Client, Extended, Session, SessionCredentials, Whoami};
-use crate::startup::AppState;
+use crate::model::{Client, Session, SessionCredentials, Whoami};
+use crate::ory::hydra_public::{
+    pkce_challenge, random_token, ClientCredentials, Token, TokenError,
+};
+use crate::ory::Extended;
+use crate::web::forwarded_cookies;
 
 /// Every `/session/*` route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -52,15 +44,15 @@ async fn cors(
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
     let allowed = request
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<State>>()
         .is_some_and(|state| allowed_origin(state, &origin));
     if !allowed {
-        let response = refusal(
+        let refusal = ApiError::refused(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             "This origin may not use the session bridge.",
         );
-        return Ok(request.into_response(response));
+        return Ok(request.error_response(refusal));
     }
     if request.method() == Method::OPTIONS {
         let mut response = HttpResponse::NoContent();
@@ -89,39 +81,24 @@ fn allow(headers: &mut header::HeaderMap, origin: HeaderValue) {
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
 }
 
-fn allowed_origin(state: &AppState, origin: &HeaderValue) -> bool {
+fn allowed_origin(state: &State, origin: &HeaderValue) -> bool {
     origin.to_str().is_ok_and(|origin| {
         state
             .settings
-            .bridge
             .allowed_origins
             .iter()
             .any(|allowed| allowed == origin)
     })
 }
 
-fn refusal(status: StatusCode, error: &str, description: &str) -> HttpResponse {
-    HttpResponse::build(status).json(json!({"error": error, "error_description": description}))
-}
-
-fn refused(refusal_: &Refusal) -> HttpResponse {
-    let (status, error, description) = refusal_.answer();
-    refusal(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        error,
-        &description,
-    )
-}
-
-/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`. `Some` is
-/// the refusal to send.
-fn guard(http: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`.
+fn guard(http: &HttpRequest, state: &State) -> Result<(), ApiError> {
     let origin_ok = http
         .headers()
         .get(header::ORIGIN)
         .is_some_and(|origin| allowed_origin(state, origin));
     if !origin_ok {
-        return Some(refusal(
+        return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             "An allowed Origin header is required.",
@@ -131,20 +108,21 @@ fn guard(http: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
         .headers()
         .get("x-requested-with")
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
-    (!xhr).then(|| {
-        refusal(
+    if !xhr {
+        return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
             "csrf",
             "The X-Requested-With: XMLHttpRequest header is required.",
-        )
-    })
+        ));
+    }
+    Ok(())
 }
 
 /// The Kratos session of the caller, or the JSON answer to give instead.
 async fn kratos_session(
     http: &HttpRequest,
-    state: &AppState,
-) -> Result<Result<Session, HttpResponse>, HeraError> {
+    state: &State,
+) -> Result<Result<Session, HttpResponse>, ApiError> {
     let header = |name: header::HeaderName| {
         http.headers()
             .get(name)
@@ -171,10 +149,10 @@ fn unauthenticated() -> HttpResponse {
     HttpResponse::Unauthorized().json(json!({"authenticated": false}))
 }
 
-fn step_up(state: &AppState) -> HttpResponse {
+fn step_up(state: &State) -> HttpResponse {
     let url = state
         .kratos
-        .login_url(state.settings.public_url.as_str(), true, false);
+        .login_url(state.public_url.as_str(), true, false);
     HttpResponse::Forbidden().json(json!({
         "authenticated": false,
         "error": "session_aal2_required",
@@ -192,10 +170,7 @@ macro_rules! session_or_answer {
 }
 
 #[get("/whoami")]
-pub async fn whoami(
-    http: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HeraError> {
+pub async fn whoami(http: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
     let session = session_or_answer!(&http, &state);
     let identity = &session.identity;
     let name = match identity.traits.get("name") {
@@ -254,13 +229,11 @@ impl Words {
 pub async fn bridge(
     http: HttpRequest,
     body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HeraError> {
-    if let Some(answer) = guard(&http, &state) {
-        return Ok(answer);
-    }
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&http, &state)?;
     let Ok(body) = serde_json::from_slice::<BridgeBody>(&body) else {
-        return Ok(refusal(
+        return Err(ApiError::refused(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The body must be a JSON object.",
@@ -269,28 +242,18 @@ pub async fn bridge(
     let request = BridgeRequest {
         client_id: body.client_id.unwrap_or_default(),
         redirect_uri: body.redirect_uri.unwrap_or_default(),
-        scope: body
-            .scope
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
+        scope: words(body.scope.as_deref()),
         audience: body.audience.map(Words::into_vec).unwrap_or_default(),
         state: body.state,
         code_challenge: body.code_challenge,
         code_challenge_method: body.code_challenge_method,
     };
     if request.client_id.is_empty() {
-        return Ok(refused(&Refusal::MissingField("client_id")));
+        return Err(Refusal::MissingField("client_id").into());
     }
     let session = session_or_answer!(&http, &state);
-    let client = match bridge_client(&state, &request.client_id).await? {
-        Ok(client) => client,
-        Err(refusal_) => return Ok(refused(&refusal_)),
-    };
-    if let Err(refusal_) = rules::check_request(&request, &client) {
-        return Ok(refused(&refusal_));
-    }
+    let client = bridge_client(&state, &request.client_id).await?;
+    rules::check_request(&request, &client)?;
     match flow::authorize(&state, &session, &client, &request).await {
         Ok(authorized) => {
             audit("bridge.code_issued", &session, &client, &request.scope);
@@ -299,30 +262,32 @@ pub async fn bridge(
                     .json(json!({"code": authorized.code, "state": authorized.state})),
             )
         }
-        Err(failure) => failed(failure),
+        Err(failure) => Err(failed(failure)),
     }
 }
 
-async fn bridge_client(state: &AppState, id: &str) -> Result<Result<Client, Refusal>, HeraError> {
+/// The client, when it exists and may use the bridge.
+async fn bridge_client(state: &State, id: &str) -> Result<Client, ApiError> {
     let Some(client) = state.hydra.client(id).await? else {
-        return Ok(Err(Refusal::UnknownClient));
+        return Err(Refusal::UnknownClient.into());
     };
-    Ok(rules::check_client(&client).map(|()| client))
+    rules::check_client(&client)?;
+    Ok(client)
 }
 
-fn failed(failure: BridgeFailure) -> Result<HttpResponse, HeraError> {
+fn failed(failure: BridgeFailure) -> ApiError {
     match failure {
         BridgeFailure::Refused { error, description } => {
-            Ok(refusal(StatusCode::BAD_REQUEST, &error, &description))
+            ApiError::refused(StatusCode::BAD_REQUEST, error, description)
         }
-        BridgeFailure::Upstream(error) => Err(error.into()),
+        BridgeFailure::Upstream(error) => error.into(),
         BridgeFailure::Misrouted(why) => {
             tracing::error!(why, "the session bridge flow went astray; do Hydra's urls.login and urls.consent point at HERA_PUBLIC_URL?");
-            Ok(refusal(
+            ApiError::refused(
                 StatusCode::BAD_GATEWAY,
                 "bridge_failed",
                 "The authorization flow could not be completed.",
-            ))
+            )
         }
     }
 }
@@ -348,11 +313,9 @@ struct TokenBody {
 pub async fn token(
     http: HttpRequest,
     body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HeraError> {
-    if let Some(answer) = guard(&http, &state) {
-        return Ok(answer);
-    }
+    state: web::Data<State>,
+) -> Result<HttpResponse, ApiError> {
+    guard(&http, &state)?;
     let is_json = http
         .headers()
         .get(header::CONTENT_TYPE)
@@ -364,74 +327,50 @@ pub async fn token(
         serde_urlencoded_body(&body)
     };
     let Some(body) = parsed else {
-        return Ok(refusal(
+        return Err(ApiError::refused(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The body must be a form or a JSON object.",
         ));
     };
-    if body.grant_type.as_deref() != Some("session") {
-        return Ok(refusal(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Only grant_type=session is supported here.",
-        ));
-    }
-    let audience = body.audience.map(Words::into_vec).unwrap_or_default();
-    if audience.is_empty() {
-        return Ok(refused(&Refusal::MissingField("audience")));
-    }
-    let Some(client_id) = state.settings.bridge.client_id.clone() else {
-        return Ok(refusal(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "The session grant is not configured (HERA_BRIDGE_CLIENT_ID).",
-        ));
+    let grant = rules::SessionGrantRequest {
+        grant_type: body.grant_type,
+        audience: body.audience.map(Words::into_vec).unwrap_or_default(),
+        scope: words(body.scope.as_deref()),
     };
+    let client_id = rules::check_session_grant(&grant, state.settings.client_id.as_deref())?;
     let session = session_or_answer!(&http, &state);
-    let client = match bridge_client(&state, &client_id).await? {
-        Ok(client) => client,
-        Err(refusal_) => return Ok(refused(&refusal_)),
-    };
-    if let Err(refusal_) = rules::check_audience(&audience, &client) {
-        return Ok(refused(&refusal_));
-    }
-    let Some(redirect_uri) = client.redirect_uris.first().cloned() else {
-        return Ok(refusal(
-            StatusCode::BAD_GATEWAY,
-            "bridge_failed",
-            "The bridge client has no redirect URI.",
-        ));
-    };
-    let secret = state.settings.bridge.client_secret.clone();
+    let client = bridge_client(&state, client_id).await?;
+    let secret = state.settings.client_secret.clone();
     let verifier = random_token(32);
-    let request = BridgeRequest {
-        client_id: client.id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scope: rules::session_grant_scopes(
-            &body
-                .scope
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>(),
-        ),
-        audience,
-        state: None,
-        code_challenge: secret.is_none().then(|| pkce_challenge(&verifier)),
-        code_challenge_method: secret.is_none().then(|| "S256".to_owned()),
+    let pkce = secret.is_none().then(|| pkce_challenge(&verifier));
+    let request = rules::session_grant_request(&grant, &client, pkce).map_err(|refusal| {
+        if refusal == Refusal::NoRedirectUri {
+            ApiError::refused(
+                StatusCode::BAD_GATEWAY,
+                "bridge_failed",
+                "The bridge client has no redirect URI.",
+            )
+        } else {
+            refusal.into()
+        }
+    })?;
+    let authorized = flow::authorize(&state, &session, &client, &request)
+        .await
+        .map_err(failed)?;
+    let credentials = ClientCredentials {
+        id: client.id.clone(),
+        secret: secret.clone(),
     };
-    let authorized = match flow::authorize(&state, &session, &client, &request).await {
-        Ok(authorized) => authorized,
-        Err(failure) => return failed(failure),
-    };
-    let auth = match &secret {
-        Some(secret) => ClientAuth::Secret(secret.expose()),
-        None => ClientAuth::Pkce(&verifier),
-    };
+    let verifier = secret.is_none().then_some(verifier.as_str());
     match state
         .hydra_public
-        .exchange_code(&client.id, auth, &authorized.code, &redirect_uri)
+        .exchange_code(
+            &credentials,
+            &authorized.code,
+            &request.redirect_uri,
+            verifier,
+        )
         .await
     {
         Ok(tokens) => {
@@ -439,11 +378,11 @@ pub async fn token(
             Ok(HttpResponse::Ok()
                 .insert_header((header::PRAGMA, "no-cache"))
                 .json(json!({
-                    "access_token": tokens.access_token,
+                    "access_token": tokens.access_token.expose(),
                     "token_type": tokens.token_type,
                     "expires_in": tokens.expires_in,
                     "scope": tokens.scope,
-                    "id_token": tokens.id_token,
+                    "id_token": tokens.id_token.as_ref().map(Token::expose),
                 })))
         }
         Err(TokenError::Upstream(error)) => Err(error.into()),
@@ -453,13 +392,21 @@ pub async fn token(
                 error,
                 "Hydra refused the bridge client's code exchange; check HERA_BRIDGE_CLIENT_SECRET"
             );
-            Ok(refusal(
+            Err(ApiError::refused(
                 StatusCode::BAD_GATEWAY,
                 "bridge_failed",
                 "The token could not be issued.",
             ))
         }
     }
+}
+
+fn words(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn serde_urlencoded_body(body: &[u8]) -> Option<TokenBody> {
@@ -482,18 +429,13 @@ fn serde_urlencoded_body(body: &[u8]) -> Option<TokenBody> {
 }
 
 #[post("/extend")]
-pub async fn extend(
-    http: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HeraError> {
-    if let Some(answer) = guard(&http, &state) {
-        return Ok(answer);
-    }
+pub async fn extend(http: HttpRequest, state: web::Data<State>) -> Result<HttpResponse, ApiError> {
+    guard(&http, &state)?;
     let session = session_or_answer!(&http, &state);
     if let Err(wait) = state.extend_throttle.check(&session.id, Instant::now()) {
-        return Ok(HttpResponse::TooManyRequests()
-            .insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()))
-            .json(json!({"error": "too_many_requests", "error_description": "The session was extended moments ago."})));
+        return Err(ApiError::TooSoon {
+            retry_after_seconds: wait.as_secs(),
+        });
     }
     match state.kratos.extend_session(&session.id).await? {
         Extended::Extended { expires_at } => {

@@ -1,4 +1,5 @@
-//! Kratos session and identity as Hera reads them.
+//! What Kratos tells Hera, in Hera's own terms: sessions, identities, what `whoami` said about
+//! a browser, and the browser flows Hera sends people through.
 //!
 //! These are Hera's own types, deserialised straight from Kratos JSON instead of through
 //! `ory-kratos-client` models: the generated models use closed enums
@@ -82,4 +83,68 @@ pub struct Session {
     #[serde(default)]
     pub authentication_methods: Vec<AuthenticationMethod>,
     pub identity: Identity,
+}
+
+/// What `GET /sessions/whoami` said about the browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Whoami {
+    /// An active session.
+    Active(Box<Session>),
+    /// 401 (no, invalid, expired or inactive session), or a 200 whose session is not active.
+    Unauthenticated,
+    /// 403 `session_aal2_required`: signed in, but a second factor is needed.
+    Aal2Required,
+}
+
+/// The credentials a caller presented, forwarded to Kratos unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionCredentials {
+    /// The raw `Cookie` header (Hera's own cookie removed).
+    pub cookie: Option<String>,
+    /// `X-Session-Token`.
+    pub session_token: Option<String>,
+    /// The raw `Authorization` header (`Bearer <token>`).
+    pub authorization: Option<String>,
+}
+
+impl SessionCredentials {
+    pub fn is_empty(&self) -> bool {
+        self.cookie.is_none() && self.session_token.is_none() && self.authorization.is_none()
+    }
+}
+
+/// One of Kratos's browser self-service flows Hera sends people to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KratosFlow {
+    Login,
+    Registration,
+}
+
+/// A trip through one of Kratos's browser flows, back to Hera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrowserFlow {
+    pub kind: KratosFlow,
+    /// Force re-authentication even with a session.
+    pub refresh: bool,
+    /// Ask for a second factor.
+    pub aal2: bool,
+}
+
+impl BrowserFlow {
+    /// A plain sign-in.
+    pub fn login() -> Self {
+        BrowserFlow {
+            kind: KratosFlow::Login,
+            refresh: false,
+            aal2: false,
+        }
+    }
+
+    /// Account creation.
+    pub fn registration() -> Self {
+        BrowserFlow {
+            kind: KratosFlow::Registration,
+            ..BrowserFlow::login()
+        }
+    }
 }

@@ -12,12 +12,12 @@ use tracing::Span;
 
 use super::{follow, forwarded_cookies, loaded, see_other};
 use crate::domain::auth_request::AuthRequest;
-use crate::domain::challenge::Challenge;
 use crate::domain::login::{self as rules, LoginDecision, LoginInput};
-use crate::error::HeraError;
-use crate::ory::Whoami;
-use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::model::challenge::Challenge;
+use crate::model::Whoami;
+use crate::server::error::HeraError;
+use crate::server::session::TypedSession;
+use crate::server::State;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -29,7 +29,7 @@ pub async fn login(
     request: HttpRequest,
     query: web::Query<LoginQuery>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = Challenge::parse(query.login_challenge.as_deref())
         .map_err(|e| HeraError::challenge("login_challenge", e))?;

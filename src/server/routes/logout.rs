@@ -14,15 +14,16 @@ use serde::Deserialize;
 use tracing::Span;
 
 use super::{app_badge, check_csrf, forwarded_cookies, render, see_other, texts};
-use crate::config::KratosLogout;
-use crate::domain::challenge::Challenge;
 use crate::domain::logout::{self as rules, LogoutDecision};
-use crate::domain::theme::Theme;
-use crate::error::HeraError;
-use crate::ory::{HydraError, LogoutRequest};
-use crate::session::{FormPurpose, TypedSession};
-use crate::startup::AppState;
-use crate::views::{Layout, LogoutPage};
+use crate::model::challenge::Challenge;
+use crate::model::LogoutRequest;
+use crate::ory::HydraError;
+use crate::server::error::HeraError;
+use crate::server::session::{FormPurpose, TypedSession};
+use crate::server::theme::Theme;
+use crate::server::views::{Layout, LogoutPage};
+use crate::server::KratosLogout;
+use crate::server::State;
 
 #[derive(Debug, Deserialize)]
 pub struct LogoutQuery {
@@ -34,7 +35,7 @@ pub async fn logout_page(
     http: HttpRequest,
     query: web::Query<LogoutQuery>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(query.logout_challenge.as_deref())?;
     let request = match load(&state, &challenge).await? {
@@ -76,7 +77,7 @@ pub async fn logout_submit(
     http: HttpRequest,
     form: web::Form<LogoutForm>,
     session: Session,
-    state: web::Data<AppState>,
+    state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let challenge = parse_challenge(form.logout_challenge.as_deref())?;
     let sign_out_chosen = match form.action.as_deref() {
@@ -122,7 +123,7 @@ enum Loaded {
     AlreadyHandled(HttpResponse),
 }
 
-async fn load(state: &AppState, challenge: &Challenge) -> Result<Loaded, HeraError> {
+async fn load(state: &State, challenge: &Challenge) -> Result<Loaded, HeraError> {
     match state.hydra.logout_request(challenge).await {
         Ok(request) => {
             Span::current().record("subject", &request.subject);
@@ -140,7 +141,7 @@ async fn load(state: &AppState, challenge: &Challenge) -> Result<Loaded, HeraErr
 /// Kratos's browser logout when `HERA_KRATOS_LOGOUT=browser`.
 async fn sign_out(
     http: &HttpRequest,
-    state: &AppState,
+    state: &State,
     challenge: &Challenge,
     request: &LogoutRequest,
     by: &str,
@@ -173,7 +174,7 @@ async fn sign_out(
 }
 
 /// Who is being signed out, for the page; `None` when Kratos cannot say (the page still works).
-async fn account(state: &AppState, subject: &str) -> Option<String> {
+async fn account(state: &State, subject: &str) -> Option<String> {
     if subject.is_empty() {
         return None;
     }

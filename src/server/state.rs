@@ -1,0 +1,111 @@
+//! What the provider's handlers share, and its settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use url::Url;
+
+use super::i18n::{Catalogue, Texts};
+use super::rate_limit::RateLimiter;
+use crate::domain::login::LoginPolicy;
+use crate::model::Challenge;
+use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
+
+/// User codes Hera sends to Hydra per device challenge and per client address, per minute.
+const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
+/// Keys the device-attempt limiter remembers at most (about a megabyte).
+const DEVICE_ATTEMPT_KEYS: usize = 10_000;
+
+/// How a logout ends the Kratos session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KratosLogout {
+    /// Hydra revokes it (needs `urls.identity_provider.url` = Kratos admin): the default.
+    Hydra,
+    /// After Hydra accepts, the browser goes through Kratos's browser logout, then back to Hydra.
+    Browser,
+}
+
+/// The provider's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Hera's own public URL as browsers reach it.
+    pub public_url: Url,
+    /// Clients whose consent is accepted without asking.
+    pub trusted_client_ids: Vec<String>,
+    /// How long Hydra remembers a consent the user asked to remember.
+    pub remember_consent_for: Duration,
+    /// How long Hydra remembers an automatic consent (never 0, which Hydra reads as forever).
+    pub auto_consent_remember_for: Duration,
+    pub login_policy: LoginPolicy,
+    pub kratos_logout: KratosLogout,
+    /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
+    pub trusted_proxy_hops: u8,
+}
+
+/// Shared by every request.
+///
+/// Each actix worker gets its own copy with its own upstream clients
+/// ([`State::with_upstreams`]); what must be counted across workers is shared behind `Arc`s.
+#[derive(Clone)]
+pub struct State {
+    pub hydra: HydraAdmin,
+    pub hydra_public: HydraPublic,
+    pub kratos: Kratos,
+    pub settings: Arc<Settings>,
+    /// Device-code attempts, per device challenge and per client address.
+    pub device_attempts: Arc<RateLimiter>,
+    /// Every language's messages.
+    pub catalogue: Arc<Catalogue>,
+}
+
+impl State {
+    pub fn new(settings: Settings, upstreams: Upstreams) -> anyhow::Result<State> {
+        Ok(State {
+            hydra: upstreams.hydra,
+            hydra_public: upstreams.hydra_public,
+            kratos: upstreams.kratos,
+            settings: Arc::new(settings),
+            device_attempts: Arc::new(RateLimiter::new(
+                DEVICE_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+                DEVICE_ATTEMPT_KEYS,
+            )),
+            catalogue: Arc::new(Catalogue::load()?),
+        })
+    }
+
+    /// This state with other upstream clients (each actix worker has its own).
+    pub fn with_upstreams(&self, upstreams: Upstreams) -> State {
+        State {
+            hydra: upstreams.hydra,
+            hydra_public: upstreams.hydra_public,
+            kratos: upstreams.kratos,
+            ..self.clone()
+        }
+    }
+
+    /// Hera's own page at `path` (`/`, `/connected-apps`) as browsers reach it.
+    pub fn page_url(&self, path: &str) -> String {
+        crate::urls::join(&self.settings.public_url, path)
+    }
+
+    /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
+    pub fn login_url(&self, challenge: &Challenge) -> String {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("login_challenge", challenge.as_str())
+            .finish();
+        format!("{}?{query}", self.page_url("/login"))
+    }
+}
+
+/// The language of a page: the request's `ui_locales` (login and consent requests carry them),
+/// then the browser's `Accept-Language`, then English.
+pub fn texts(http: &HttpRequest, state: &State, ui_locales: &[String]) -> Texts {
+    let accept_language = http
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    state.catalogue.negotiate(ui_locales, accept_language)
+}

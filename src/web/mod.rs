@@ -1,0 +1,127 @@
+//! The HTTP edge every server role shares: turning errors into answers with a request id,
+//! security headers, size limits, redirects, page rendering and the cookies forwarded to Kratos.
+
+pub mod errors;
+pub mod limits;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use askama::Template;
+use tracing_actix_web::RequestId;
+
+/// Name of Hera's own session cookie (actix-session's default, `id`, says nothing). It is never
+/// forwarded to Kratos.
+pub const SESSION_COOKIE: &str = "hera_session";
+
+/// Headers on every response of a page-serving role; a handler's own value wins (the stylesheet
+/// sets its own `Cache-Control`).
+///
+/// The CSP has no `form-action`: Chrome applies it to the whole redirect chain after a form
+/// POST, and Hera's consent POST ends at Hydra and then at the client's `redirect_uri`, which no
+/// fixed list can name. `img-src https:` allows only client logos, which Hera shows only when
+/// they are https; `Referrer-Policy: no-referrer` keeps challenges in Hera's URLs from leaking
+/// to them.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"))
+}
+
+/// The request id `TracingLogger` gave this request (empty outside it).
+pub fn request_id(request: &HttpRequest) -> String {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// Renders a page. A template failure becomes a plain 500, never a panic.
+pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(error = %error, "template rendering failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Internal error")
+        }
+    }
+}
+
+/// 303 to `location`, which must be a URL Hydra or Kratos returned or Hera built itself: Hera
+/// never redirects to a URL taken from the request (RFC 6749 §4.1.2.1 forbids redirecting on an
+/// unverified request). `None` when the URL cannot be a header value.
+pub fn see_other(location: &str) -> Option<HttpResponse> {
+    let value = HeaderValue::from_str(location).ok()?;
+    Some(
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, value))
+            .finish(),
+    )
+}
+
+/// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
+/// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
+pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
+    let own = format!("{SESSION_COOKIE}=");
+    let cookies: Vec<&str> = request
+        .headers()
+        .get_all(header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .map(str::trim)
+        .filter(|cookie| !cookie.is_empty() && !cookie.starts_with(&own))
+        .collect();
+    (!cookies.is_empty()).then(|| cookies.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn forwarded_cookies_drop_heras_own_session_and_join_split_headers() {
+        let request = TestRequest::default()
+            .append_header((
+                header::COOKIE,
+                "ory_kratos_session=abc; hera_session=secret",
+            ))
+            .append_header((header::COOKIE, "csrf_token_x=y"))
+            .to_http_request();
+        assert_eq!(
+            forwarded_cookies(&request).as_deref(),
+            Some("ory_kratos_session=abc; csrf_token_x=y")
+        );
+    }
+
+    #[test]
+    fn no_cookies_forwards_nothing() {
+        let request = TestRequest::default()
+            .append_header((header::COOKIE, "hera_session=secret"))
+            .to_http_request();
+        assert_eq!(forwarded_cookies(&request), None);
+        assert_eq!(
+            forwarded_cookies(&TestRequest::default().to_http_request()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_location_that_cannot_be_a_header_is_refused() {
+        assert!(see_other("https://ok.example/path").is_some());
+        assert!(see_other("https://bad.example/\n").is_none());
+    }
+}
