@@ -455,7 +455,7 @@ fn parse_forward_headers(value: &str) -> Result<ForwardHeaders, String> {
 
 fn parse_forward_header(value: &str) -> Result<HeaderName, String> {
     let name = HeaderName::try_from(value.trim()).map_err(|_| "not a header name".to_owned())?;
-    if crate::bff::proxy::never_forwarded(&name) {
+    if crate::bff::headers::never_forwarded(&name) {
         return Err(format!("`{name}` is never forwarded to upstream APIs"));
     }
     Ok(name)

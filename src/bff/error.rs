@@ -12,9 +12,19 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::bff::id_token::IdTokenError;
-use crate::bff::store::StoreError;
 use crate::ory::UpstreamError;
 use crate::web::errors::{self, RenderErrors};
+
+/// The store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the session store could not be used: {0}")]
+    Unavailable(String),
+    #[error("the in-memory session store is full")]
+    Full,
+    #[error("timed out waiting for another instance to refresh the session")]
+    LockTimeout,
+}
 
 /// Everything that can go wrong for a user of the BFF.
 #[derive(Debug, thiserror::Error)]

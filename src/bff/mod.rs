@@ -16,6 +16,7 @@
 pub mod config;
 pub mod csrf;
 pub mod error;
+pub mod headers;
 pub mod id_token;
 pub mod oidc;
 pub mod proxy;

@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::bff::config::Upstream;
 use crate::bff::error::BffError;
+use crate::bff::headers::HOP_BY_HOP;
 use crate::bff::session::SESSION_COOKIE;
 use crate::bff::BffState;
 
@@ -41,30 +42,6 @@ const FORWARDED_REQUEST_HEADERS: [&str; 14] = [
     "prefer",
     "range",
 ];
-
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that only make sense on one connection.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-/// Headers that may never be forwarded, whatever the operator configures.
-pub fn never_forwarded(name: &HeaderName) -> bool {
-    let name = name.as_str();
-    HOP_BY_HOP.contains(&name)
-        || matches!(
-            name,
-            "authorization" | "cookie" | "host" | "content-length" | "forwarded" | "x-request-id"
-        )
-        || name.starts_with("x-forwarded-")
-}
 
 /// Where `/api/proxy/<upstream>/<tail>?<query>` goes: `<base>/<tail>?<query>`, with the
 /// percent-encoding the browser used. `.` and `..` segments (also as `%2e`) and backslashes are
@@ -311,6 +288,16 @@ mod tests {
     }
 
     #[test]
+    fn no_header_forwarded_by_default_is_one_that_must_never_be() {
+        for name in FORWARDED_REQUEST_HEADERS {
+            assert!(
+                !crate::bff::headers::never_forwarded(&HeaderName::from_static(name)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn the_path_and_query_are_appended_to_the_base() {
         assert_eq!(
             target("https://api.example.com/v1", "orders/42", Some("a=1&b=%20")).unwrap(),
@@ -348,26 +335,6 @@ mod tests {
             );
         }
         assert!(target("https://api.example.com/v1", "x#frag", None).is_err());
-    }
-
-    #[test]
-    fn credentials_and_hop_by_hop_headers_are_never_forwarded() {
-        for name in [
-            "cookie",
-            "authorization",
-            "host",
-            "connection",
-            "transfer-encoding",
-            "x-forwarded-for",
-        ] {
-            assert!(never_forwarded(&HeaderName::from_static(name)), "{name}");
-        }
-        assert!(!never_forwarded(&HeaderName::from_static(
-            "idempotency-key"
-        )));
-        for name in FORWARDED_REQUEST_HEADERS {
-            assert!(!never_forwarded(&HeaderName::from_static(name)), "{name}");
-        }
     }
 
     #[test]

@@ -28,16 +28,7 @@ const KEY_PREFIX: &str = "hera_bff:";
 /// Time allowed to connect to Redis and for each command.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The store could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the session store could not be used: {0}")]
-    Unavailable(String),
-    #[error("the in-memory session store is full")]
-    Full,
-    #[error("timed out waiting for another instance to refresh the session")]
-    LockTimeout,
-}
+pub use crate::bff::error::StoreError;
 
 enum Backend {
     Memory(MemoryStore),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tracing::Span;
 use url::Url;
 
-use super::{check_csrf, follow, loaded, logo, render, texts};
+use super::{challenge, check_csrf, follow, loaded, logo, render, texts};
 use crate::domain::claims;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::model::challenge::Challenge;
@@ -33,7 +33,7 @@ pub async fn consent_page(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = parse_challenge(query.consent_challenge.as_deref())?;
+    let challenge = challenge("consent_challenge", query.consent_challenge.as_deref())?;
     let request = match loaded(state.hydra.consent_request(&challenge).await)? {
         Ok(request) => request,
         Err(redirect) => return Ok(redirect),
@@ -77,7 +77,7 @@ pub async fn consent_submit(
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     let form = ConsentForm::parse(&http, &body)?;
-    let challenge = parse_challenge(form.consent_challenge.as_deref())?;
+    let challenge = challenge("consent_challenge", form.consent_challenge.as_deref())?;
     check_csrf(
         &http,
         &session,
@@ -126,13 +126,6 @@ pub async fn consent_submit(
 
 fn seconds(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
-}
-
-fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {
-    let challenge =
-        Challenge::parse(value).map_err(|e| HeraError::challenge("consent_challenge", e))?;
-    Span::current().record("challenge", challenge.log_id());
-    Ok(challenge)
 }
 
 fn record(request: &ConsentRequest) {

@@ -16,7 +16,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Span;
 
-use super::{app_badge, check_csrf, plausible_client_id, render, see_other, texts};
+use super::{app_badge, challenge, check_csrf, plausible_client_id, render, see_other, texts};
 use crate::model::challenge::Challenge;
 use crate::model::user_code::{UserCode, UserCodeError};
 use crate::model::RedirectTo;
@@ -42,7 +42,7 @@ pub async fn verify_page(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = parse_challenge(query.device_challenge.as_deref())?;
+    let challenge = challenge("device_challenge", query.device_challenge.as_deref())?;
     // Prefilled only when it reads as a code, and then in Hera's own spelling: the link's text
     // is never echoed as is.
     let user_code = query
@@ -70,7 +70,7 @@ pub async fn verify_submit(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = parse_challenge(form.device_challenge.as_deref())?;
+    let challenge = challenge("device_challenge", form.device_challenge.as_deref())?;
     check_csrf(
         &http,
         &session,
@@ -223,11 +223,4 @@ fn client_id_in(redirect_to: &RedirectTo) -> String {
                 .map(|(_, id)| id.into_owned())
         })
         .unwrap_or_default()
-}
-
-fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {
-    let challenge =
-        Challenge::parse(value).map_err(|e| HeraError::challenge("device_challenge", e))?;
-    Span::current().record("challenge", challenge.log_id());
-    Ok(challenge)
 }

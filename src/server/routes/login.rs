@@ -10,10 +10,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use tracing::Span;
 
-use super::{follow, forwarded_cookies, loaded, see_other};
+use super::{challenge, follow, forwarded_cookies, loaded, see_other};
 use crate::domain::auth_request::AuthRequest;
 use crate::domain::login::{self as rules, LoginDecision, LoginInput};
-use crate::model::challenge::Challenge;
 use crate::model::Whoami;
 use crate::server::error::HeraError;
 use crate::server::session::TypedSession;
@@ -31,9 +30,7 @@ pub async fn login(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = Challenge::parse(query.login_challenge.as_deref())
-        .map_err(|e| HeraError::challenge("login_challenge", e))?;
-    Span::current().record("challenge", challenge.log_id());
+    let challenge = challenge("login_challenge", query.login_challenge.as_deref())?;
     let login_request = match loaded(state.hydra.login_request(&challenge).await)? {
         Ok(login_request) => login_request,
         Err(redirect) => return Ok(redirect),

@@ -13,7 +13,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tracing::Span;
 
-use super::{app_badge, check_csrf, forwarded_cookies, render, see_other, texts};
+use super::{app_badge, challenge, check_csrf, forwarded_cookies, render, see_other, texts};
 use crate::domain::logout::{self as rules, LogoutDecision};
 use crate::model::challenge::Challenge;
 use crate::model::LogoutRequest;
@@ -37,7 +37,7 @@ pub async fn logout_page(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = parse_challenge(query.logout_challenge.as_deref())?;
+    let challenge = challenge("logout_challenge", query.logout_challenge.as_deref())?;
     let request = match load(&state, &challenge).await? {
         Loaded::Request(request) => request,
         Loaded::AlreadyHandled(response) => return Ok(response),
@@ -79,7 +79,7 @@ pub async fn logout_submit(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
-    let challenge = parse_challenge(form.logout_challenge.as_deref())?;
+    let challenge = challenge("logout_challenge", form.logout_challenge.as_deref())?;
     let sign_out_chosen = match form.action.as_deref() {
         Some("accept") => true,
         Some("reject") => false,
@@ -192,11 +192,4 @@ fn client_id(request: &LogoutRequest) -> &str {
         .client
         .as_ref()
         .map_or("", |client| client.id.as_str())
-}
-
-fn parse_challenge(value: Option<&str>) -> Result<Challenge, HeraError> {
-    let challenge =
-        Challenge::parse(value).map_err(|e| HeraError::challenge("logout_challenge", e))?;
-    Span::current().record("challenge", challenge.log_id());
-    Ok(challenge)
 }

@@ -13,7 +13,7 @@ mod oauth_error;
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::model::{Client, RedirectTo};
+use crate::model::{Challenge, Client, RedirectTo};
 use crate::ory::HydraError;
 use crate::server::error::HeraError;
 use crate::server::session::{FormPurpose, TypedSession};
@@ -78,6 +78,14 @@ pub fn loaded<T>(result: Result<T, HydraError>) -> Result<Result<T, HttpResponse
         Err(HydraError::AlreadyHandled { redirect_to }) => Ok(Err(see_other(redirect_to.as_str()))),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The challenge named `parameter` from a query or form, recorded (as a short hash) on the
+/// request's span; a missing or malformed one is a 400 page naming nothing Hydra was asked.
+pub fn challenge(parameter: &'static str, value: Option<&str>) -> Result<Challenge, HeraError> {
+    let challenge = Challenge::parse(value).map_err(|e| HeraError::challenge(parameter, e))?;
+    tracing::Span::current().record("challenge", challenge.log_id());
+    Ok(challenge)
 }
 
 /// CSRF for a form post, checked before anything is sent upstream: no cross-site post
