@@ -1,4 +1,4 @@
-//! Hera's benchmark (issue 8): requests per second, latency, Hera's own overhead, peak memory
+//! Hera's benchmark: requests per second, latency, Hera's own overhead, peak memory
 //! and upstream connection reuse, on the five hot paths, at 0, 1 and 10 ms upstream latency.
 //!
 //! Run: `apt-get install -y wrk && cargo bench --bench load` (results go to stdout and to

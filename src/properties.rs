@@ -1,4 +1,4 @@
-//! Property tests for every parser of outside input (issue 8): whatever a browser, an app, Hydra
+//! Property tests for every parser of outside input: whatever a browser, an app, Hydra
 //! or a `hydra-clients` file sends, parsing never panics and what it accepts keeps its promises.
 //! Run with the unit tests; each property tries a bounded number of random inputs.
 

@@ -1,7 +1,7 @@
 //! Logging: the tracing subscriber (text or JSON lines) and the per-request root span.
 //!
 //! The root span deliberately records the path without its query string: Hera's query strings
-//! carry Hydra challenges, which must never reach the logs (anchors S8). Challenges are logged
+//! carry Hydra challenges, which must never reach the logs. Challenges are logged
 //! only as a short hash ([`short_hash`]).
 
 use actix_web::body::MessageBody;

@@ -1,4 +1,4 @@
-//! The fields of Hydra's `OAuth2Client` (CONTRACT.md §2.1) and how each one is compared.
+//! The fields of Hydra's `OAuth2Client` and how each one is compared.
 //!
 //! Hydra fills in defaults for some fields and reshapes others when it stores a client, so a
 //! file and what `GET /admin/clients/{id}` returns can differ without meaning different things.
@@ -31,7 +31,7 @@ pub enum Kind {
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
-    /// What Hydra uses when the field is empty (CONTRACT.md §2.1, `client/validator.go`).
+    /// What Hydra uses when the field is empty.
     pub default: Default,
 }
 

@@ -1,5 +1,5 @@
 //! Reading a client folder: every `*.json` file holds one Hydra `OAuth2Client` object, or an
-//! array of them as `hydra import oauth2-client` takes (CONTRACT.md §2.3).
+//! array of them as `hydra import oauth2-client` takes.
 
 use std::fmt;
 use std::path::Path;

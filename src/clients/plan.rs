@@ -32,7 +32,7 @@ pub struct Step {
     pub spec: ClientSpec,
     pub action: Action,
     /// Whether the request carries `client_secret`. A `PUT` without it keeps Hydra's secret; one
-    /// with it replaces the secret and drops any rotated ones (CONTRACT.md §2.2).
+    /// with it replaces the secret and drops any rotated ones.
     pub send_secret: bool,
 }
 

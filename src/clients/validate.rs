@@ -650,7 +650,7 @@ fn is_env_name(name: &str) -> bool {
 }
 
 /// Warns when a public client with a redirect any local app can receive is marked first-party
-/// or skips consent (anchors C2): Hera's consent page ignores `metadata.first_party` for such a
+/// or skips consent: Hera's consent page ignores `metadata.first_party` for such a
 /// client, and `skip_consent` hands its tokens to whichever app claims the redirect.
 fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: bool) {
     if !public {

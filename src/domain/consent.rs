@@ -42,11 +42,11 @@ impl AutoAcceptReason {
 }
 
 /// Auto-accepts first-party clients. Every signal is admin-controlled: Hydra refuses
-/// `skip_consent` and `metadata` in dynamic client registration (CONTRACT.md §2.1), and
+/// `skip_consent` and `metadata` in dynamic client registration, and
 /// first-party status is never derived from client-chosen fields such as its name or URIs.
 ///
 /// `metadata.first_party` alone is not enough for a public client that a local app could
-/// impersonate (anchors C2, S4): `skip_consent` and `TRUSTED_CLIENT_IDS` still are, because an
+/// impersonate: `skip_consent` and `TRUSTED_CLIENT_IDS` still are, because an
 /// admin set them for that client knowing what it is.
 pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> ConsentDecision {
     let client = &request.client;
@@ -142,7 +142,7 @@ pub struct Grant {
 
 /// Granted = posted ∩ requested, plus the locked scopes (`openid`) when requested. Hydra stores
 /// whatever it is sent, so this intersection is the only thing standing between a crafted form
-/// and a scope the client never asked for (anchors S1).
+/// and a scope the client never asked for.
 pub fn grant(requested: &[String], posted: &[String]) -> Grant {
     let mut scopes = Vec::new();
     for scope in requested {

@@ -3,7 +3,7 @@
 //!
 //! Why this matters: Hydra stamps `auth_time = now` on every non-skip accept, so it cannot tell
 //! when a login provider reuses an old Kratos session although the client asked for
-//! `prompt=login` or `max_age` (CONTRACT.md §1.1, anchors S3). Hera compares those with the
+//! `prompt=login` or `max_age`. Hera compares those with the
 //! Kratos session itself, and re-authenticates or steps up exactly when the request demands it.
 //!
 //! Rules, in order (the README has the same table for operators):
@@ -14,7 +14,7 @@
 //! 4. `skip=true` but the session is someone else's: the person at the browser changed
 //!    accounts. Hera answers Hydra with the signed-in identity, never the remembered one; Hydra
 //!    refuses a different subject on a remembered login and restarts the flow with
-//!    `prompt=login` (CONTRACT.md §1.1), so the browser re-authenticates at Kratos once.
+//!    `prompt=login`, so the browser re-authenticates at Kratos once.
 //! 5. `login_hint` names another account → Kratos login with `refresh=true`.
 //! 6. `prompt=login`/`select_account`, `max_age` exceeded (`max_age=0` or malformed: always),
 //!    or an unreadable `request_url` → Kratos login with `refresh=true`.

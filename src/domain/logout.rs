@@ -17,7 +17,7 @@ pub enum LogoutDecision {
 /// `skip_logout_consent` (Hydra refuses that field in dynamic registration), **and** the request
 /// is RP-initiated, so the client itself asked with an `id_token_hint`. Anything else is
 /// confirmed: without the question any web page could sign users out by linking to Hydra's
-/// `/oauth2/sessions/logout` (anchors O1, S10; ory/docs#885).
+/// `/oauth2/sessions/logout`.
 pub fn decide(request: &LogoutRequest) -> LogoutDecision {
     let client_may_skip = request
         .client
@@ -32,7 +32,7 @@ pub fn decide(request: &LogoutRequest) -> LogoutDecision {
 
 /// Where someone who chose to stay signed in goes: the client's own site when its `client_uri`
 /// is an https URL (Hydra validated it as an absolute URI when the client was registered);
-/// `None` means Hera's home page. Never a fixed external site (anchors S7a).
+/// `None` means Hera's home page. Never a fixed external site.
 pub fn after_staying_signed_in(client: Option<&Client>) -> Option<Url> {
     let uri = client?.client_uri.as_deref()?;
     Url::parse(uri)

@@ -1,6 +1,6 @@
 //! Challenges: the opaque strings Hydra puts in Hera's URLs.
 //!
-//! A challenge is a long base64url blob (CONTRACT.md §0.8). It is a bearer handle for a sign-in
+//! A challenge is a long base64url blob. It is a bearer handle for a sign-in
 //! in progress, so it is never logged: `Debug` shows only a short hash.
 
 use std::fmt;

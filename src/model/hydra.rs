@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 /// A URL Hydra returned for the browser to follow. Only Hydra's answers construct it, so
-/// redirecting to it never redirects to a URL taken from the request (anchors S7).
+/// redirecting to it never redirects to a URL taken from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectTo(String);
 
@@ -38,7 +38,7 @@ pub struct Client {
     pub skip_logout_consent: bool,
     pub token_endpoint_auth_method: Option<String>,
     /// `metadata` as the admin set it (`null` when unset). Only admins can set it: Hydra refuses
-    /// it in dynamic client registration (CONTRACT.md §2.1).
+    /// it in dynamic client registration.
     pub metadata: Value,
 }
 
@@ -122,7 +122,7 @@ impl ConsentRequest {
     }
 }
 
-/// Body of a login accept (CONTRACT.md §1.1).
+/// Body of a login accept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoginAccept {
     pub subject: String,
@@ -135,7 +135,7 @@ pub struct LoginAccept {
     pub extend_session_lifespan: bool,
 }
 
-/// Body of a consent accept (CONTRACT.md §1.2).
+/// Body of a consent accept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsentAccept {
     pub grant_scope: Vec<String>,
@@ -163,7 +163,7 @@ impl OAuthRejection {
     }
 }
 
-/// `GET /admin/oauth2/auth/requests/logout` (CONTRACT.md §1.4).
+/// `GET /admin/oauth2/auth/requests/logout`.
 #[derive(Debug, Clone)]
 pub struct LogoutRequest {
     /// The identity being signed out.

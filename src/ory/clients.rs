@@ -1,4 +1,4 @@
-//! Hydra's admin API for OAuth2 clients (CONTRACT.md §2.2), used by `hera clients`.
+//! Hydra's admin API for OAuth2 clients, used by `hera clients`.
 //!
 //! These calls use reqwest rather than `ory-hydra-client`, for two reasons. The SDK's
 //! `list_o_auth2_clients` drops the `Link` header, so it cannot page past the first 250 clients.
@@ -180,7 +180,7 @@ async fn read_json(response: reqwest::Response) -> Result<ClientObject, ClientsE
 }
 
 /// An unexpected answer: 400 carries Hydra's explanation of what it refused (flat OAuth2 error
-/// body, CONTRACT.md §0.3); anything else is reported by status only.
+/// body); anything else is reported by status only.
 async fn failure(status: u16, response: reqwest::Response) -> ClientsError {
     if status == 400 {
         #[derive(serde::Deserialize)]

@@ -3,7 +3,7 @@
 //!
 //! Calls go through `ory-hydra-client`; its models have no closed enums on these endpoints, so
 //! the SDK is used as is, except for listing consent sessions (see
-//! [`HydraAdmin::consent_sessions`]). Errors are classified by HTTP status per CONTRACT.md §0–§1:
+//! [`HydraAdmin::consent_sessions`]). Errors are classified by HTTP status:
 //! 404 unknown challenge, 401 expired, 410 `{redirect_to}` already handled.
 
 use ory_hydra_client::apis::configuration::Configuration;
@@ -286,7 +286,7 @@ fn classify<E>(error: SdkError<E>) -> HydraError {
     }
 }
 
-/// What Hydra made of a user code (CONTRACT.md §1.5).
+/// What Hydra made of a user code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserCodeVerdict {
     /// The code belongs to a waiting device: continue at `redirect_to` (sign-in and consent).
@@ -385,7 +385,7 @@ impl HydraAdmin {
     /// Every consent `subject` granted, following Hydra's pagination.
     ///
     /// Plain reqwest rather than the SDK: `list_o_auth2_consent_sessions` drops the `Link`
-    /// header that carries the next page's token (crates.md pitfall 4). Only the token is taken
+    /// header that carries the next page's token. Only the token is taken
     /// from the link; the request is always rebuilt from Hera's own base URL and subject, so a
     /// link can never send Hera elsewhere.
     #[tracing::instrument(name = "hydra.consent_sessions", skip_all)]

@@ -5,7 +5,7 @@
 //! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
 //! `IdentityCredentials.type`) fail the whole response on methods Kratos already emits, such as
 //! `deviceauthn`, and its `to_session` error type cannot tell the 401 body (which has no
-//! `error.id`, CONTRACT.md §4.1) from other failures. The SDK is still used where it is correct
+//! `error.id`) from other failures. The SDK is still used where it is correct
 //! (`/health/ready`).
 
 use ory_kratos_client::apis::configuration::Configuration;
@@ -58,7 +58,7 @@ impl Kratos {
         }
     }
 
-    /// Resolves the session of the browser whose `Cookie` header is forwarded (CONTRACT.md §4.1).
+    /// Resolves the session of the browser whose `Cookie` header is forwarded.
     pub async fn whoami(&self, cookie: Option<&str>) -> Result<Whoami, UpstreamError> {
         self.whoami_with(&SessionCredentials {
             cookie: cookie.map(str::to_owned),
@@ -68,7 +68,7 @@ impl Kratos {
     }
 
     /// Resolves a session from any of the credentials Kratos accepts: the `Cookie` header, an
-    /// `X-Session-Token`, or `Authorization: Bearer` (seed 004). Each is forwarded as received;
+    /// `X-Session-Token`, or `Authorization: Bearer`. Each is forwarded as received;
     /// Kratos picks in that order. Branches on the HTTP status only: the 401 body carries no
     /// error id.
     #[tracing::instrument(name = "kratos.whoami", skip_all)]
@@ -107,9 +107,9 @@ impl Kratos {
         }
     }
 
-    /// `PATCH /admin/sessions/{id}/extend` (CONTRACT.md §4.2). Plain reqwest: the SDK's
+    /// `PATCH /admin/sessions/{id}/extend`. Plain reqwest: the SDK's
     /// `extend_session` fails on the `204 No Content` Kratos answers when
-    /// `feature_flags.faster_session_extend` is on (crates.md pitfall 1). Both 200 (with the
+    /// `feature_flags.faster_session_extend` is on. Both 200 (with the
     /// session) and 204 are success; an extension before `earliest_possible_extend` is a
     /// silent no-op in Kratos and so here too. Returns the new expiry when Kratos told it.
     #[tracing::instrument(name = "kratos.extend_session", skip_all)]
@@ -134,7 +134,7 @@ impl Kratos {
     }
 
     /// A URL that signs the browser out of Kratos and then sends it to `return_to`
-    /// (`GET /self-service/logout/browser`, CONTRACT.md §4.4); `None` when the forwarded
+    /// (`GET /self-service/logout/browser`); `None` when the forwarded
     /// cookies carry no session (401), so there is nothing to sign out of.
     ///
     /// Plain reqwest rather than `frontend_api::create_browser_logout_flow`: the SDK sends no
@@ -209,9 +209,9 @@ impl Kratos {
         }
     }
 
-    /// Kratos's browser login or registration flow, returning to `return_to` afterwards
-    /// (CONTRACT.md §4.3). Hera never passes `login_challenge` to Kratos (§4.4): the browser
-    /// comes back to Hera, which decides again.
+    /// Kratos's browser login or registration flow, returning to `return_to` afterwards. Hera
+    /// never passes `login_challenge` to Kratos: the browser comes back to Hera, which decides
+    /// again.
     pub fn browser_flow_url(&self, flow: BrowserFlow, return_to: &str) -> String {
         let mut url = self.browser_url.clone();
         let name = match flow.kind {

@@ -1,5 +1,5 @@
 //! Languages: the message catalogue (`locales/*.ftl`, compiled in) and the choice of language
-//! for a request (anchors I1).
+//! for a request.
 //!
 //! Each file is one language, named by its tag (`de.ftl`); `build.rs` embeds every file in
 //! `locales/`, so adding a language is adding one file. English (`en.ftl`) is the reference and

@@ -1,7 +1,7 @@
 //! Attempt limits for guessable secrets (device user codes): at most `limit` attempts per key in
 //! any sliding `window`, in bounded memory.
 //!
-//! Hydra generates the user code, but guesses arrive at Hera (anchors S12), so Hera counts them
+//! Hydra generates the user code, but guesses arrive at Hera, so Hera counts them
 //! per device challenge and per client address. State is in memory and per instance: behind a
 //! load balancer each instance counts on its own, which multiplies the allowance by the number
 //! of instances but keeps Hera free of a shared store.

@@ -3,7 +3,7 @@
 //! The session holds one random per-browser key. A form's CSRF token is an HMAC of the form's
 //! purpose and what the form acts on (its challenge, or the client id of a revoke button) under
 //! that key, so a token is only valid in the browser it was issued to and only for what it was
-//! rendered with (anchors S-CSRF, S9).
+//! rendered with.
 //!
 //! It also remembers what Hera did for an authorization request in this browser
 //! ([`ReauthMarker`]): when it sent the browser to Kratos, and which identity it accepted on an

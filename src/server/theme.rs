@@ -1,5 +1,5 @@
 //! A client's look: `client.metadata.theme = {"accent": "#RRGGBB", "logo_uri": "https://…"}`
-//! (anchors T1, C8).
+//!.
 //!
 //! Only admins can set `metadata` (Hydra refuses it in dynamic registration), but the values
 //! are still validated strictly: the accent must be exactly `#` and six hex digits, and it only

@@ -1,7 +1,7 @@
 //! The session bridge: Hydra's authorization code flow, run server-side for a Kratos session.
 //!
 //! Hydra has no "token from a session" endpoint and no token-exchange grant, so Hera plays the
-//! browser (seeds 000 and 003). It starts at Hydra's `/oauth2/auth` with its own cookie jar and
+//! browser. It starts at Hydra's `/oauth2/auth` with its own cookie jar and
 //! follows Hydra's redirects one hop at a time. The hops to Hera's own `/login` and `/consent`
 //! are handled here, in-process: the login is accepted for the session's identity (not
 //! remembered), and consent is given for exactly the requested scopes and audiences. Hera stops

@@ -1,5 +1,5 @@
 //! `GET /connected-apps`: the applications the signed-in user allowed, and
-//! `POST /connected-apps/revoke` to take that access back (anchors M1).
+//! `POST /connected-apps/revoke` to take that access back.
 //!
 //! The subject is always the identity of the browser's Kratos session, never a parameter
 //! (hydra#3134): a posted `client_id` only selects among that identity's own grants, and one

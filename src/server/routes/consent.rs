@@ -146,7 +146,7 @@ fn audit_granted(request: &ConsentRequest, scopes: &[String], by: &str, reason: 
 }
 
 /// The identity of the consent **subject**, loaded from the Kratos admin API: claims never come
-/// from whatever session the browser carries (anchors S2).
+/// from whatever session the browser carries.
 async fn subject_identity(state: &State, request: &ConsentRequest) -> Result<Identity, HeraError> {
     match state.kratos.identity(&request.subject).await? {
         Some(identity) if identity.is_active() => Ok(identity),

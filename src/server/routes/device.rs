@@ -3,7 +3,7 @@
 //! and `GET /device/success?client_id=…` (Hydra's `urls.device.success`).
 //!
 //! Device codes are phished: an attacker starts a sign-in on their own device and talks a victim
-//! into entering the code (anchors D1, S12). The page says plainly to continue only for a
+//! into entering the code. The page says plainly to continue only for a
 //! sign-in the user started, and codes sent to Hydra are limited per device challenge and per
 //! client address. Hydra offers no way to read a device request, so the application is only
 //! known after the code is accepted: the sign-in and consent pages that follow name it.
@@ -213,7 +213,7 @@ fn attempt_keys(http: &HttpRequest, state: &State, challenge: &Challenge) -> [Ke
     ]
 }
 
-/// The device's client, which Hydra names in its redirect (CONTRACT.md §1.5), for the audit log.
+/// The device's client, which Hydra names in its redirect, for the audit log.
 fn client_id_in(redirect_to: &RedirectTo) -> String {
     url::Url::parse(redirect_to.as_str())
         .ok()

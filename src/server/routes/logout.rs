@@ -5,7 +5,7 @@
 //! Because every login accept carries `identity_provider_session_id`, Hydra also revokes the
 //! Kratos session when its `urls.identity_provider.url` points at Kratos admin. With
 //! `HERA_KRATOS_LOGOUT=browser` the browser additionally goes through Kratos's own browser
-//! logout on its way to Hydra (CONTRACT.md §3.3, §4.4; anchors O3).
+//! logout on its way to Hydra.
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -110,8 +110,8 @@ pub async fn logout_submit(
         subject = %request.subject,
         client_id = %client_id(&request),
     );
-    // Hydra does nothing after a reject; Hera picks the way back (CONTRACT.md §1.4): the
-    // client's https site, or Hera's own home page. Never a fixed external site (anchors S7).
+    // Hydra does nothing after a reject; Hera picks the way back: the
+    // client's https site, or Hera's own home page. Never a fixed external site.
     let back = rules::after_staying_signed_in(request.client.as_ref())
         .map_or_else(|| state.page_url("/"), String::from);
     Ok(see_other(&back))

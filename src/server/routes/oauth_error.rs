@@ -2,7 +2,7 @@
 //! error to the client.
 //!
 //! Only known OAuth2 error codes are shown, each with Hera's own wording. `error_description`
-//! is attacker-controllable text on a trusted domain (anchors S11), so it is logged, not shown.
+//! is attacker-controllable text on a trusted domain, so it is logged, not shown.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
