@@ -211,8 +211,6 @@ async fn the_bridge_returns_a_code_the_app_exchanges_with_its_pkce_verifier() {
     let (_, grant) = app.public.tokens().pop().unwrap();
     assert_eq!(grant.subject, ADA);
     assert_eq!(grant.audience, [API]);
-    app.assert_contract_kept();
-    assert_eq!(app.public.contract_violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -496,7 +494,6 @@ async fn extend_works_with_200_and_204_and_is_throttled_per_session() {
             1,
             "Kratos was called again"
         );
-        app.assert_contract_kept();
     }
 }
 

@@ -138,7 +138,6 @@ async fn the_list_shows_the_sessions_own_apps_with_what_they_can_do_and_when() {
     assert!(page.contains("A permission Hera cannot describe"));
     assert!(!page.contains("bobs-secret-app"));
     assert_eq!(listed_subjects(&app), [ADA]);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -189,7 +188,6 @@ async fn more_than_one_page_of_grants_is_listed() {
     assert_eq!(lists[0].query_param("page_token"), None);
     assert!(lists[1].query_param("page_token").is_some());
     assert_eq!(lists[1].query_param("subject"), Some(ADA));
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -240,7 +238,6 @@ async fn removing_access_revokes_that_app_for_this_identity_only_and_confirms_it
         !page.contains("value=\"photos\""),
         "photos is no longer listed"
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]

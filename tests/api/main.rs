@@ -8,7 +8,6 @@
 
 mod bff;
 mod bridge;
-mod browser;
 mod chain;
 mod cli;
 mod clients;
@@ -26,4 +25,5 @@ mod logs;
 mod look;
 mod pages;
 mod scale_out;
+#[path = "../support/mod.rs"]
 mod support;

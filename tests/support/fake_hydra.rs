@@ -577,13 +577,37 @@ struct Shared {
     violations: Mutex<Vec<String>>,
 }
 
-/// The fake Hydra admin API. Dropping the last clone stops the server.
-#[derive(Clone)]
+/// The fake Hydra admin API. Dropping the last clone stops the server. The handle `start`
+/// returns owns the fake for its test: dropping it fails the test if the fake saw a contract
+/// violation (clones, such as the public fake's, do not check).
 pub struct FakeHydra {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub url: String,
     shared: Arc<Shared>,
     _server: Arc<ServerGuard>,
+    owner: bool,
+}
+
+impl Clone for FakeHydra {
+    fn clone(&self) -> FakeHydra {
+        FakeHydra {
+            url: self.url.clone(),
+            shared: self.shared.clone(),
+            _server: self._server.clone(),
+            owner: false,
+        }
+    }
+}
+
+impl Drop for FakeHydra {
+    fn drop(&mut self) {
+        if self.owner {
+            super::violations::fail_on_violations(&[(
+                "the fake Hydra admin API",
+                self.take_contract_violations(),
+            )]);
+        }
+    }
 }
 
 const LOGIN_PATH: &str = "/admin/oauth2/auth/requests/login";
@@ -628,6 +652,7 @@ impl FakeHydra {
             url,
             shared,
             _server: Arc::new(server),
+            owner: true,
         }
     }
 
@@ -792,8 +817,15 @@ impl FakeHydra {
         self.state().verifiers.get(verifier).cloned()
     }
 
+    /// The contract violations seen so far (they still fail the test at the end).
     pub fn contract_violations(&self) -> Vec<String> {
         lock(&self.shared.violations).clone()
+    }
+
+    /// The contract violations seen so far, which no longer fail the test: for tests that
+    /// provoke one on purpose and assert on it.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.shared.violations))
     }
 }
 

@@ -7,8 +7,8 @@
 use fantoccini::key::Key;
 use serde_json::{json, Value};
 
-use crate::support::browser::{Browser, Look};
-use crate::support::client_app::{ClientApp, Outcome};
+use crate::driver::{Browser, Look};
+use crate::client_app::{ClientApp, Outcome};
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, LogoutSpec};
 use crate::support::fake_kratos::identity;
 use crate::support::TestApp;

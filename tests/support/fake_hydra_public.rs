@@ -261,8 +261,14 @@ impl FakeHydraPublic {
         lock(&self.shared.state).requests.clone()
     }
 
+    /// The contract violations seen so far (they still fail the test at the end).
     pub fn contract_violations(&self) -> Vec<String> {
         lock(&self.shared.violations).clone()
+    }
+
+    /// The contract violations seen so far, which no longer fail the test.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.shared.violations))
     }
 
     /// Access tokens, refresh-token chains, signing keys and the knobs tests turn.
@@ -274,6 +280,16 @@ impl FakeHydraPublic {
     pub fn token_check(&self) -> super::fake_api::TokenCheck {
         let shared = self.shared.clone();
         Arc::new(move |token: &str| shared.issuer.access_token_is_active(token))
+    }
+}
+
+/// Dropping the fake fails the test if it saw a contract violation.
+impl Drop for FakeHydraPublic {
+    fn drop(&mut self) {
+        super::violations::fail_on_violations(&[(
+            "the fake Hydra public API",
+            self.take_contract_violations(),
+        )]);
     }
 }
 

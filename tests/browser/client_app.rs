@@ -21,8 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 
-use super::fake_hydra::{bind_local, lock, random_b64url, spawn_servers, Configure, ServerGuard};
-use super::fake_hydra_public::s256;
+use crate::support::fake_hydra::{bind_local, lock, random_b64url, spawn_servers, Configure, ServerGuard};
+use crate::support::fake_hydra_public::s256;
 
 /// What the application ended up with after one trip through the chain.
 #[derive(Clone, Debug, PartialEq)]

@@ -153,32 +153,31 @@ pub struct OpenApi {
 static HYDRA: OnceLock<OpenApi> = OnceLock::new();
 static KRATOS: OnceLock<OpenApi> = OnceLock::new();
 
-fn load(path: &str, service: Service) -> OpenApi {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read the OpenAPI spec {path}: {e}"));
-    let spec = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("the OpenAPI spec {path} is not JSON: {e}"));
+/// The in-repository copies of Ory's specs, stripped of prose by `examples/strip_openapi.rs`
+/// (`tests/contract/README.md` says how to regenerate them).
+const HYDRA_SPEC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/contract/hydra-api.json"
+));
+const KRATOS_SPEC: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/contract/kratos-api.json"
+));
+
+fn load(name: &str, text: &str, service: Service) -> OpenApi {
+    let spec = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("the OpenAPI spec {name} is not JSON: {e}"));
     OpenApi { spec, service }
 }
 
-/// The Hydra v26.2.0 spec from `shared/ory/hydra-api.json`.
+/// Ory Hydra's v26.2.0 spec (`tests/contract/hydra-api.json`).
 pub fn hydra() -> &'static OpenApi {
-    HYDRA.get_or_init(|| {
-        load(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ory/hydra-api.json"),
-            Service::Hydra,
-        )
-    })
+    HYDRA.get_or_init(|| load("hydra-api.json", HYDRA_SPEC, Service::Hydra))
 }
 
-/// The Kratos v26.2.0 spec from `shared/ory/kratos-api.json`.
+/// Ory Kratos's v26.2.0 spec (`tests/contract/kratos-api.json`).
 pub fn kratos() -> &'static OpenApi {
-    KRATOS.get_or_init(|| {
-        load(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ory/kratos-api.json"),
-            Service::Kratos,
-        )
-    })
+    KRATOS.get_or_init(|| load("kratos-api.json", KRATOS_SPEC, Service::Kratos))
 }
 
 impl OpenApi {

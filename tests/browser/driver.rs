@@ -166,7 +166,7 @@ impl Browser {
         let slot = slots().acquire_owned().await.unwrap();
         let profile = std::env::temp_dir().join(format!(
             "hera-chromium-{}",
-            super::fake_hydra::random_hex(8)
+            crate::support::fake_hydra::random_hex(8)
         ));
         std::fs::create_dir_all(&profile).unwrap();
         let mut args = vec![

@@ -1,8 +1,11 @@
 //! `TestApp`: Hera on a free port with its own fakes, and helpers that read like the spec.
+//!
+//! Shared by the `api`, `browser` and `load` test binaries (each includes it with
+//! `#[path = "../support/mod.rs"]`); each uses a part of it.
+
+#![allow(dead_code)]
 
 pub mod bff;
-pub mod browser;
-pub mod client_app;
 pub mod fake_api;
 pub mod fake_hydra;
 pub mod fake_hydra_public;
@@ -11,6 +14,7 @@ pub mod fake_kratos;
 pub mod logs;
 pub mod openapi;
 pub mod redis_server;
+pub mod violations;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -216,11 +220,17 @@ impl TestApp {
             .map(|r| format!("{} {}", r.method, r.path))
             .collect()
     }
+}
 
-    /// Fails the test if a fake saw or served a body that breaks the OpenAPI schemas.
-    pub fn assert_contract_kept(&self) {
-        assert_eq!(self.hydra.contract_violations(), Vec::<String>::new());
-        assert_eq!(self.kratos.contract_violations(), Vec::<String>::new());
+/// Every contract violation any of the app's fakes saw fails the test, reported together when
+/// the app is dropped (see `violations`).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        violations::fail_on_violations(&[
+            ("the fake Hydra admin API", self.hydra.take_contract_violations()),
+            ("the fake Hydra public API", self.public.take_contract_violations()),
+            ("the fake Kratos", self.kratos.take_contract_violations()),
+        ]);
     }
 }
 

@@ -308,8 +308,14 @@ impl FakeKratos {
         self.state().requests.clone()
     }
 
+    /// The contract violations seen so far (they still fail the test at the end).
     pub fn contract_violations(&self) -> Vec<String> {
         lock(&self.shared.violations).clone()
+    }
+
+    /// The contract violations seen so far, which no longer fail the test.
+    pub fn take_contract_violations(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.shared.violations))
     }
 
     /// Makes Kratos refuse a logout `return_to` that starts with none of `prefixes`, as
@@ -332,6 +338,16 @@ impl FakeKratos {
     /// Where whoami's 403 sends the browser (CONTRACT §4.1).
     pub fn aal2_login_url(&self) -> String {
         aal2_url(&self.public_url)
+    }
+}
+
+/// Dropping the fake fails the test if it saw a contract violation.
+impl Drop for FakeKratos {
+    fn drop(&mut self) {
+        super::violations::fail_on_violations(&[(
+            "the fake Kratos",
+            self.take_contract_violations(),
+        )]);
     }
 }
 

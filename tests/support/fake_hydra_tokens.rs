@@ -21,8 +21,12 @@ use serde_json::{json, Value};
 
 use super::fake_hydra::{lock, random_b64url};
 
-/// The fake's RSA signing key: a test-only key, generated for these tests.
-const RSA_PKCS8: &[u8] = include_bytes!("fake-hydra-rs256.pk8");
+/// The fake's RSA signing key: a test-only key, generated for these tests. It stays at this
+/// path because Hera's own unit tests (`src/bff/id_token.rs`) read it too.
+const RSA_PKCS8: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/api/support/fake-hydra-rs256.pk8"
+));
 /// The `kid` of that key in the JWKS.
 pub const KID: &str = "fake-hydra-rs256";
 /// Access-token lifetime unless a test changes it (Hydra's `ttl.access_token` is 1h).
