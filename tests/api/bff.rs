@@ -11,10 +11,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::support::bff::{TestBff, ADA, CLIENT_ID};
+use crate::support::bff::{TestBff, CLIENT_ID};
 use crate::support::fake_hydra_tokens::{Tamper, DEFAULT_ACCESS_TTL};
 use crate::support::logs;
 use crate::support::redis_server::RedisServer;
+use crate::support::{query, ADA, ADA_EMAIL};
 
 /// The last access token Hydra issued.
 fn last_access_token(bff: &TestBff) -> String {
@@ -31,14 +32,6 @@ fn last_refresh_token(bff: &TestBff) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn query(url: &str) -> std::collections::HashMap<String, String> {
-    Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
 }
 
 fn cookie_named<'a>(set_cookies: &'a [String], name: &str) -> Option<&'a String> {
@@ -118,7 +111,7 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
     assert_eq!(me.status, 200);
     assert_eq!(
         me.json(),
-        json!({"authenticated": true, "user": {"id": ADA, "email": "ada@example.com", "name": "Ada Lovelace"}})
+        json!({"authenticated": true, "user": {"id": ADA, "email": ADA_EMAIL, "name": "Ada Lovelace"}})
     );
     assert_eq!(me.header("cache-control"), Some("no-store"));
 
@@ -790,10 +783,7 @@ async fn tokens_too_large_for_the_cookie_store_are_refused_with_a_clear_error() 
     bff.app
         .kratos
         .add_identity(crate::support::fake_kratos::identity(
-            ADA,
-            "ada@example.com",
-            "Ada",
-            &long_name,
+            ADA, ADA_EMAIL, "Ada", &long_name,
         ));
 
     let answer = bff.sign_in().await;

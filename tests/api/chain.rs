@@ -7,21 +7,9 @@ use url::Url;
 
 use crate::support::fake_hydra::{client, with};
 use crate::support::fake_hydra_public::s256;
-use crate::support::{hidden_field, TestApp};
-
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-
-fn sign_in_ada(app: &TestApp) {
-    crate::support::sign_in_ada(app, Duration::ZERO);
-}
-
-fn query(url: &str) -> std::collections::HashMap<String, String> {
-    Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
+use crate::support::{
+    bob, hidden_field, id_token_claims, query, sign_in_ada, TestApp, ADA, ADA_EMAIL, BOB, BOB_EMAIL,
+};
 
 async fn exchange(
     app_public: &str,
@@ -44,23 +32,11 @@ async fn exchange(
         .unwrap()
 }
 
-fn id_token_claims(token: &Value) -> Value {
-    use base64::Engine;
-    let jwt = token["id_token"].as_str().unwrap();
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(
         client("own-spa"),
         json!({"token_endpoint_auth_method": "none", "metadata": {"first_party": true}}),
@@ -97,7 +73,7 @@ async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
     let token: Value = response.json().await.unwrap();
     let claims = id_token_claims(&token);
     assert_eq!(claims["sub"], ADA);
-    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["email"], ADA_EMAIL);
     assert_eq!(claims["email_verified"], true);
     assert!(token.get("refresh_token").is_none());
 }
@@ -106,7 +82,7 @@ async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
 async fn a_third_party_app_gets_only_what_the_user_ticked() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(
         client("photos"),
         json!({"client_secret": "photos-secret-value"}),
@@ -174,7 +150,7 @@ async fn a_third_party_app_gets_only_what_the_user_ticked() {
 async fn denying_consent_sends_access_denied_to_the_app() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(client("photos"));
     let redirect_uri = "https://photos.example.com/callback";
     let start = public.authorize_url(&[
@@ -217,7 +193,7 @@ async fn denying_consent_sends_access_denied_to_the_app() {
 async fn a_code_needs_the_right_pkce_verifier_and_works_once() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(
         client("own-spa"),
         json!({"token_endpoint_auth_method": "none", "skip_consent": true}),
@@ -256,7 +232,7 @@ async fn a_code_needs_the_right_pkce_verifier_and_works_once() {
 async fn a_login_verifier_cannot_be_redeemed_twice() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     let start = public.authorize_url(&[
         ("client_id", "own"),
@@ -277,8 +253,6 @@ async fn a_login_verifier_cannot_be_redeemed_twice() {
     assert_eq!(params["error"], "access_denied");
     assert!(params["error_description"].contains("already been used"));
 }
-
-const BOB: &str = "b0b0b0b0-0000-4000-8000-000000000b0b";
 
 /// Follows the browser from `url` until it reaches `stop_prefix`. Each time the chain reaches
 /// Kratos's sign-in, the person signs in there as `who` (a fresh session) and the browser
@@ -335,7 +309,7 @@ async fn follow_signing_in_as(
 async fn a_first_party_apps_silent_sign_in_works_after_its_first_sign_in() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(
         client("own-web"),
         json!({"client_secret": "own-web-secret", "metadata": {"first_party": true}}),
@@ -384,7 +358,7 @@ async fn a_first_party_apps_silent_sign_in_works_after_its_first_sign_in() {
 async fn silent_sign_ins_fail_as_hydra_fails_them_without_a_session_or_a_remembered_consent() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     public.register_client(client("photos"));
     let redirect_uri = "https://photos.example.com/callback";
@@ -432,7 +406,7 @@ async fn silent_sign_ins_fail_as_hydra_fails_them_without_a_session_or_a_remembe
 async fn a_login_hint_for_another_account_takes_exactly_one_kratos_sign_in() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(
         client("own"),
         json!({"client_secret": "own-secret-value", "skip_consent": true}),
@@ -458,9 +432,9 @@ async fn a_login_hint_for_another_account_takes_exactly_one_kratos_sign_in() {
     // Bob for Ada's remembered login and restarts with prompt=login on a new challenge.
     let (landed, sign_ins) = follow_signing_in_as(
         &app,
-        &authorize(&[("login_hint", "bob@example.com")]),
+        &authorize(&[("login_hint", BOB_EMAIL)]),
         redirect_uri,
-        (BOB, "bob@example.com"),
+        (BOB, BOB_EMAIL),
     )
     .await;
 
@@ -487,7 +461,7 @@ async fn a_login_hint_for_another_account_takes_exactly_one_kratos_sign_in() {
 async fn switching_accounts_at_kratos_takes_no_second_sign_in_after_hydras_restart() {
     let app = TestApp::spawn().await;
     let public = &app.public;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     let redirect_uri = "https://own.example.com/callback";
     let start = public.authorize_url(&[
@@ -500,7 +474,7 @@ async fn switching_accounts_at_kratos_takes_no_second_sign_in_after_hydras_resta
 
     // Bob signs in to Kratos in this browser (another tab); Hydra still remembers Ada.
     let now = time::OffsetDateTime::now_utc();
-    let bob = crate::support::fake_kratos::identity(BOB, "bob@example.com", "Bob", "Builder");
+    let bob = bob();
     app.kratos.add_identity(bob.clone());
     app.kratos.add_session(
         "bob-token",
@@ -516,7 +490,7 @@ async fn switching_accounts_at_kratos_takes_no_second_sign_in_after_hydras_resta
     app.sign_in_browser("bob-token");
 
     let (landed, sign_ins) =
-        follow_signing_in_as(&app, &start, redirect_uri, (BOB, "bob@example.com")).await;
+        follow_signing_in_as(&app, &start, redirect_uri, (BOB, BOB_EMAIL)).await;
 
     assert_eq!(
         sign_ins, 0,

@@ -18,6 +18,7 @@ use crate::support::fake_hydra::{
 };
 use crate::support::fake_kratos::{identity, session, FakeKratos, ERROR_UI_URL, SESSION_COOKIE};
 use crate::support::openapi::{self, OpenApi};
+use crate::support::{query, TestApp, ADA_EMAIL};
 
 const LOGIN: &str = "/admin/oauth2/auth/requests/login";
 const LOGIN_ACCEPT: &str = "/admin/oauth2/auth/requests/login/accept";
@@ -79,19 +80,8 @@ fn q(challenge: &str) -> String {
     url::form_urlencoded::byte_serialize(challenge.as_bytes()).collect()
 }
 
-fn query_of(url: &str) -> Vec<(String, String)> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
 fn param(url: &str, name: &str) -> Option<String> {
-    query_of(url)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    query(url).remove(name)
 }
 
 #[tokio::test]
@@ -218,7 +208,6 @@ async fn every_body_the_fake_hydra_serves_matches_the_hydra_openapi_schema() {
     let (status, body) = hydra_call(&hydra, Method::GET, "/health/ready", None).await;
     assert_eq!(status, 503);
     assert!(body["errors"].is_object());
-
 }
 
 #[tokio::test]
@@ -618,6 +607,66 @@ async fn hydra_faults_answer_with_flat_error_bodies_or_break_the_transport() {
     assert!(hydra.accepted_logins().is_empty());
 }
 
+/// The message of the panic `drop` raised, if it raised one.
+fn panic_on_drop<T>(value: T) -> Option<String> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)));
+    outcome.err().map(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default()
+    })
+}
+
+#[tokio::test]
+async fn a_contract_violation_fails_the_test_that_used_the_fake() {
+    let unhandled = "/admin/trust/grants/jwt-bearer/issuers";
+
+    // Through a TestApp: all its fakes are checked when it is dropped.
+    let app = TestApp::spawn().await;
+    let response = http()
+        .get(format!("{}{unhandled}", app.hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let message = panic_on_drop(app).expect("dropping the app fails the test");
+    assert!(
+        message.contains("the fake Hydra admin API")
+            && message.contains(&format!("unhandled request: GET {unhandled}")),
+        "{message}"
+    );
+
+    // A fake on its own is checked when the test lets go of it; a clone does not check.
+    let hydra = FakeHydra::start().await;
+    http()
+        .get(format!("{}{unhandled}", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(panic_on_drop(hydra.clone()), None);
+    assert!(panic_on_drop(hydra).is_some());
+    let kratos = FakeKratos::start().await;
+    http()
+        .get(format!("{}/sessions/whoami", kratos.admin_url))
+        .send()
+        .await
+        .unwrap();
+    let message = panic_on_drop(kratos).expect("dropping the fake fails the test");
+    assert!(message.contains("the fake Kratos"), "{message}");
+
+    // Violations a test took (and asserted on) no longer fail it.
+    let hydra = FakeHydra::start().await;
+    http()
+        .get(format!("{}{unhandled}", hydra.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hydra.take_contract_violations().len(), 1);
+    assert_eq!(panic_on_drop(hydra), None);
+}
+
 #[tokio::test]
 async fn the_fakes_report_calls_to_endpoints_they_do_not_implement() {
     let hydra = FakeHydra::start().await;
@@ -697,7 +746,7 @@ fn the_helpers_build_schema_valid_objects() {
 
     let kratos = openapi::kratos();
     let id = random_uuid();
-    let person = identity(&id, "ada@example.com", "Ada", "Lovelace");
+    let person = identity(&id, ADA_EMAIL, "Ada", "Lovelace");
     kratos.check_schema("identity", &person).unwrap();
     let now = OffsetDateTime::now_utc();
     let s = session(
@@ -721,7 +770,7 @@ fn kratos_session(id: &str, minutes: i64) -> Value {
     let now = OffsetDateTime::now_utc();
     session(
         &random_uuid(),
-        identity(id, "ada@example.com", "Ada", "Lovelace"),
+        identity(id, ADA_EMAIL, "Ada", "Lovelace"),
         now - time::Duration::minutes(5),
         now + time::Duration::minutes(minutes),
         "aal1",
@@ -760,7 +809,7 @@ async fn whoami(kratos: &FakeKratos, headers: &[(&str, &str)]) -> (StatusCode, V
 async fn every_body_the_fake_kratos_serves_matches_the_kratos_openapi_schema() {
     let kratos = FakeKratos::start().await;
     let id = random_uuid();
-    kratos.add_identity(identity(&id, "ada@example.com", "Ada", "Lovelace"));
+    kratos.add_identity(identity(&id, ADA_EMAIL, "Ada", "Lovelace"));
     kratos.add_session("good", kratos_session(&id, 60));
     kratos.add_session("needs-2fa", kratos_session(&id, 60));
     kratos.require_aal2("needs-2fa");
@@ -786,7 +835,7 @@ async fn every_body_the_fake_kratos_serves_matches_the_kratos_openapi_schema() {
     assert_eq!(status, 200);
     assert_eq!(
         body["credentials"]["password"]["identifiers"],
-        json!(["ada@example.com"])
+        json!([ADA_EMAIL])
     );
     assert!(body.as_object().unwrap().contains_key("metadata_admin"));
     let (status, body) = call(
@@ -816,7 +865,6 @@ async fn every_body_the_fake_kratos_serves_matches_the_kratos_openapi_schema() {
         assert_eq!(status, 503);
         assert!(body["errors"].is_object());
     }
-
 }
 
 #[tokio::test]
@@ -945,7 +993,7 @@ async fn whoami_never_exposes_admin_metadata_or_credentials() {
     let kratos = FakeKratos::start().await;
     let id = random_uuid();
     let admin_identity = with(
-        identity(&id, "ada@example.com", "Ada", "Lovelace"),
+        identity(&id, ADA_EMAIL, "Ada", "Lovelace"),
         json!({"metadata_admin": {"secret": 1}}),
     );
     kratos.add_identity(admin_identity.clone());
@@ -976,7 +1024,7 @@ async fn whoami_never_exposes_admin_metadata_or_credentials() {
 async fn kratos_faults_answer_with_nested_error_bodies_or_break_the_transport() {
     let kratos = FakeKratos::start().await;
     let id = random_uuid();
-    kratos.add_identity(identity(&id, "ada@example.com", "Ada", "Lovelace"));
+    kratos.add_identity(identity(&id, ADA_EMAIL, "Ada", "Lovelace"));
     kratos.add_session("t", kratos_session(&id, 60));
 
     for code in [400u16, 404, 500, 502, 503] {

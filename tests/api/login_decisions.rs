@@ -5,15 +5,11 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::support::fake_hydra::{client, with, LoginSpec};
-use crate::support::fake_kratos::{identity, session};
+use crate::support::fake_kratos::session;
 use crate::support::logs::lines_with;
-use crate::support::{location_of, TestApp};
+use crate::support::{ada, bob, location_of, TestApp, ADA, ADA_SESSION, ADA_TOKEN, BOB, BOB_EMAIL};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-const BOB: &str = "b0b0b0b0-0000-4000-8000-000000000b0b";
-const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada1";
-
-/// Puts Ada's Kratos session (authenticated `age` ago, at `aal`) behind `ada-token`.
+/// Puts Ada's Kratos session (authenticated `age` ago, at `aal`) behind `ADA_TOKEN`.
 fn ada_signed_in(app: &TestApp, age: Duration, aal: &str) {
     let now = OffsetDateTime::now_utc();
     let methods: &[&str] = if aal == "aal2" {
@@ -22,17 +18,17 @@ fn ada_signed_in(app: &TestApp, age: Duration, aal: &str) {
         &["password"]
     };
     app.kratos.add_session(
-        "ada-token",
+        ADA_TOKEN,
         session(
             ADA_SESSION,
-            identity(ADA, "ada@example.com", "Ada", "Lovelace"),
+            ada(),
             now - age,
             now + Duration::hours(8),
             aal,
             methods,
         ),
     );
-    app.sign_in_browser("ada-token");
+    app.sign_in_browser(ADA_TOKEN);
 }
 
 fn request_url(client_id: &str, extra: &str) -> String {
@@ -266,15 +262,14 @@ async fn a_step_up_the_user_does_not_complete_is_rejected_not_looped() {
 #[tokio::test]
 async fn a_remembered_login_for_someone_else_is_never_accepted_as_the_old_subject() {
     let app = TestApp::spawn().await;
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     // Ada signed in earlier (Hydra remembers her); now Bob is signed in to Kratos.
     let now = OffsetDateTime::now_utc();
     app.kratos.add_session(
         "bob-token",
         session(
             "5e550000-0000-4000-8000-000000000b0b",
-            identity(BOB, "bob@example.com", "Bob", "Builder"),
+            bob(),
             now,
             now + Duration::hours(1),
             "aal1",
@@ -338,11 +333,9 @@ async fn a_login_hint_for_another_account_sends_the_user_to_sign_in_again() {
     ));
     assert!(location_of(&app.get_login(&matching).await).contains("login_verifier="));
 
-    let other = app.hydra.add_login(login_with(
-        "app",
-        "",
-        json!({"login_hint": "bob@example.com"}),
-    ));
+    let other = app
+        .hydra
+        .add_login(login_with("app", "", json!({"login_hint": BOB_EMAIL})));
     let (_, pairs) = kratos_trip(&app.get_login(&other).await).expect("sent to Kratos");
     assert!(has(&pairs, "refresh", "true"));
     assert_eq!(app.hydra.accepted_logins().len(), 1);
@@ -368,8 +361,7 @@ async fn the_operator_can_extend_remembered_sessions_and_rename_acr_values() {
     })
     .await;
     ada_signed_in(&app, Duration::minutes(1), "aal1");
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     let challenge = app.hydra.add_login(LoginSpec {
         skip: true,
         subject: ADA.into(),

@@ -4,13 +4,15 @@
 use hera::config::KratosLogout;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::support::fake_hydra::{client, with, Fault, LogoutSpec};
-use crate::support::fake_kratos::{identity, session, SESSION_COOKIE};
-use crate::support::{assert_error_page, assert_redirect_to, hidden_field, location_of, TestApp};
+use crate::support::fake_kratos::SESSION_COOKIE;
+use crate::support::{
+    ada, assert_error_page, assert_redirect_to, hidden_field, location_of, sign_in_ada_as, TestApp,
+    ADA, ADA_TOKEN,
+};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const HYDRA_LOGOUT: &str = "http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier=";
 
 fn rp(skip_logout_consent: Value) -> Value {
@@ -105,8 +107,7 @@ async fn an_op_initiated_logout_without_a_client_is_always_confirmed() {
 #[tokio::test]
 async fn the_confirmation_names_the_client_and_the_account() {
     let app = TestApp::spawn().await;
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     let challenge = logout(
         &app,
         false,
@@ -337,26 +338,10 @@ async fn hydra_failing_during_the_answer_gives_an_error_page() {
     assert!(app.hydra.accepted_logouts().is_empty());
 }
 
-fn sign_in(app: &TestApp, token: &str) {
-    let now = OffsetDateTime::now_utc();
-    app.kratos.add_session(
-        token,
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            identity(ADA, "ada@example.com", "Ada", "Lovelace"),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser(token);
-}
-
 #[tokio::test]
 async fn browser_logout_goes_through_kratos_and_then_on_to_hydra() {
     let app = TestApp::spawn_with(|s| s.kratos_logout = KratosLogout::Browser).await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(true))));
 
     let response = app.get_logout(&challenge).await;
@@ -371,12 +356,12 @@ async fn browser_logout_goes_through_kratos_and_then_on_to_hydra() {
     assert!(return_to.starts_with(HYDRA_LOGOUT), "{return_to}");
     assert_eq!(
         location.as_str(),
-        app.kratos.logout_url("kratos-token-ada", Some(&return_to))
+        app.kratos.logout_url(ADA_TOKEN, Some(&return_to))
     );
     assert_eq!(app.hydra.accepted_logouts(), [challenge]);
     assert_eq!(
         app.kratos.logout_cookies(),
-        [Some(format!("{SESSION_COOKIE}=kratos-token-ada"))],
+        [Some(format!("{SESSION_COOKIE}={ADA_TOKEN}"))],
         "the Kratos cookie is forwarded, Hera's own is not"
     );
 }
@@ -396,7 +381,7 @@ async fn browser_logout_without_a_kratos_session_goes_straight_to_hydra() {
 #[tokio::test]
 async fn browser_logout_that_kratos_refuses_shows_an_error_page() {
     let app = TestApp::spawn_with(|s| s.kratos_logout = KratosLogout::Browser).await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     app.kratos.allow_return_urls(&["https://hera.example/"]);
     let challenge = logout(&app, true, Some(rp(json!(true))));
     assert_error_page(
@@ -410,7 +395,7 @@ async fn browser_logout_that_kratos_refuses_shows_an_error_page() {
 #[tokio::test]
 async fn the_default_leaves_the_kratos_session_to_hydra() {
     let app = TestApp::spawn().await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(true))));
     let response = app.get_logout(&challenge).await;
     assert!(location_of(&response).starts_with(HYDRA_LOGOUT));

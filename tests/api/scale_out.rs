@@ -6,9 +6,8 @@ use serde_json::json;
 use time::Duration;
 
 use crate::support::fake_hydra::{ConsentSpec, LoginSpec};
-use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp};
+use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp, ADA};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const SECRET: &str = "a-shared-cookie-secret-of-at-least-sixty-four-bytes-for-all-instances-0001";
 
 fn shared_secret(settings: &mut hera::config::Settings) {

@@ -7,14 +7,11 @@
 use fantoccini::key::Key;
 use serde_json::{json, Value};
 
-use crate::driver::{Browser, Look};
 use crate::client_app::{ClientApp, Outcome};
+use crate::driver::{Browser, Look};
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, LogoutSpec};
-use crate::support::fake_kratos::identity;
-use crate::support::TestApp;
+use crate::support::{ada, TestApp, ADA, ADA_EMAIL as EMAIL};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 
 /// Hera, the fakes and the client application, wired as in production.
@@ -31,8 +28,7 @@ impl World {
         .await;
         app.hydra.set_public_url(&app.public.url);
         app.public.set_identity_provider(app.kratos.sessions());
-        app.kratos
-            .add_user(EMAIL, PASSWORD, identity(ADA, EMAIL, "Ada", "Lovelace"));
+        app.kratos.add_user(EMAIL, PASSWORD, ada());
         let client_app = ClientApp::start(&app.public.url).await;
         let registered = |id: &str, name: &str, patch: Value| {
             with(

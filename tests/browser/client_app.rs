@@ -17,12 +17,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::Value;
 
-use crate::support::fake_hydra::{bind_local, lock, random_b64url, spawn_servers, Configure, ServerGuard};
+use crate::support::fake_hydra::{
+    bind_local, lock, random_b64url, spawn_servers, Configure, ServerGuard,
+};
 use crate::support::fake_hydra_public::s256;
+use crate::support::jwt_claims;
 
 /// What the application ended up with after one trip through the chain.
 #[derive(Clone, Debug, PartialEq)]
@@ -266,9 +267,7 @@ async fn exchange(shared: &Shared, pending: &Pending, code: &str) -> Outcome {
     }
     let claims = body["id_token"]
         .as_str()
-        .and_then(|jwt| jwt.split('.').nth(1))
-        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(jwt_claims)
         .unwrap_or(Value::Null);
     if let Some(id_token) = body["id_token"].as_str() {
         lock(&shared.state)

@@ -20,12 +20,10 @@ use url::Url;
 
 use super::fake_api::FakeApi;
 use super::fake_hydra::{client, lock, with};
-use super::fake_kratos::{identity, session};
-use super::{TestApp, UPSTREAM_TIMEOUT};
+use super::{ada, ada_session, TestApp, ADA_TOKEN, UPSTREAM_TIMEOUT};
 
 pub const CLIENT_ID: &str = "spa-bff";
 pub const CLIENT_SECRET: &str = "spa-bff-secret-0123456789";
-pub const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 
 /// An answer the browser received, body read.
 #[derive(Debug)]
@@ -271,21 +269,12 @@ impl TestBff {
     }
 }
 
-/// A Kratos session for Ada, and its cookie in the browser, so Hera's login accepts her.
+/// A Kratos session for Ada (two hours left), and its cookie in the browser, so Hera's login
+/// accepts her.
 fn sign_in_ada_at_kratos(app: &TestApp) {
     let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now,
-            now + Duration::hours(2),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("ada-token");
+    app.kratos.add_identity(ada());
+    app.kratos
+        .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(2)));
+    app.sign_in_browser(ADA_TOKEN);
 }

@@ -782,6 +782,14 @@ impl FakeHydra {
         self.state().requests.clone()
     }
 
+    /// Every request received so far, as `METHOD path`.
+    pub fn calls(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
     /// Makes logout and device accepts send browsers to this public URL (the public fake's)
     /// instead of `HYDRA_PUBLIC`.
     pub fn set_public_url(&self, url: &str) {

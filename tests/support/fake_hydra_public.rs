@@ -438,7 +438,7 @@ fn start(
     let Some(client) = lock(&shared.state).clients.get(&client_id).cloned() else {
         return to_error_page(shared, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).");
     };
-    let registered: Vec<String> = strings(&client["redirect_uris"]);
+    let registered: Vec<String> = listed(&client["redirect_uris"]);
     let redirect_uri = match query.get("redirect_uri") {
         Some(uri) if registered.contains(uri) => uri.clone(),
         None if registered.len() == 1 => registered[0].clone(),
@@ -502,7 +502,7 @@ fn start(
         let description = format!("The requested scope is invalid, unknown, or malformed. The OAuth 2.0 Client is not allowed to request scope '{scope}'.");
         return to_client_error(&flow, "invalid_scope", &description);
     }
-    let allowed_audience = strings(&client["audience"]);
+    let allowed_audience = listed(&client["audience"]);
     if let Some(audience) = flow.audience.iter().find(|a| !allowed_audience.contains(a)) {
         let description = format!("The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. Requested audience '{audience}' has not been whitelisted by the OAuth 2.0 Client.");
         return to_client_error(&flow, "invalid_request", &description);
@@ -640,7 +640,7 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
     }
     flow.subject = Some(subject.clone());
     flow.acr = accept["acr"].as_str().unwrap_or_default().to_owned();
-    flow.amr = strings(&accept["amr"]);
+    flow.amr = listed(&accept["amr"]);
     flow.csrf = random_b64url(24);
     // Hydra remembers the login when asked to, or keeps the session it skipped with.
     let mut new_session_cookie = None;
@@ -728,12 +728,12 @@ fn consent_can_be_skipped(
 }
 
 fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpResponse {
-    let scope = strings(&accept["grant_scope"]);
+    let scope = listed(&accept["grant_scope"]);
     let grant = Grant {
         client_id: flow.client_id.clone(),
         subject: flow.subject.clone().unwrap_or_default(),
         scope: scope.clone(),
-        audience: strings(&accept["grant_access_token_audience"]),
+        audience: listed(&accept["grant_access_token_audience"]),
         id_token_claims: accept["session"]["id_token"].clone(),
         redirect_uri: flow.redirect_uri.clone(),
         code_challenge: flow.code_challenge.clone(),
@@ -896,7 +896,7 @@ fn issue_tokens(shared: &PublicShared, client: &Value, grant: Grant) -> Reply {
         .iter()
         .any(|s| s == "offline" || s == "offline_access");
     let chain = (offline
-        && strings(&client["grant_types"])
+        && listed(&client["grant_types"])
             .iter()
             .any(|g| g == "refresh_token"))
     .then(|| shared.issuer.new_chain(&grant.client_id));
@@ -994,7 +994,8 @@ fn revoke(
     )
 }
 
-fn strings(value: &Value) -> Vec<String> {
+/// The strings of a JSON array; none when the field is absent (Hydra treats both alike).
+fn listed(value: &Value) -> Vec<String> {
     value
         .as_array()
         .map(|items| {
@@ -1046,17 +1047,16 @@ fn logout(
     let session = session_id
         .as_ref()
         .and_then(|id| lock(&shared.state).login_sessions.get(id).cloned());
-    // The client comes from the ID token's audience (the fake's ID tokens are unsigned).
-    let hint = query.get("id_token_hint").and_then(|jwt| {
-        let payload = jwt.split('.').nth(1)?;
-        serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
-    });
+    // The client comes from the ID token's audience (read, not verified).
+    let hint = query
+        .get("id_token_hint")
+        .and_then(|jwt| super::jwt_claims(jwt));
     let client = hint
         .as_ref()
         .and_then(|claims| claims["aud"][0].as_str().map(str::to_owned))
         .and_then(|id| lock(&shared.state).clients.get(&id).cloned());
     let return_to = match (query.get("post_logout_redirect_uri"), &client) {
-        (Some(uri), Some(client)) if strings(&client["post_logout_redirect_uris"]).contains(uri) => {
+        (Some(uri), Some(client)) if listed(&client["post_logout_redirect_uris"]).contains(uri) => {
             uri.clone()
         }
         (Some(_), _) => {

@@ -214,10 +214,9 @@ impl TestApp {
     /// Requests Hydra received other than health probes, as `METHOD path`.
     pub fn hydra_calls(&self) -> Vec<String> {
         self.hydra
-            .requests()
+            .calls()
             .into_iter()
-            .filter(|r| !r.path.starts_with("/health"))
-            .map(|r| format!("{} {}", r.method, r.path))
+            .filter(|call| !call.contains(" /health"))
             .collect()
     }
 }
@@ -227,35 +226,112 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         violations::fail_on_violations(&[
-            ("the fake Hydra admin API", self.hydra.take_contract_violations()),
-            ("the fake Hydra public API", self.public.take_contract_violations()),
+            (
+                "the fake Hydra admin API",
+                self.hydra.take_contract_violations(),
+            ),
+            (
+                "the fake Hydra public API",
+                self.public.take_contract_violations(),
+            ),
             ("the fake Kratos", self.kratos.take_contract_violations()),
         ]);
     }
 }
 
-/// Ada's identity id and Kratos session id, used across the tests.
+/// Ada, who signs in throughout the tests: her identity id, email and Kratos session id.
 pub const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
+pub const ADA_EMAIL: &str = "ada@example.com";
 pub const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada0";
+/// The session token (and cookie value) of Ada's Kratos session in `sign_in_ada`.
+pub const ADA_TOKEN: &str = "ada-token";
 
-/// Ada exists in Kratos and the browser holds her session (`ada-token`, aal1 by password,
+/// Bob, the other person: his identity id and email.
+pub const BOB: &str = "b0b0b0b0-0000-4000-8000-000000000b0b";
+pub const BOB_EMAIL: &str = "bob@example.com";
+
+/// Ada's identity as Kratos's admin API serves it.
+pub fn ada() -> serde_json::Value {
+    fake_kratos::identity(ADA, ADA_EMAIL, "Ada", "Lovelace")
+}
+
+/// Bob's identity as Kratos's admin API serves it.
+pub fn bob() -> serde_json::Value {
+    fake_kratos::identity(BOB, BOB_EMAIL, "Bob", "Builder")
+}
+
+/// Ada's aal1 password session `ADA_SESSION`, authenticated at `authenticated_at`.
+pub fn ada_session(
+    authenticated_at: time::OffsetDateTime,
+    expires_at: time::OffsetDateTime,
+) -> serde_json::Value {
+    fake_kratos::session(
+        ADA_SESSION,
+        ada(),
+        authenticated_at,
+        expires_at,
+        "aal1",
+        &["password"],
+    )
+}
+
+/// Ada exists in Kratos and the browser holds her session (`ADA_TOKEN`, aal1 by password,
 /// authenticated `authenticated_ago` ago, one hour left).
 pub fn sign_in_ada(app: &TestApp, authenticated_ago: time::Duration) {
+    app.kratos.add_identity(ada());
+    sign_in_ada_as(app, ADA_TOKEN, authenticated_ago);
+}
+
+/// The browser holds Ada's session under `token` (aal1 by password, authenticated
+/// `authenticated_ago` ago, one hour left); Kratos's admin API does not know her identity.
+pub fn sign_in_ada_as(app: &TestApp, token: &str, authenticated_ago: time::Duration) {
     let now = time::OffsetDateTime::now_utc();
-    let ada = fake_kratos::identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
     app.kratos.add_session(
-        "ada-token",
-        fake_kratos::session(
-            ADA_SESSION,
-            ada,
-            now - authenticated_ago,
-            now + time::Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
+        token,
+        ada_session(now - authenticated_ago, now + time::Duration::hours(1)),
     );
-    app.sign_in_browser("ada-token");
+    app.sign_in_browser(token);
+}
+
+/// The query parameters of `url` (the last value of a repeated name).
+pub fn query(url: &str) -> std::collections::HashMap<String, String> {
+    Url::parse(url)
+        .unwrap_or_else(|e| panic!("{url} is not a URL: {e}"))
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// The claims of a JWT (its payload, not checked), or `None` if it is not a JWT.
+pub fn jwt_claims(jwt: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The claims of the ID token in a token response.
+pub fn id_token_claims(token_response: &serde_json::Value) -> serde_json::Value {
+    let jwt = token_response["id_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id_token in {token_response}"));
+    jwt_claims(jwt).unwrap_or_else(|| panic!("the id_token is not a JWT: {jwt}"))
+}
+
+/// The strings of a JSON array; anything else fails the test.
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("not a string: {v}"))
+                .to_owned()
+        })
+        .collect()
 }
 
 /// URL-encodes a query value.
