@@ -1,4 +1,4 @@
-//! Issue 9: `hera bff`, the backend-for-frontend. An SPA signs in through Hydra (the public
+//! `hera bff`, the backend-for-frontend. An SPA signs in through Hydra (the public
 //! fake) and Hera, calls an API through the proxy across a token expiry and signs out; the
 //! browser never holds a token. Refreshes are single-flight, on one instance and on two
 //! instances sharing a real Redis.

@@ -1,4 +1,4 @@
-//! Issue 6: `/session/*`, the session bridge for first-party apps.
+//! `/session/*`, the session bridge for first-party apps.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -1,8 +1,9 @@
 //! The fakes must behave like real Hydra and Kratos: every body they serve
 //! must match the published OpenAPI schema (or a documented gap in
-//! `support::openapi`), and their error bodies must be the exact ones
-//! `shared/ory/CONTRACT.md` describes. These tests talk to the fakes over
-//! real HTTP with reqwest; they do not involve Hera.
+//! `support::openapi`), and their error bodies must be the exact ones the
+//! real servers send (`recorded.rs` replays recorded exchanges against them).
+//! These tests talk to the fakes over real HTTP with reqwest; they do not
+//! involve Hera.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -351,7 +352,7 @@ async fn bad_accept_bodies_get_hydras_400s_and_are_reported_as_violations() {
         "{violations:#?}"
     );
 
-    // Consent accept passes the raw decode error through (CONTRACT §1).
+    // Consent accept passes the raw decode error through.
     let response = http()
         .put(format!(
             "{}{CONSENT_ACCEPT}?consent_challenge={}",
@@ -1320,7 +1321,7 @@ async fn logout_errors_are_hydras_flat_bodies() {
     assert!(hydra.accepted_logouts().is_empty());
 }
 
-// Hydra OAuth2 clients (`/admin/clients`, CONTRACT §2.2)
+// Hydra OAuth2 clients (`/admin/clients`)
 
 const CLIENTS: &str = "/admin/clients";
 

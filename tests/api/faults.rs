@@ -1,4 +1,4 @@
-//! Issue 8: fault injection. Hydra or Kratos refusing connections, hanging past the timeout,
+//! Fault injection. Hydra or Kratos refusing connections, hanging past the timeout,
 //! answering 500/503, or answering truncated JSON, at every upstream call of the login and
 //! consent paths. Each gives the right page and status within the timeout plus a margin, and
 //! nothing is ever accepted or consented with partial data.

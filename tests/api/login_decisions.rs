@@ -1,4 +1,5 @@
-//! Issue 3 through HTTP: prompt, max_age, step-up, account switches, login_hint, registration.
+//! Login decisions through HTTP: prompt, max_age, step-up, account switches, login_hint,
+//! registration.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -10,7 +10,7 @@ use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, 
 
 use crate::support::{ada, sign_in_ada, TestApp, ADA};
 
-/// Largest page Hera may send, uncompressed (the budget is 30 KB transferred).
+/// Largest page Hera may send, uncompressed (the budget is 30 KB transferred).
 const PAGE_BUDGET: usize = 30 * 1024;
 
 fn consent_with(app: &TestApp, client: Value, ui_locales: &[&str]) -> String {

@@ -1,7 +1,9 @@
 //! Hera's integration tests: one binary, every module a flow.
 //!
-//! Each test starts Hera on 127.0.0.1:0 against in-process fakes of Hydra admin and Kratos
-//! public/admin that follow `../shared/ory/CONTRACT.md` and are checked against the OpenAPI specs.
+//! Each test starts Hera on 127.0.0.1:0 against in-process fakes of Hydra (admin and public)
+//! and Kratos (public and admin), which are checked against Ory's OpenAPI specs and against
+//! exchanges recorded from the real servers (`tests/contract/`). The browser suite is a target of
+//! its own (`tests/browser/`), so this one needs no Chromium.
 
 // Helpers outside #[test] functions may unwrap: a failed assumption in a test should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

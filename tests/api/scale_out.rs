@@ -1,4 +1,4 @@
-//! Issue 8: Hera keeps no state of its own, so instances sharing `HERA_COOKIE_SECRET` can sit
+//! Hera keeps no state of its own, so instances sharing `HERA_COOKIE_SECRET` can sit
 //! behind a load balancer: a flow that starts on one instance finishes on the other.
 
 use reqwest::StatusCode;

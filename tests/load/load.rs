@@ -1,4 +1,4 @@
-//! Issue 8: load with faults. 1,000 concurrent complete login + consent flows against the real
+//! Load with faults. 1,000 concurrent complete login + consent flows against the real
 //! `hera` binary, while 5% of its calls to Hydra and Kratos fail at random (500, 503, truncated
 //! JSON or a hang past the timeout). Every flow must end at the client with a code or on a
 //! clean error page; none may hang; Hera's memory must come back to its idle level: that of an

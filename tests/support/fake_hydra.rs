@@ -1,6 +1,8 @@
 //! A stateful, in-process fake of the Ory Hydra v26.2.0 ADMIN API, limited
-//! to what a login/consent provider calls (`shared/ory/CONTRACT.md` §0, §1.1,
-//! §1.2, §1.4–§1.6), plus the OAuth2 client endpoints of §2.2 (`fake_hydra/clients.rs`).
+//! to what a login/consent provider calls (login, consent, logout and device
+//! requests, consent sessions), plus the OAuth2 client endpoints
+//! (`fake_hydra/clients.rs`). Its answers are checked against exchanges recorded
+//! from a real Hydra in `tests/api/recorded.rs`.
 //! Every body it receives or serves is checked against Hydra's OpenAPI spec; violations are
 //! collected in `contract_violations()` rather
 //! than panicking inside a handler.
@@ -160,7 +162,8 @@ pub struct ConsentSpec {
     /// Omitted from the served body when `None` (Hydra: omitempty).
     pub context: Option<Value>,
     /// Served as `login_session_id`; equals the login request's
-    /// `session_id` in real flows (CONTRACT §0.7). Random 32-hex default.
+    /// `session_id` in real flows (the consent's own `login_challenge` is an
+    /// internal id, not the login challenge string). Random 32-hex default.
     pub login_session_id: String,
 }
 
@@ -193,8 +196,8 @@ fn default_oidc_context() -> Value {
 }
 
 /// A complete OAuth2 client as Hydra embeds it in login and consent
-/// requests (CONTRACT §2.1; the secret is blanked, and Hydra omits a blank
-/// `client_secret` entirely).
+/// requests (the secret is blanked, and Hydra omits a blank `client_secret`
+/// entirely).
 pub fn client(id: &str) -> Value {
     json!({
         "client_id": id,
@@ -625,7 +628,7 @@ const CONSENT_SESSIONS_PATH: &str = "/admin/oauth2/auth/sessions/consent";
 /// Hydra's public URL in the `redirect_to`s the fake mints.
 pub const HYDRA_PUBLIC: &str = "http://127.0.0.1:4444";
 
-/// The hint Hydra adds when a user code is unknown, expired or malformed (CONTRACT §1.5).
+/// The hint Hydra adds when a user code is unknown, expired or malformed.
 pub const USER_CODE_NOT_FOUND: &str =
     "The 'user_code' session could not be found or has expired or is otherwise malformed.";
 
@@ -727,15 +730,18 @@ impl FakeHydra {
         self.state().flows.get(challenge).map(|f| f.request.clone())
     }
 
-    /// From now on GET and PUT on `challenge` answer 401 (CONTRACT §0.2).
+    /// From now on GET and PUT on `challenge` answer 401, as Hydra does for a
+    /// challenge older than `ttl.login_consent_request` (30 minutes by default).
     pub fn expire(&self, challenge: &str) {
         if let Some(flow) = self.state().flows.get_mut(challenge) {
             flow.state = FlowState::Expired;
         }
     }
 
-    /// From now on GET on `challenge` answers `410 {"redirect_to": ..}`
-    /// (legacy handled flows, CONTRACT §0.1). PUTs still succeed.
+    /// From now on GET on `challenge` answers `410 {"redirect_to": ..}`, as
+    /// Hydra does for a flow it holds as handled (a logout whose verifier the
+    /// browser redeemed; login and consent challenges minted before v25). PUTs
+    /// still succeed.
     pub fn mark_gone(&self, challenge: &str, redirect_to: &str) {
         if let Some(flow) = self.state().flows.get_mut(challenge) {
             flow.state = FlowState::Gone(redirect_to.to_owned());
@@ -837,8 +843,8 @@ impl FakeHydra {
     }
 }
 
-/// Real challenges are base64url AEAD blobs of a gzipped flow, 1–2 KB
-/// (CONTRACT §0.8); 900 random bytes give 1200 characters.
+/// Real challenges are base64url AEAD blobs of a gzipped flow, 1–2 KB;
+/// 900 random bytes give 1200 characters.
 fn mint_challenge() -> String {
     random_b64url(900)
 }
@@ -867,7 +873,8 @@ fn mint_verifier() -> String {
     random_b64url(160)
 }
 
-/// A flat Hydra error body (CONTRACT §0.3).
+/// A flat Hydra error body: `{error, error_description}`, the hint appended to the
+/// description (no `error_hint`, `status_code` or `error_debug`).
 pub fn hydra_error(status: u16, error: &str, description: &str) -> Reply {
     Reply::json(
         status,
@@ -995,7 +1002,7 @@ fn not_found() -> Reply {
 
 fn expired(kind: Kind) -> Reply {
     if kind == Kind::Logout {
-        // Hydra words the stateless logout expiry differently (CONTRACT §1.4).
+        // Hydra words the logout expiry differently.
         return hydra_error(
             401,
             "request_unauthorized",
@@ -1092,7 +1099,8 @@ fn accept_login(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Repl
     let url = request_url(&request);
     let flow_subject = request["subject"].as_str().unwrap_or_default();
     if request["skip"] == Value::Bool(true) && !flow_subject.is_empty() && flow_subject != subject {
-        // CONTRACT §1.1: a remembered subject that differs forces re-login.
+        // A skipped login accepted for another subject: Hydra restarts the
+        // authorization with `prompt=login`.
         return Reply::json(
             200,
             json!({"redirect_to": append_query(&url, "prompt", "login")}),
@@ -1129,7 +1137,7 @@ fn accept_consent(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Re
         return missing_challenge();
     };
     let Ok(body) = decode_body(shared, CONSENT_ACCEPT_PATH, raw) else {
-        // CONTRACT §1: the raw decode error is passed through.
+        // Consent accept and reject pass the raw decode error through.
         return hydra_error(400, "error", "The error is unrecognizable");
     };
     let mut state = lock(&shared.state);
@@ -1181,7 +1189,7 @@ fn reject(
 }
 
 // ---------------------------------------------------------------------------
-// Logout, device verification, consent sessions and clients (CONTRACT §1.4–§1.6, §2.2)
+// Logout, device verification, consent sessions and clients
 
 /// What `GET /admin/oauth2/auth/requests/logout` serves for a challenge.
 #[derive(Clone, Debug)]
@@ -1467,7 +1475,7 @@ fn reject_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Rep
     Reply::empty(204)
 }
 
-/// `PUT …/device/accept?device_challenge=…` with `{"user_code": …}` (CONTRACT §1.5). Only
+/// `PUT …/device/accept?device_challenge=…` with `{"user_code": …}`. Only
 /// `device_challenge` is read: there is no `challenge=` fallback here.
 fn accept_user_code(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Reply {
     let Some(challenge) = query_value(query, "device_challenge").map(str::to_owned) else {

@@ -379,7 +379,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}{separator}{query}")
 }
 
-/// An error Hydra cannot send to a verified redirect URI goes to `urls.error` (CONTRACT §3.1).
+/// An error Hydra cannot send to a verified redirect URI goes to `urls.error`.
 fn to_error_page(shared: &PublicShared, error: &str, description: &str) -> HttpResponse {
     found(&with_query(
         &shared.urls.error,
@@ -789,7 +789,8 @@ fn token_error(status: u16, error: &str, description: &str) -> Reply {
     )
 }
 
-/// The client a token or revocation request authenticates as (CONTRACT §3.2), or the
+/// The client a token or revocation request authenticates as (HTTP Basic, or
+/// `client_id`/`client_secret` in the form; public clients send no secret), or the
 /// `invalid_client` answer.
 fn authenticate(
     shared: &PublicShared,

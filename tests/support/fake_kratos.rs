@@ -1,9 +1,9 @@
 //! A stateful, in-process fake of Ory Kratos v26.2.0: the PUBLIC API
 //! (`/sessions/whoami`, `/self-service/logout/browser`, health) and the ADMIN
 //! API (`/admin/identities/{id}`, health) on two ports, like real Kratos
-//! (4433/4434). Behaviour follows `shared/ory/CONTRACT.md` §0.4, §4.1, §4.2
-//! and §4.4. Every served body is
-//! checked against Kratos' OpenAPI spec into `contract_violations()`.
+//! (4433/4434). Every served body is checked against Kratos' OpenAPI spec into
+//! `contract_violations()`, and its answers against exchanges recorded from a
+//! real Kratos in `tests/api/recorded.rs`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -32,10 +32,10 @@ pub const SESSION_COOKIE: &str = "ory_kratos_session";
 /// What `Fault::Malformed` serves.
 pub const MALFORMED_BODY: &str = r#"{"id": "x", "identity": {"id"#;
 
-/// The reason Kratos gives on a whoami 401 (CONTRACT §0.4).
+/// The reason Kratos gives on a whoami 401 (whose body has no `error.id`).
 pub const WHOAMI_401_REASON: &str = "No valid session credentials found in the request.";
 
-/// A full identity as the Kratos ADMIN API returns it (CONTRACT §4.2),
+/// A full identity as the Kratos ADMIN API returns it,
 /// including `metadata_admin` and password `credentials`.
 pub fn identity(id: &str, email: &str, first: &str, last: &str) -> Value {
     json!({
@@ -80,7 +80,7 @@ pub fn identity(id: &str, email: &str, first: &str, last: &str) -> Value {
 }
 
 /// The identity as the PUBLIC API embeds it: no `metadata_admin`, no
-/// `credentials` (CONTRACT §4.1).
+/// `credentials`.
 pub fn public_identity(mut identity: Value) -> Value {
     if let Some(object) = identity.as_object_mut() {
         object.remove("metadata_admin");
@@ -101,7 +101,7 @@ fn method_aal(method: &str) -> &'static str {
     }
 }
 
-/// A full session as whoami returns it (CONTRACT §4.1). `identity` may be
+/// A full session as whoami returns it. `identity` may be
 /// an admin identity; `metadata_admin` and `credentials` are stripped.
 pub fn session(
     id: &str,
@@ -133,7 +133,7 @@ pub fn session(
     })
 }
 
-/// A nested Kratos error body (CONTRACT §0.3).
+/// A nested Kratos error body: `{"error": {"code", "status", "message"}}`.
 pub fn kratos_error(code: u16, status: &str, message: &str) -> Value {
     json!({"error": {"code": code, "status": status, "message": message}})
 }
@@ -335,7 +335,7 @@ impl FakeKratos {
         logout_url(&self.shared.public_url, &logout_token, return_to)
     }
 
-    /// Where whoami's 403 sends the browser (CONTRACT §4.1).
+    /// Where whoami's 403 (`session_aal2_required`) sends the browser.
     pub fn aal2_login_url(&self) -> String {
         aal2_url(&self.public_url)
     }
@@ -449,7 +449,7 @@ pub fn cookie_value(cookie_header: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The session token, in Kratos' order (CONTRACT §4.1): a non-empty
+/// The session token, in Kratos' order: a non-empty
 /// `X-Session-Token`, else the session cookie, else `Authorization: Bearer`.
 fn extract_token(req: &HttpRequest, cookie_header: Option<&str>) -> Option<String> {
     let header_text = |name: &str| {
@@ -552,7 +552,7 @@ fn whoami(shared: &Shared, req: &HttpRequest) -> Reply {
     reply
 }
 
-/// `PATCH /admin/sessions/{id}/extend` (CONTRACT §4.2): 200 with the session by default, 204
+/// `PATCH /admin/sessions/{id}/extend`: 200 with the session by default, 204
 /// with `faster_session_extend`; 400 for a non-UUID id, 404 for an unknown session.
 fn extend_session(shared: &Shared, id: &str) -> Reply {
     if !openapi::is_uuid(id) {
@@ -683,7 +683,7 @@ fn self_service_error(req: &HttpRequest, code: u16, body: Value) -> Reply {
     reply
 }
 
-/// `GET /self-service/logout/browser[?return_to=…]` (CONTRACT §4.4): the logout URL for the
+/// `GET /self-service/logout/browser[?return_to=…]`: the logout URL for the
 /// browser's session; 401 `session_inactive` without one; 400 when `return_to` is not allowed.
 fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
     let cookie_header = raw_cookie_header(req);

@@ -1,5 +1,5 @@
 //! A small validator for the subset of OpenAPI 3.0 that the Ory Hydra and
-//! Kratos specs (`shared/ory/*-api.json`) use for the endpoints our fakes
+//! Kratos specs (`tests/contract/*-api.json`) use for the endpoints our fakes
 //! serve. The fakes check every body they receive and every body they serve
 //! against it, so a fake cannot drift away from what the real servers
 //! document.
@@ -38,7 +38,7 @@ enum Service {
 }
 
 /// Places where the published v26.2.0 spec is stricter than what the real
-/// server emits, as documented in `shared/ory/CONTRACT.md`. This is the ONLY
+/// servers emit (each entry says what they send). This is the ONLY
 /// allow-list: every status code the fakes answer with is documented in the
 /// spec for its operation (Hydra: 200/410 + `default` errorOAuth2 on the
 /// login/consent endpoints, 200/503 on `/health/ready`; Kratos: 200/401/403 +
@@ -82,49 +82,47 @@ enum Gap {
 }
 
 const GAPS: &[Gap] = &[
-    // CONTRACT §2.1: `contacts` is "[]string or null". Hydra's Go type is a
-    // nil-able string slice; a client created without contacts is served
-    // with `"contacts": null`, but the spec types it as a non-nullable array.
+    // `contacts` is a string list or null: Hydra's Go type is a nil-able
+    // string slice, and the answer to `POST /admin/clients` for a client
+    // created without contacts has `"contacts": null` (reading it back gives
+    // `[]`), but the spec types it as a non-nullable array.
     Gap::NullableProperty {
         service: Service::Hydra,
         schema: "oAuth2Client",
         property: "contacts",
     },
-    // CONTRACT §2.1: `skip_logout_consent` is "bool or null" (a NullBool in
-    // Go, `null` unless set), the spec types it as a non-nullable boolean.
+    // `skip_logout_consent` is a boolean or null (a NullBool in Go, `null`
+    // unless set); the spec types it as a non-nullable boolean.
     Gap::NullableProperty {
         service: Service::Hydra,
         schema: "oAuth2Client",
         property: "skip_logout_consent",
     },
-    // CONTRACT §2.1 (`*_grant_*_lifespan`): the per-grant lifespans are
-    // x.NullDuration and are `null` unless set with
-    // `PUT /admin/clients/{id}/lifespans`; Hydra's own client snapshots
-    // (client/.snapshots/TestHandler-common-case=fetching_existing_client-*)
-    // show them all as `null`. The spec's `NullDuration` lacks `nullable`.
+    // The per-grant lifespans (`*_grant_*_lifespan`) are x.NullDuration and
+    // are `null` unless set with `PUT /admin/clients/{id}/lifespans`, as every
+    // client Hydra serves shows. The spec's `NullDuration` lacks `nullable`.
     Gap::NullableSchema {
         service: Service::Hydra,
         schema: "NullDuration",
     },
-    // CONTRACT §1.4: the logout request's `client` is "OAuth2Client or null",
-    // null for an OP-initiated logout (no `id_token_hint`); the spec
-    // references `oAuth2Client` without `nullable`.
+    // The logout request's `client` is null for an OP-initiated logout (no
+    // `id_token_hint`); the spec references `oAuth2Client` without
+    // `nullable`.
     Gap::NullableProperty {
         service: Service::Hydra,
         schema: "oAuth2LogoutRequest",
         property: "client",
     },
-    // CONTRACT §4.1: `authentication_methods[].method` is "one of password,
+    // `authentication_methods[].method` is an open set in Kratos (password,
     // oidc, totp, lookup_secret, webauthn, code, passkey, profile, saml,
-    // deviceauthn, identifier_first, and so on", an open set; the v26.2.0
-    // enum lacks `deviceauthn` and `identifier_first`. It must still be a
-    // string.
+    // deviceauthn, identifier_first, ...); the v26.2.0 enum lacks
+    // `deviceauthn` and `identifier_first`. It must still be a string.
     Gap::OpenEnumProperty {
         service: Service::Kratos,
         schema: "sessionAuthenticationMethod",
         property: "method",
     },
-    // CONTRACT §4.1: the whoami 403 carries
+    // The whoami 403 (`session_aal2_required`) carries
     // `error.details.redirect_browser_to`, but Kratos' spec declares
     // `genericError.details` as an object with `additionalProperties: false`
     // and no properties, i.e. it only allows `{}`.
@@ -133,8 +131,8 @@ const GAPS: &[Gap] = &[
         schema: "genericError",
         property: "details",
     },
-    // CONTRACT §0.3, §2.2: Hydra writes every admin error through
-    // `x.ErrorEnhancer`, so `DELETE /admin/clients/{id}` on an unknown id
+    // Hydra writes every admin error through `x.ErrorEnhancer` as a flat
+    // `{error, error_description}`, so `DELETE /admin/clients/{id}` on an unknown id
     // answers 404 `{"error":"Unable to locate the resource",
     // "error_description":""}` like GET and PUT do, but the spec documents
     // that operation's errors as `genericError` (which requires `message`).
@@ -794,7 +792,7 @@ mod tests {
         assert!(kratos().check_schema("errorGeneric", &bad).is_err());
         let good = json!({"error": {"message": "m", "details": {"redirect_browser_to": "x"}}});
         kratos().check_schema("errorGeneric", &good).unwrap();
-        // The method enum is open (CONTRACT §4.1), but a method is a string.
+        // The method enum is open, but a method is a string.
         let mut body = good_session();
         body["authentication_methods"][0]["method"] = json!("deviceauthn");
         kratos().check_schema("session", &body).unwrap();

@@ -1,5 +1,5 @@
-//! The fake Hydra's OAuth2 client endpoints (`shared/ory/CONTRACT.md`
-//! §2.1, §2.2), kept apart from the login/consent flows:
+//! The fake Hydra's OAuth2 client endpoints, kept apart from the login/consent
+//! flows:
 //!
 //! - `POST /admin/clients`: 201 + `Location` + the client with its secret
 //!   (generated when missing, never echoed for public clients); 409 with
@@ -34,11 +34,11 @@ const COLLECTION: &str = "/admin/clients";
 /// Hydra's `oidc.dynamic_client_registration.default_scope`.
 pub const DEFAULT_SCOPE: &str = "offline_access offline openid";
 
-/// `sqlcon.ErrUniqueViolation` through `x.ErrorEnhancer` (CONTRACT §2.2).
+/// `sqlcon.ErrUniqueViolation` through `x.ErrorEnhancer`: Hydra's 409 for a taken id.
 pub const CONFLICT_ERROR: &str =
     "Unable to insert or update resource because a resource with that value exists already";
 
-/// `sqlcon.ErrNoRows` through `x.ErrorEnhancer` (CONTRACT §2.2).
+/// `sqlcon.ErrNoRows` through `x.ErrorEnhancer`: Hydra's 404 for an unknown client.
 pub const NOT_FOUND_ERROR: &str = "Unable to locate the resource";
 
 #[derive(Default)]
@@ -369,8 +369,8 @@ fn create(shared: &Shared, path: &str, raw: &[u8]) -> Reply {
     if store.clients.contains_key(&id) {
         return hydra_error(409, CONFLICT_ERROR, "");
     }
-    // CONTRACT §2.1: a secret is generated when none is given (26
-    // characters), and never returned for public clients.
+    // Hydra generates a secret when none is given (26 characters), and never
+    // returns one for public clients.
     let secret = secret.unwrap_or_else(|| random_b64url(20).chars().take(26).collect());
     let mut served = client.clone();
     if !is_public(&client) {
@@ -428,8 +428,8 @@ fn set(shared: &Shared, path: &str, id: &str, raw: &[u8]) -> Reply {
         Ok(client) => client,
         Err(reply) => return reply,
     };
-    // CONTRACT §2.2: no secret keeps the old one; a new one replaces it
-    // and is echoed once.
+    // A PUT without a secret keeps the old one; a new one replaces it and is
+    // echoed once.
     let mut served = client.clone();
     if let Some(secret) = &secret {
         served["client_secret"] = json!(secret);
