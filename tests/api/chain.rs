@@ -229,7 +229,7 @@ async fn a_code_needs_the_right_pkce_verifier_and_works_once() {
 }
 
 #[tokio::test]
-async fn a_login_verifier_cannot_be_redeemed_twice() {
+async fn a_login_verifier_works_again_in_the_same_browser_but_a_consent_verifier_only_once() {
     let app = TestApp::spawn().await;
     let public = &app.public;
     sign_in_ada(&app, Duration::ZERO);
@@ -245,9 +245,39 @@ async fn a_login_verifier_cannot_be_redeemed_twice() {
     let with_verifier =
         crate::support::location_of(&app.browser.get(&to_hera).send().await.unwrap());
     assert!(with_verifier.contains("login_verifier="));
-    app.browser.get(&with_verifier).send().await.unwrap();
+    let to_consent =
+        crate::support::location_of(&app.browser.get(&with_verifier).send().await.unwrap());
+    assert!(
+        to_consent.starts_with(&app.url("/consent?consent_challenge=")),
+        "{to_consent}"
+    );
 
+    // Hydra accepts the login verifier again (its login-session write is an upsert).
     let replay = app.browser.get(&with_verifier).send().await.unwrap();
+    let again = crate::support::location_of(&replay);
+    assert!(
+        again.starts_with(&app.url("/consent?consent_challenge=")),
+        "{again}"
+    );
+
+    // Hera accepts the first-party consent (the latest one: its CSRF cookie replaced the
+    // first's); its verifier leads to the code once.
+    let with_consent_verifier =
+        crate::support::location_of(&app.browser.get(&again).send().await.unwrap());
+    assert!(with_consent_verifier.contains("consent_verifier="));
+    let first = app
+        .browser
+        .get(&with_consent_verifier)
+        .send()
+        .await
+        .unwrap();
+    assert!(query(&crate::support::location_of(&first)).contains_key("code"));
+    let replay = app
+        .browser
+        .get(&with_consent_verifier)
+        .send()
+        .await
+        .unwrap();
     let location = crate::support::location_of(&replay);
     let params = query(&location);
     assert_eq!(params["error"], "access_denied");

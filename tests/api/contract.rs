@@ -57,11 +57,18 @@ async fn call(
     }
     let response = request.send().await.unwrap();
     let status = response.status();
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/json; charset=utf-8"
-    );
+    let content_type = response.headers()["content-type"].clone();
     let body: Value = response.json().await.unwrap();
+    // Ory's error writer leaves the charset out; everything else carries it.
+    let expected = if status.as_u16() >= 400 && body.get("error").is_some() {
+        "application/json"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    assert_eq!(
+        content_type, expected,
+        "{method} {path_and_query} -> {status}"
+    );
     let path = path_and_query.split('?').next().unwrap();
     let checked = spec.check_response(method.as_str(), path, status.as_u16(), &body);
     assert_eq!(checked, Ok(()), "{method} {path} -> {status}, body: {body}");
@@ -522,7 +529,11 @@ async fn the_fake_hydra_serves_the_requests_it_was_given_and_records_what_it_got
     assert_eq!(body["login_session_id"], "feedfacefeedfacefeedfacefeedface");
     assert_eq!(body["acr"], "aal1");
     assert_eq!(body["amr"], json!(["pwd"]));
-    assert!(body.get("context").is_none(), "context is omitempty");
+    assert_eq!(
+        body["context"],
+        Value::Null,
+        "without a login context, `context` is null"
+    );
 
     let requests = hydra.requests();
     assert_eq!(requests.len(), 2);
@@ -885,8 +896,11 @@ async fn whoami_401_has_no_error_id_and_403_points_at_the_aal2_login() {
         "No valid session credentials found in the request."
     );
     assert_eq!(error["message"], "The request could not be authorized");
-    assert!(openapi::is_uuid(error["request"].as_str().unwrap()));
-    assert_eq!(error.len(), 5);
+    assert!(
+        !error.contains_key("request"),
+        "no request id unless the request sent one"
+    );
+    assert_eq!(error.len(), 4);
     assert_eq!(body.as_object().unwrap().len(), 1);
 
     let (status, body) = whoami(&kratos, &[("x-session-token", "t")]).await;
@@ -1191,7 +1205,7 @@ async fn logout_requests_are_served_accepted_and_rejected_as_hydra_does() {
         sid: String::new(),
         rp_initiated: false,
         client: None,
-        request_url: Some("http://127.0.0.1:4444/oauth2/sessions/logout".into()),
+        request_url: Some("/oauth2/sessions/logout".into()),
     });
 
     let (status, body) = hydra_call(
@@ -1219,7 +1233,8 @@ async fn logout_requests_are_served_accepted_and_rejected_as_hydra_does() {
     assert_eq!(body["rp_initiated"], false);
     assert!(body.get("sid").is_none(), "sid is omitempty");
 
-    // Accept: 200 with the public logout URL; afterwards v26.2.0 answers 410.
+    // Accept: 200 with the public logout URL. The request still reads as 200 until the
+    // browser redeems the verifier; from then on Hydra answers 410 with the request URL.
     let (status, body) = hydra_call(
         &hydra,
         Method::PUT,
@@ -1233,6 +1248,15 @@ async fn logout_requests_are_served_accepted_and_rejected_as_hydra_does() {
         redirect_to.starts_with("http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier="),
         "{redirect_to}"
     );
+    let (status, _) = hydra_call(
+        &hydra,
+        Method::GET,
+        &format!("{LOGOUT}?logout_challenge={}", q(&rp)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    hydra.logout_verifier_used(&rp);
     let (status, body) = hydra_call(
         &hydra,
         Method::GET,
@@ -1291,8 +1315,12 @@ async fn logout_errors_are_hydras_flat_bodies() {
             None,
         )
         .await;
+        // Logout requests live in Hydra's database: any other challenge is a missing row.
         assert_eq!(status, 404, "{path}");
-        assert_eq!(body["error"], "Not Found");
+        assert_eq!(
+            body,
+            json!({"error": "Unable to locate the resource", "error_description": ""})
+        );
     }
     let (status, _) = hydra_call(
         &hydra,

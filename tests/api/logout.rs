@@ -153,7 +153,9 @@ async fn yes_accepts_and_sends_the_browser_to_hydras_redirect() {
         std::slice::from_ref(&challenge)
     );
     assert!(app.hydra.rejected_logouts().is_empty());
-    // Hydra holds the request as handled now: opening the page again follows Hydra (410).
+    // Once the browser has followed that redirect, Hydra holds the request as handled:
+    // opening the page again follows Hydra (410).
+    app.hydra.logout_verifier_used(&challenge);
     let again = app.get_logout(&challenge).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
 }

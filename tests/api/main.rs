@@ -26,6 +26,7 @@ mod logout;
 mod logs;
 mod look;
 mod pages;
+mod recorded;
 mod scale_out;
 #[path = "../support/mod.rs"]
 mod support;

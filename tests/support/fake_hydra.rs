@@ -34,6 +34,10 @@ mod clients;
 
 /// The content type Hydra and Kratos put on their JSON answers.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+/// ... and on their error bodies (`{"error": …}`).
+pub const JSON_ERROR_CONTENT_TYPE: &str = "application/json";
+/// The content type of Hydra's OAuth2 endpoints (token, device authorization: fosite's writer).
+pub const OAUTH2_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 /// A fixed past instant used for `created_at`-style fields.
 pub const FIXED_TIME: &str = "2026-01-02T03:04:05Z";
@@ -159,7 +163,7 @@ pub struct ConsentSpec {
     pub oidc_context: Value,
     pub acr: String,
     pub amr: Vec<String>,
-    /// Omitted from the served body when `None` (Hydra: omitempty).
+    /// The `context` of the login accept; served as `null` when `None`.
     pub context: Option<Value>,
     /// Served as `login_session_id`; equals the login request's
     /// `session_id` in real flows (the consent's own `login_challenge` is an
@@ -191,8 +195,10 @@ fn default_scopes() -> Vec<String> {
         .to_vec()
 }
 
+/// Hydra's `oidc_context` for an authorization request without OpenID Connect parameters:
+/// an empty object (no empty arrays).
 fn default_oidc_context() -> Value {
-    json!({"acr_values": [], "ui_locales": [], "id_token_hint_claims": {}})
+    json!({})
 }
 
 /// A complete OAuth2 client as Hydra embeds it in login and consent
@@ -213,7 +219,7 @@ pub fn client(id: &str) -> Value {
         "tos_uri": "",
         "client_uri": "",
         "logo_uri": "",
-        "contacts": null,
+        "contacts": [],
         "client_secret_expires_at": 0,
         "subject_type": "public",
         "jwks": {},
@@ -445,7 +451,13 @@ pub fn send(
     }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
-    response.insert_header(("content-type", JSON_CONTENT_TYPE));
+    // Error bodies go through Ory's error writer, which leaves out the charset.
+    let content_type = if reply.status >= 400 && reply.body.get("error").is_some() {
+        JSON_ERROR_CONTENT_TYPE
+    } else {
+        JSON_CONTENT_TYPE
+    };
+    response.insert_header(("content-type", content_type));
     for (name, value) in reply.headers {
         response.insert_header((name, value));
     }
@@ -692,7 +704,7 @@ impl FakeHydra {
             .request_url
             .clone()
             .unwrap_or_else(|| default_request_url(&spec.client, &spec.requested_scope));
-        let mut request = json!({
+        let request = json!({
             "challenge": challenge,
             "consent_request_id": random_hex(16),
             "skip": spec.skip,
@@ -706,10 +718,8 @@ impl FakeHydra {
             "login_session_id": spec.login_session_id,
             "acr": spec.acr,
             "amr": spec.amr,
+            "context": spec.context.unwrap_or(Value::Null),
         });
-        if let Some(context) = spec.context {
-            request["context"] = context;
-        }
         self.insert(challenge.clone(), Kind::Consent, request);
         challenge
     }
@@ -728,6 +738,14 @@ impl FakeHydra {
     /// The body `GET` serves for `challenge` while it is active.
     pub fn flow(&self, challenge: &str) -> Option<Value> {
         self.state().flows.get(challenge).map(|f| f.request.clone())
+    }
+
+    /// The browser redeemed the verifier of the accepted logout `challenge` at Hydra's public
+    /// `/oauth2/sessions/logout`: from now on GET answers `410 {"redirect_to": request_url}`.
+    pub fn logout_verifier_used(&self, challenge: &str) {
+        if let Some(flow) = self.state().flows.get_mut(challenge) {
+            flow.state = FlowState::Gone(request_url(&flow.request));
+        }
     }
 
     /// From now on GET and PUT on `challenge` answer 401, as Hydra does for a
@@ -1027,6 +1045,8 @@ fn flow_for(state: &HydraState, kind: Kind, challenge: &str) -> Result<(FlowStat
             FlowState::Expired => Err(expired(kind)),
             ref other => Ok((other.clone(), flow.request.clone())),
         },
+        // Logout requests live in Hydra's database: an unknown one is a missing row.
+        _ if kind == Kind::Logout => Err(hydra_error(404, clients::NOT_FOUND_ERROR, "")),
         _ => Err(not_found()),
     }
 }
@@ -1201,7 +1221,8 @@ pub struct LogoutSpec {
     pub rp_initiated: bool,
     /// `None` is served as `"client": null` (an OP-initiated logout).
     pub client: Option<Value>,
-    /// `None` builds `http://127.0.0.1:4444/oauth2/sessions/logout?…`.
+    /// `None` builds `/oauth2/sessions/logout?id_token_hint=…&post_logout_redirect_uri=…&state=…`
+    /// (Hydra serves the path and query the browser asked for, without its own URL).
     pub request_url: Option<String>,
 }
 
@@ -1283,20 +1304,35 @@ impl FakeHydra {
     pub fn add_logout(&self, spec: LogoutSpec) -> String {
         let challenge = mint_challenge();
         let request_url = spec.request_url.clone().unwrap_or_else(|| {
+            let client_id = spec
+                .client
+                .as_ref()
+                .and_then(|c| c["client_id"].as_str())
+                .unwrap_or("app");
             format!(
-                "{HYDRA_PUBLIC}/oauth2/sessions/logout?id_token_hint={}&state={}",
+                "/oauth2/sessions/logout?id_token_hint={}&post_logout_redirect_uri={}&state={}",
                 random_b64url(60),
+                encode(&format!("https://{client_id}.example.com/signed-out")),
                 random_hex(12)
             )
         });
+        // Hydra v26.2.0 serves an RP-initiated logout request without these timestamps.
         let now = OffsetDateTime::now_utc();
+        let (requested_at, expires_at) = if spec.rp_initiated {
+            (Value::Null, Value::Null)
+        } else {
+            (
+                json!(rfc3339(now)),
+                json!(rfc3339(now + time::Duration::minutes(30))),
+            )
+        };
         let mut request = json!({
             "challenge": challenge,
             "subject": spec.subject,
             "request_url": request_url,
             "rp_initiated": spec.rp_initiated,
-            "requested_at": rfc3339(now),
-            "expires_at": rfc3339(now + time::Duration::minutes(30)),
+            "requested_at": requested_at,
+            "expires_at": expires_at,
             "client": spec.client,
         });
         if !spec.sid.is_empty() {
@@ -1438,7 +1474,8 @@ fn refuse_logout_body(shared: &Shared, path: &str, raw: &[u8]) {
 }
 
 /// `PUT …/logout/accept`: 200 with the public `/oauth2/sessions/logout?logout_verifier=…`.
-/// v26.2.0 keeps logout requests in its database, so a later GET answers 410.
+/// The request still reads as 200 until the browser redeems that verifier (then 410, see
+/// `FakeHydra::logout_verifier_used`); accepting again works.
 fn accept_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Reply {
     refuse_logout_body(shared, LOGOUT_ACCEPT_PATH, raw);
     let Some(challenge) = challenge_param(Kind::Logout, query) else {
@@ -1447,9 +1484,6 @@ fn accept_logout(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> Rep
     let mut state = lock(&shared.state);
     if let Err(reply) = flow_for(&state, Kind::Logout, &challenge) {
         return reply;
-    }
-    if let Some(flow) = state.flows.get_mut(&challenge) {
-        flow.state = FlowState::Gone(request_url(&flow.request));
     }
     state.accepted_logouts.push(challenge.clone());
     let verifier = remember_verifier(&mut state, &challenge, Kind::Logout, true, json!({}));
@@ -1504,8 +1538,9 @@ fn accept_user_code(shared: &Shared, query: &[(String, String)], raw: &[u8]) -> 
     let public = state.public_base();
     Reply::json(
         200,
+        // Hydra masks the user code in the URL it hands out.
         json!({"redirect_to": format!(
-            "{public}/oauth2/device/verify?client_id={}&device_verifier={verifier}",
+            "{public}/oauth2/device/verify?client_id={}&device_verifier={verifier}&user_code=%2A%2A%2A%2A",
             encode(&client_id),
         )}),
     )

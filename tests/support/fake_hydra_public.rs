@@ -46,7 +46,7 @@ use sha2::{Digest, Sha256};
 use super::fake_hydra::{
     bind_local, lock, random_b64url, random_hex, record, spawn_servers, Configure,
     ConsentSessionSpec, ConsentSpec, FakeHydra, LoginSpec, LogoutSpec, Recorded, Reply,
-    ServerGuard, JSON_CONTENT_TYPE,
+    ServerGuard, JSON_CONTENT_TYPE, OAUTH2_CONTENT_TYPE,
 };
 use super::fake_hydra_tokens::{self, RefreshRefusal, TokenIssuer};
 use super::fake_kratos::KratosSessions;
@@ -100,6 +100,8 @@ struct LogoutFlow {
     session: Option<String>,
     return_to: String,
     state: String,
+    /// The browser redeemed the verifier already (a replay goes the same way again).
+    done: bool,
 }
 
 /// A device authorization (RFC 8628) and how far it got.
@@ -170,6 +172,10 @@ struct PublicState {
     /// By login or consent challenge.
     flows: HashMap<String, AuthFlow>,
     used_verifiers: HashSet<String>,
+    /// Codes exchanged already: the client and the token response they gave.
+    redeemed_codes: HashMap<String, (String, Value)>,
+    /// Codes a wrong PKCE verifier made unusable.
+    burned_codes: HashSet<String>,
     codes: HashMap<String, Grant>,
     /// What each refresh-token chain grants, by chain id.
     chains: HashMap<usize, Grant>,
@@ -313,11 +319,11 @@ async fn handle(
         ("POST", "/oauth2/device/auth") => {
             let form: HashMap<String, String> =
                 url::form_urlencoded::parse(&body).into_owned().collect();
-            let reply = device_authorization(&shared, &form);
+            let reply = device_authorization(&shared, &req, &form);
             HttpResponse::build(
                 actix_web::http::StatusCode::from_u16(reply.status).unwrap_or_default(),
             )
-            .insert_header(("content-type", JSON_CONTENT_TYPE))
+            .insert_header(("content-type", OAUTH2_CONTENT_TYPE))
             .insert_header(("cache-control", "no-store"))
             .body(reply.body.to_string())
         }
@@ -354,7 +360,7 @@ async fn handle(
                 lock(&shared.violations).push(format!("served body: {e}"));
             }
             HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
-                .insert_header(("content-type", JSON_CONTENT_TYPE))
+                .insert_header(("content-type", OAUTH2_CONTENT_TYPE))
                 .insert_header(("cache-control", "no-store"))
                 .body(reply.body.to_string())
         }
@@ -365,8 +371,16 @@ async fn handle(
     }
 }
 
+/// 302 Found: how Hydra sends the browser to the login, consent, logout and device pages.
 fn found(location: &str) -> HttpResponse {
     HttpResponse::Found()
+        .insert_header(("location", location.to_owned()))
+        .finish()
+}
+
+/// 303 See Other: how Hydra ends an authorization at the client, with a code or an error.
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
         .insert_header(("location", location.to_owned()))
         .finish()
 }
@@ -388,7 +402,7 @@ fn to_error_page(shared: &PublicShared, error: &str, description: &str) -> HttpR
 }
 
 fn to_client_error(flow: &AuthFlow, error: &str, description: &str) -> HttpResponse {
-    found(&with_query(
+    see_other(&with_query(
         &flow.redirect_uri,
         &[
             ("error", error),
@@ -516,23 +530,25 @@ fn start(
     ask_for_login(shared, &client, flow)
 }
 
-/// `oidc_context` as Hydra builds it from the authorization request.
+/// `oidc_context` as Hydra builds it from the authorization request: only the parameters the
+/// request has (`{}` for a plain OAuth2 request).
 fn oidc_context(query: &HashMap<String, String>) -> Value {
-    let words = |name: &str| -> Vec<String> {
-        query
-            .get(name)
-            .map(|v| v.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default()
-    };
-    let mut context = json!({
-        "acr_values": words("acr_values"),
-        "ui_locales": words("ui_locales"),
-        "id_token_hint_claims": {},
-    });
-    if let Some(hint) = query.get("login_hint") {
-        context["login_hint"] = json!(hint);
+    let mut context = serde_json::Map::new();
+    for list in ["acr_values", "ui_locales"] {
+        let words: Vec<&str> = query
+            .get(list)
+            .map(|v| v.split_whitespace().collect())
+            .unwrap_or_default();
+        if !words.is_empty() {
+            context.insert(list.to_owned(), json!(words));
+        }
     }
-    context
+    for text in ["login_hint", "display"] {
+        if let Some(value) = query.get(text).filter(|v| !v.is_empty()) {
+            context.insert(text.to_owned(), json!(value));
+        }
+    }
+    Value::Object(context)
 }
 
 /// Registers the login request (remembered when Hydra's session cookie is valid and the client
@@ -593,20 +609,24 @@ fn redeem(shared: &PublicShared, req: &HttpRequest, verifier: &str, kind: &str) 
             "The verifier does not belong to a flow started here.",
         );
     };
-    if !lock(&shared.state)
-        .used_verifiers
-        .insert(verifier.to_owned())
+    // Consent verifiers are one-time; a login verifier replayed in the same browser is
+    // accepted again (Hydra's login-session write is an upsert).
+    if kind == "consent"
+        && !lock(&shared.state)
+            .used_verifiers
+            .insert(verifier.to_owned())
     {
         let description = format!("The resource owner or authorization server denied the request. The {kind} verifier has already been used.");
         return to_client_error(&flow, "access_denied", &description);
     }
     let cookie = req.cookie(&csrf_cookie_name(kind, &flow.client_id));
     if cookie.as_ref().map(|c| c.value()) != Some(flow.csrf.as_str()) {
-        return to_error_page(
-            shared,
-            "request_forbidden",
-            "The request is not allowed. No CSRF value available in the session cookie.",
-        );
+        let description =
+            "The request is not allowed. No CSRF value available in the session cookie.";
+        if flow.device_code.is_some() {
+            return to_error_page(shared, "request_forbidden", description);
+        }
+        return to_client_error(&flow, "request_forbidden", description);
     }
     if !verified.accepted {
         let error = verified.body["error"].as_str().unwrap_or("request_denied");
@@ -681,6 +701,8 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
         oidc_context: flow.oidc_context.clone(),
         acr: flow.acr.clone(),
         amr: flow.amr.clone(),
+        // The login accept's `context` reaches the consent request.
+        context: accept.get("context").filter(|c| !c.is_null()).cloned(),
         login_session_id: flow.login_session.clone().unwrap_or_else(|| random_hex(16)),
         ..ConsentSpec::default()
     });
@@ -772,7 +794,7 @@ fn consent_done(shared: &PublicShared, flow: AuthFlow, accept: &Value) -> HttpRe
     }
     let code = format!("ory_ac_{}", random_b64url(32));
     lock(&shared.state).codes.insert(code.clone(), grant);
-    found(&with_query(
+    see_other(&with_query(
         &flow.redirect_uri,
         &[
             ("code", &code),
@@ -820,11 +842,11 @@ fn authenticate(
             form.get("client_secret").cloned(),
         ),
     };
-    let invalid = || {
-        token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).")
+    let invalid = |hint: &str| {
+        token_error(401, "invalid_client", &format!("Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).{hint}"))
     };
     let Some(client) = lock(&shared.state).clients.get(&client_id).cloned() else {
-        return Err(invalid());
+        return Err(invalid(""));
     };
     let method = client["token_endpoint_auth_method"]
         .as_str()
@@ -836,7 +858,13 @@ fn authenticate(
             .is_some_and(|s| Some(s) == client["client_secret"].as_str()),
     };
     if !authenticated {
-        return Err(invalid());
+        // A confidential client's missing or wrong secret fails Hydra's hash comparison.
+        let hint = if method == "none" {
+            ""
+        } else {
+            " passwords do not match"
+        };
+        return Err(invalid(hint));
     }
     Ok((client_id, client))
 }
@@ -849,13 +877,6 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
     if grant_type == DEVICE_GRANT {
         return device_token(shared, form);
     }
-    if grant_type != "authorization_code" && grant_type != "refresh_token" {
-        return token_error(
-            400,
-            "unsupported_grant_type",
-            "The authorization grant type is not supported by the authorization server.",
-        );
-    }
     let (client_id, client) = match authenticate(shared, req, form) {
         Ok(client) => client,
         Err(reply) => return reply,
@@ -863,8 +884,37 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
     if grant_type == "refresh_token" {
         return refresh(shared, &client_id, &param("refresh_token"));
     }
-    let Some(grant) = lock(&shared.state).codes.remove(&param("code")) else {
-        return token_error(400, "invalid_grant", INVALID_GRANT);
+    if grant_type != "authorization_code" {
+        // No handler takes the grant: fosite's generic refusal (after client authentication).
+        return token_error(400, "invalid_request", "The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed. Make sure that the various parameters are correct, be aware of case sensitivity and trim your parameters. Make sure that the client you are using has exactly whitelisted the redirect_uri you specified.");
+    }
+    let code = param("code");
+    let Some(grant) = lock(&shared.state).codes.remove(&code) else {
+        let state = lock(&shared.state);
+        if let Some((client_id, issued)) = state.redeemed_codes.get(&code).cloned() {
+            // A replayed code also revokes the tokens issued for it.
+            drop(state);
+            for token in ["refresh_token", "access_token"] {
+                if let Some(token) = issued[token].as_str() {
+                    shared.issuer.revoke(&client_id, token);
+                }
+            }
+            return token_error(
+                400,
+                "invalid_grant",
+                &format!("{INVALID_GRANT} The authorization code has already been used."),
+            );
+        }
+        if state.burned_codes.contains(&code) {
+            return token_error(
+                400,
+                "invalid_grant",
+                &format!(
+                    "{INVALID_GRANT} Unable to find initial PKCE data tied to this request not_found"
+                ),
+            );
+        }
+        return token_error(400, "invalid_grant", &format!("{INVALID_GRANT} not_found"));
     };
     if grant.client_id != client_id || grant.redirect_uri != param("redirect_uri") {
         return token_error(400, "invalid_grant", INVALID_GRANT);
@@ -877,6 +927,8 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
             verifier.clone()
         };
         if verifier.is_empty() || &computed != challenge {
+            // One wrong verifier burns the code.
+            lock(&shared.state).burned_codes.insert(code);
             return token_error(
                 400,
                 "invalid_grant",
@@ -886,7 +938,11 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
             );
         }
     }
-    issue_tokens(shared, &client, grant)
+    let reply = issue_tokens(shared, &client, grant);
+    lock(&shared.state)
+        .redeemed_codes
+        .insert(code, (client_id, reply.body.clone()));
+    reply
 }
 
 /// The token response for a fresh grant (a code exchange or a device grant): a refresh-token
@@ -1024,16 +1080,32 @@ fn logout(
         else {
             return to_error_page(shared, "invalid_request", "The logout verifier is unknown.");
         };
-        let Some(flow) = lock(&shared.state).logouts.remove(&verified.challenge) else {
-            return to_error_page(shared, "invalid_request", "The logout verifier was used.");
+        let Some(flow) = lock(&shared.state)
+            .logouts
+            .get_mut(&verified.challenge)
+            .map(|flow| {
+                let first = flow.clone();
+                flow.done = true;
+                first
+            })
+        else {
+            return to_error_page(
+                shared,
+                "invalid_request",
+                "The logout request was not started here.",
+            );
         };
-        let ended = flow
-            .session
-            .and_then(|id| lock(&shared.state).login_sessions.remove(&id));
-        let provider = lock(&shared.state).identity_provider.clone();
-        if let (Some(ended), Some(kratos)) = (ended, provider) {
-            if let Some(id) = ended.identity_provider_session_id {
-                kratos.revoke(&id);
+        if !flow.done {
+            // From now on Hydra answers GET on the logout request with 410.
+            shared.admin.logout_verifier_used(&verified.challenge);
+            let ended = flow
+                .session
+                .and_then(|id| lock(&shared.state).login_sessions.remove(&id));
+            let provider = lock(&shared.state).identity_provider.clone();
+            if let (Some(ended), Some(kratos)) = (ended, provider) {
+                if let Some(id) = ended.identity_provider_session_id {
+                    kratos.revoke(&id);
+                }
             }
         }
         let response = found(&with_query(&flow.return_to, &[("state", &flow.state)]));
@@ -1081,7 +1153,8 @@ fn logout(
         sid: session_id.clone().unwrap_or_default(),
         rp_initiated: hint.is_some(),
         client: public_client,
-        request_url: Some(format!("{}{}", shared.url, req.uri())),
+        // Hydra keeps the path and query the browser asked for, without its own URL.
+        request_url: Some(req.uri().to_string()),
     });
     lock(&shared.state).logouts.insert(
         challenge.clone(),
@@ -1089,6 +1162,7 @@ fn logout(
             session: session_id,
             return_to,
             state: query.get("state").cloned().unwrap_or_default(),
+            done: false,
         },
     );
     found(&with_query(
@@ -1101,12 +1175,17 @@ fn logout(
 /// and digits without look-alikes. Codes are 8 characters and compared exactly.
 const USER_CODE_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
 
-/// `POST /oauth2/device/auth` (RFC 8628 §3.1–3.2).
-fn device_authorization(shared: &PublicShared, form: &HashMap<String, String>) -> Reply {
-    let client_id = form.get("client_id").cloned().unwrap_or_default();
-    if !lock(&shared.state).clients.contains_key(&client_id) {
-        return token_error(401, "invalid_client", "Client authentication failed.");
-    }
+/// `POST /oauth2/device/auth` (RFC 8628 §3.1–3.2): the client authenticates as at the token
+/// endpoint (a public client by its `client_id` alone).
+fn device_authorization(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+) -> Reply {
+    let client_id = match authenticate(shared, req, form) {
+        Ok((client_id, _)) => client_id,
+        Err(reply) => return reply,
+    };
     let user_code: String = super::fake_hydra::random_bytes(8)
         .iter()
         .map(|b| USER_CODE_ALPHABET[usize::from(*b) % USER_CODE_ALPHABET.len()] as char)
@@ -1128,7 +1207,9 @@ fn device_authorization(shared: &PublicShared, form: &HashMap<String, String>) -
     let verification_uri = format!("{}/oauth2/device/verify", shared.url);
     Reply::json(
         200,
+        // Hydra's answer carries a stray `"Header": null` (a Go struct field it embeds).
         json!({
+            "Header": null,
             "device_code": device_code,
             "user_code": user_code,
             "verification_uri": verification_uri,
@@ -1191,13 +1272,19 @@ fn device_verify(
         audience: Vec::new(),
         code_challenge: None,
         nonce: None,
-        request_url: format!("{}{}", shared.url, req.uri()),
+        // The verification URL with the masked user code, not the device verifier.
+        request_url: format!(
+            "{}/oauth2/device/verify?client_id={}&user_code=%2A%2A%2A%2A",
+            shared.url,
+            url::form_urlencoded::byte_serialize(device.client_id.as_bytes()).collect::<String>()
+        ),
         csrf: random_b64url(24),
         subject: None,
         acr: String::new(),
         amr: Vec::new(),
         prompt: String::new(),
-        oidc_context: json!({"acr_values": [], "ui_locales": [], "id_token_hint_claims": {}}),
+        // A device authorization has no OpenID Connect request: Hydra serves `null`.
+        oidc_context: Value::Null,
         device_code: Some(device_code),
         login_session: req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()),
         consent_skip: false,
@@ -1216,7 +1303,7 @@ fn device_token(shared: &PublicShared, form: &HashMap<String, String>) -> Reply 
         .get_mut(&device_code)
         .filter(|d| d.client_id == client_id)
     else {
-        return token_error(400, "invalid_grant", "The device code is unknown.");
+        return token_error(400, "invalid_grant", &format!("{INVALID_GRANT} not_found"));
     };
     match std::mem::replace(&mut device.outcome, DeviceOutcome::Redeemed) {
         DeviceOutcome::Pending => {
@@ -1229,7 +1316,7 @@ fn device_token(shared: &PublicShared, form: &HashMap<String, String>) -> Reply 
             "The resource owner or authorization server denied the request.",
         ),
         DeviceOutcome::Redeemed => {
-            token_error(400, "invalid_grant", "The device code was already used.")
+            token_error(400, "invalid_grant", &format!("{INVALID_GRANT} not_found"))
         }
         DeviceOutcome::Granted(grant) => {
             drop(state);

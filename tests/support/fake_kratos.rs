@@ -410,7 +410,7 @@ fn route(shared: &Shared, port: Port, req: &HttpRequest, method: &str, path: &st
             )
         }
         (Port::Admin, "GET", _) if path.starts_with("/admin/identities/") => {
-            get_identity(shared, &path["/admin/identities/".len()..])
+            get_identity(shared, req, &path["/admin/identities/".len()..])
         }
         _ => {
             let which = match port {
@@ -483,7 +483,6 @@ fn unauthorized() -> Reply {
         json!({"error": {
             "code": 401,
             "status": "Unauthorized",
-            "request": random_uuid(),
             "reason": WHOAMI_401_REASON,
             "message": "The request could not be authorized"
         }}),
@@ -521,6 +520,10 @@ fn is_usable(session: &Value) -> bool {
 }
 
 fn whoami(shared: &Shared, req: &HttpRequest) -> Reply {
+    // The fake has no tokenizer templates (`session.whoami.tokenizer.templates`).
+    let template = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "tokenize_as")
+        .map(|(_, v)| v.into_owned());
     let cookie_header = raw_cookie_header(req);
     let token = extract_token(req, cookie_header.as_deref());
     let mut state = lock(&shared.state);
@@ -536,6 +539,17 @@ fn whoami(shared: &Shared, req: &HttpRequest) -> Reply {
     }
     if state.aal2_required.contains(&token) {
         return aal2_required(&shared.public_url);
+    }
+    if let Some(template) = template {
+        return Reply::json(
+            400,
+            json!({"error": {
+                "code": 400,
+                "status": "Bad Request",
+                "reason": format!("Unable to find tokenizer template \"{template}\"."),
+                "message": "The request was malformed or contained invalid parameters"
+            }}),
+        );
     }
     let mut body = session;
     if let Some(identity) = body.get_mut("identity") {
@@ -556,9 +570,15 @@ fn whoami(shared: &Shared, req: &HttpRequest) -> Reply {
 /// with `faster_session_extend`; 400 for a non-UUID id, 404 for an unknown session.
 fn extend_session(shared: &Shared, id: &str) -> Reply {
     if !openapi::is_uuid(id) {
+        // The parser's own words, passed through.
+        let message = if id.len() == 36 {
+            format!("uuid: incorrect UUID format in string {id:?}")
+        } else {
+            format!("uuid: incorrect UUID length {} in string {id:?}", id.len())
+        };
         return Reply::json(
             400,
-            json!({"error": {"code": 400, "status": "Bad Request", "message": "uuid: incorrect UUID length"}}),
+            json!({"error": {"code": 400, "status": "Bad Request", "message": message}}),
         );
     }
     let mut state = lock(&shared.state);
@@ -576,7 +596,10 @@ fn extend_session(shared: &Shared, id: &str) -> Reply {
     let expires_at = rfc3339(OffsetDateTime::now_utc() + time::Duration::hours(24));
     let session = state.sessions.get_mut(&token).map(|session| {
         session["expires_at"] = json!(expires_at);
-        session.clone()
+        let mut answer = session.clone();
+        // The answer does not expand the session's devices.
+        answer["devices"] = json!([]);
+        answer
     });
     state.extended_sessions.push(id.to_owned());
     if state.faster_session_extend {
@@ -585,7 +608,9 @@ fn extend_session(shared: &Shared, id: &str) -> Reply {
     Reply::json(200, session.unwrap_or(Value::Null))
 }
 
-fn get_identity(shared: &Shared, id: &str) -> Reply {
+/// `GET /admin/identities/{id}[?include_credential=…]`: with `include_credential=password` the
+/// password credential carries its (fake) hash in `config.hashed_password`.
+fn get_identity(shared: &Shared, req: &HttpRequest, id: &str) -> Reply {
     let not_found = || {
         Reply::json(
             404,
@@ -615,6 +640,18 @@ fn get_identity(shared: &Shared, id: &str) -> Reply {
             };
             object.insert("credentials".to_owned(), credentials);
         }
+    }
+    let include_password = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k == "include_credential" && v == "password");
+    if let Some(password) = identity
+        .pointer_mut("/credentials/password")
+        .and_then(Value::as_object_mut)
+        .filter(|_| include_password)
+    {
+        password.insert(
+            "config".to_owned(),
+            json!({"hashed_password": "$argon2id$v=19$m=65536,t=1,p=2$ZmFrZQ$ZmFrZS1oYXNo"}),
+        );
     }
     Reply::json(200, identity)
 }
@@ -706,8 +743,7 @@ fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
                 "id": "session_inactive",
                 "code": 401,
                 "status": "Unauthorized",
-                "request": random_uuid(),
-                "reason": "No active session was found in this request.",
+                    "reason": "No active session was found in this request.",
                 "message": "request does not have a valid authentication session"
             }}),
         );
@@ -722,8 +758,7 @@ fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
                     "id": "self_service_flow_return_to_forbidden",
                     "code": 400,
                     "status": "Bad Request",
-                    "request": random_uuid(),
-                    "reason": format!("Requested return_to URL \"{return_to}\" is not allowed."),
+                            "reason": format!("Requested return_to URL \"{return_to}\" is not allowed."),
                     "message": "The request was malformed or contained invalid parameters"
                 }}),
             );

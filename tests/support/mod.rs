@@ -13,6 +13,7 @@ pub mod fake_hydra_tokens;
 pub mod fake_kratos;
 pub mod logs;
 pub mod openapi;
+pub mod recording;
 pub mod redis_server;
 pub mod violations;
 

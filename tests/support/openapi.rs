@@ -105,6 +105,32 @@ const GAPS: &[Gap] = &[
         service: Service::Hydra,
         schema: "NullDuration",
     },
+    // `response_types` is null in the answer to `POST /admin/clients` for a
+    // client created without it (a nil Go slice; it reads back as `[]`).
+    Gap::NullableProperty {
+        service: Service::Hydra,
+        schema: "oAuth2Client",
+        property: "response_types",
+    },
+    // `nullTime` is a nullable timestamp (sqlxx.NullTime): an RP-initiated
+    // logout request is served with `expires_at` and `requested_at` null. The
+    // spec's `nullTime` lacks `nullable`.
+    Gap::NullableSchema {
+        service: Service::Hydra,
+        schema: "nullTime",
+    },
+    // A device authorization has no OpenID Connect request: its login and
+    // consent requests are served with `oidc_context: null`.
+    Gap::NullableProperty {
+        service: Service::Hydra,
+        schema: "oAuth2LoginRequest",
+        property: "oidc_context",
+    },
+    Gap::NullableProperty {
+        service: Service::Hydra,
+        schema: "oAuth2ConsentRequest",
+        property: "oidc_context",
+    },
     // The logout request's `client` is null for an OP-initiated logout (no
     // `id_token_hint`); the spec references `oAuth2Client` without
     // `nullable`.

@@ -167,7 +167,7 @@ fn stored(body: &Map<String, Value>, id: &str, created_at: &str) -> Result<Value
         "tos_uri": "",
         "client_uri": "",
         "logo_uri": "",
-        "contacts": null,
+        "contacts": [],
         "client_secret_expires_at": 0,
         "subject_type": "",
         "jwks": {},
@@ -319,6 +319,18 @@ fn go_duration(text: &str) -> Option<String> {
     })
 }
 
+/// The client as Hydra answers the POST or PUT that wrote it: the lists the body left out are
+/// still `null` there (they read back as `[]`).
+fn as_written(client: &Value, body: &Map<String, Value>) -> Value {
+    let mut served = client.clone();
+    for list in ["contacts", "response_types"] {
+        if body.get(list).is_none_or(Value::is_null) {
+            served[list] = Value::Null;
+        }
+    }
+    served
+}
+
 fn is_public(client: &Value) -> bool {
     client["token_endpoint_auth_method"] == "none"
 }
@@ -372,10 +384,18 @@ fn create(shared: &Shared, path: &str, raw: &[u8]) -> Reply {
     // Hydra generates a secret when none is given (26 characters), and never
     // returns one for public clients.
     let secret = secret.unwrap_or_else(|| random_b64url(20).chars().take(26).collect());
-    let mut served = client.clone();
+    let mut served = as_written(&client, &body);
     if !is_public(&client) {
         served["client_secret"] = json!(secret);
     }
+    // Only the answer to the POST carries the dynamic-registration credentials.
+    served["registration_access_token"] = json!(format!("ory_at_{}", random_b64url(32)));
+    served["registration_client_uri"] = json!(format!(
+        "{}/oauth2/register/{}",
+        state.public_base(),
+        encode_segment(&id)
+    ));
+    let store = &mut state.clients;
     store.clients.insert(id.clone(), (client, Some(secret)));
     let mut reply = Reply::json(201, served);
     reply
@@ -430,7 +450,7 @@ fn set(shared: &Shared, path: &str, id: &str, raw: &[u8]) -> Reply {
     };
     // A PUT without a secret keeps the old one; a new one replaces it and is
     // echoed once.
-    let mut served = client.clone();
+    let mut served = as_written(&client, &body);
     if let Some(secret) = &secret {
         served["client_secret"] = json!(secret);
     }

@@ -17,7 +17,10 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{cookie_value, lock, random_uuid, raw_cookie_header, session, Shared, SESSION_COOKIE};
+use super::{
+    cookie_value, lock, random_uuid, raw_cookie_header, session, Shared, ERROR_UI_URL,
+    SESSION_COOKIE,
+};
 
 /// A person who can sign in.
 #[derive(Clone, Debug)]
@@ -126,9 +129,11 @@ pub fn route(shared: &Shared, req: &HttpRequest, body: &[u8]) -> Option<HttpResp
                 .iter()
                 .find(|(_, logout)| **logout == token)
                 .map(|(session, _)| session.clone());
-            if let Some(session_token) = session_token {
-                state.sessions.remove(&session_token);
-            }
+            let Some(session_token) = session_token else {
+                // An unknown logout token: the error UI, and the session stays.
+                return Some(see_other(&format!("{ERROR_UI_URL}?id={}", random_uuid())));
+            };
+            state.sessions.remove(&session_token);
             let mut response = see_other(&param(&query, "return_to"));
             let mut gone = Cookie::new(SESSION_COOKIE, "");
             gone.set_path("/");
