@@ -370,8 +370,10 @@ async fn staying_signed_in_keeps_every_session() {
 #[tokio::test]
 async fn a_device_is_signed_in_with_the_code_it_shows() {
     let world = World::start().await;
+    // The TV is a confidential client: it authenticates, as at the token endpoint.
     let device: Value = reqwest::Client::new()
         .post(format!("{}/oauth2/device/auth", world.app.public.url))
+        .basic_auth("tv-app", Some("tv-app-secret"))
         .form(&[("client_id", "tv-app"), ("scope", "openid email")])
         .send()
         .await

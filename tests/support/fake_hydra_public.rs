@@ -704,7 +704,6 @@ fn login_done(shared: &PublicShared, mut flow: AuthFlow, accept: &Value) -> Http
         // The login accept's `context` reaches the consent request.
         context: accept.get("context").filter(|c| !c.is_null()).cloned(),
         login_session_id: flow.login_session.clone().unwrap_or_else(|| random_hex(16)),
-        ..ConsentSpec::default()
     });
     let csrf = flow.csrf.clone();
     let client_id = flow.client_id.clone();
@@ -875,7 +874,7 @@ fn token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String
     let param = |name: &str| form.get(name).cloned().unwrap_or_default();
     let grant_type = param("grant_type");
     if grant_type == DEVICE_GRANT {
-        return device_token(shared, form);
+        return device_token(shared, req, form);
     }
     let (client_id, client) = match authenticate(shared, req, form) {
         Ok(client) => client,
@@ -1292,12 +1291,18 @@ fn device_verify(
     ask_for_login(shared, &client, flow)
 }
 
-/// The device polls (RFC 8628 §3.4–3.5).
-fn device_token(shared: &PublicShared, form: &HashMap<String, String>) -> Reply {
+/// The device polls (RFC 8628 §3.4–3.5), authenticated like any token request.
+fn device_token(
+    shared: &PublicShared,
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+) -> Reply {
     let device_code = form.get("device_code").cloned().unwrap_or_default();
-    let client_id = form.get("client_id").cloned().unwrap_or_default();
+    let (client_id, client) = match authenticate(shared, req, form) {
+        Ok(client) => client,
+        Err(reply) => return reply,
+    };
     let mut state = lock(&shared.state);
-    let client = state.clients.get(&client_id).cloned().unwrap_or_default();
     let Some(device) = state
         .devices
         .get_mut(&device_code)

@@ -121,6 +121,8 @@ pub fn route(shared: &Shared, req: &HttpRequest, body: &[u8]) -> Option<HttpResp
                 url::form_urlencoded::parse(body).into_owned().collect();
             submit(shared, req, &form, &param(&form, "flow"))
         }
+        // Browsers ask the login page's host for an icon; it has none.
+        ("GET", "/favicon.ico") => HttpResponse::NotFound().finish(),
         ("GET", "/self-service/logout") => {
             let token = param(&query, "token");
             let mut state = lock(&shared.state);
