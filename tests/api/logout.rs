@@ -222,6 +222,26 @@ async fn a_logout_hydra_already_handled_goes_where_hydra_says() {
     assert!(hydra_puts(&app).is_empty());
 }
 
+/// Hydra's 410 for a logout request names its `request_url`, which is relative
+/// (`/oauth2/sessions/logout?…`): the browser must go to that path on Hydra's public URL.
+#[tokio::test]
+#[ignore = "Hera sends the browser to Hydra's relative request_url as it is: a path on Hera"]
+async fn a_logout_hydra_handled_goes_to_its_request_url_on_hydras_public_url() {
+    let app = TestApp::spawn().await;
+    let challenge = logout(&app, true, Some(rp(json!(false))));
+    let token = confirm_token(&app, &challenge).await;
+    let request_url = app.hydra.flow(&challenge).unwrap()["request_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(request_url.starts_with("/oauth2/sessions/logout?"));
+    app.hydra.logout_verifier_used(&challenge);
+
+    let on_hydra = format!("{}{request_url}", app.public.url);
+    assert_redirect_to(&app.get_logout(&challenge).await, &on_hydra);
+    assert_redirect_to(&answer(&app, &challenge, &token, "reject").await, &on_hydra);
+}
+
 #[tokio::test]
 async fn unknown_and_expired_logout_challenges_say_the_sign_out_is_no_longer_valid() {
     let app = TestApp::spawn().await;

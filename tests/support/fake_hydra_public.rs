@@ -1,18 +1,20 @@
 //! A stateful fake of Hydra's PUBLIC side: the `/oauth2/auth` redirect dance and the token
-//! endpoint, driving the admin fake ([`FakeHydra`]) for challenges and verifiers.
+//! endpoint, driving the admin fake ([`FakeHydra`]) for challenges and verifiers. Its answers
+//! are checked against exchanges recorded from a real Hydra in `tests/api/recorded.rs`.
 //!
-//! It follows CONTRACT.md §1.3 and §3:
 //! - `/oauth2/auth` validates the client, redirect URI, `state` (≥ 8 characters), scopes and
 //!   audiences. It then sets a per-client login-CSRF cookie and redirects (302) to
 //!   `urls.login?login_challenge=`.
-//! - A `login_verifier` is redeemed once, only with that CSRF cookie, and leads (302) to
-//!   `urls.consent?consent_challenge=`.
-//! - A `consent_verifier` likewise leads to the client's `redirect_uri?code=&scope=&state=`.
-//! - A rejected login or consent ends at `redirect_uri?error=&error_description=&state=`.
-//! - A second redemption of a verifier fails with `access_denied`. Errors that cannot be sent
-//!   to a verified redirect URI go to `urls.error`.
-//! - `/oauth2/token` exchanges a code once, checking the redirect URI, the client's
-//!   authentication and PKCE (S256 or plain). Token bodies are checked against the spec.
+//! - A `login_verifier`, only with that CSRF cookie, leads (302) to
+//!   `urls.consent?consent_challenge=`; replayed in the same browser it is accepted again.
+//! - A `consent_verifier` likewise leads (303) to the client's `redirect_uri?code=&scope=&state=`,
+//!   once: a second redemption ends with `access_denied`.
+//! - A rejected login or consent, or a verifier without the flow's CSRF cookie, ends (303) at
+//!   `redirect_uri?error=&error_description=&state=`. Errors that cannot be sent to a verified
+//!   redirect URI go to `urls.error`.
+//! - `/oauth2/token` exchanges a code once (a replay revokes what it gave), checking the
+//!   redirect URI, the client's authentication and PKCE (S256 or plain; one wrong verifier
+//!   burns the code). Token bodies are checked against the spec.
 //!
 //! For whole-chain browser tests it also keeps Hydra's own memory:
 //! - a login accepted with `remember: true` sets Hydra's session cookie; the next
@@ -23,7 +25,8 @@
 //! - `ui_locales`, `login_hint` and `prompt` reach the requests' `oidc_context` / `request_url`;
 //! - `/oauth2/sessions/logout` (RP-initiated with `id_token_hint`, or not) asks Hera at
 //!   `urls.logout`; its verifier ends Hydra's session, revokes the Kratos session named by the
-//!   login's `identity_provider_session_id`, and returns to the `post_logout_redirect_uri`;
+//!   login's `identity_provider_session_id`, and returns to the `post_logout_redirect_uri`
+//!   (again for a replayed verifier); from then on the admin API answers 410 for the request;
 //! - the device flow: `POST /oauth2/device/auth`, `/oauth2/device/verify` to
 //!   `urls.device.verification`, the device verifier into the usual login and consent, then
 //!   `urls.device.success`, and the `device_code` grant at the token endpoint.
