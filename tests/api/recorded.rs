@@ -16,8 +16,8 @@ use crate::support::fake_hydra::{
 };
 use crate::support::fake_hydra_public::{s256, FakeHydraPublic, LcpUrls};
 use crate::support::fake_kratos::{identity, session, FakeKratos, SESSION_COOKIE};
-use crate::support::query;
 use crate::support::recording::{Answer, Recording};
+use crate::support::{query, strings};
 
 /// Where the recording's Hydra sent browsers: the login and consent app on port 3000.
 const APP: &str = "http://127.0.0.1:3000";
@@ -52,10 +52,6 @@ fn login_like(recorded: &Value) -> LoginSpec {
     }
 }
 
-fn strings(value: &Value) -> Vec<String> {
-    crate::support::strings(value)
-}
-
 /// A browser's cookies, as the fakes set and clear them.
 #[derive(Default)]
 struct Cookies(BTreeMap<String, String>);
@@ -83,6 +79,33 @@ impl Cookies {
 fn basic(client_id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{client_id}:{secret}")))
 }
+
+/// The value of query parameter `name` of the `redirect_to` in a Hydra answer.
+fn redirect_param(answer: &Answer, name: &str) -> String {
+    param(
+        answer.json()["redirect_to"].as_str().unwrap_or_default(),
+        name,
+    )
+}
+
+/// What a login request holds that is the same whenever Hydra is in the same state.
+const LOGIN_REQUEST_FIXED: &[&str] = &[
+    "/skip",
+    "/subject",
+    "/oidc_context",
+    "/client",
+    "/requested_scope",
+];
+
+/// ... and a consent request.
+const CONSENT_REQUEST_FIXED: &[&str] = &[
+    "/skip",
+    "/subject",
+    "/oidc_context",
+    "/acr",
+    "/amr",
+    "/context",
+];
 
 /// The value of query parameter `name` of `url`.
 fn param(url: &str, name: &str) -> String {
@@ -218,14 +241,7 @@ async fn hydra_serves_consent_requests_and_answers_accepts_and_rejects_as_record
         let answer = recording.to(&hydra.url).fill(&challenge).send().await;
         recording
             .expect()
-            .exact(&[
-                "/skip",
-                "/subject",
-                "/oidc_context",
-                "/acr",
-                "/amr",
-                "/context",
-            ])
+            .exact(CONSENT_REQUEST_FIXED)
             .check(&answer);
     }
 
@@ -529,20 +545,14 @@ impl Hydra {
     async fn accept_login(&self, challenge: &str) -> String {
         let accept = Recording::load("hydra-admin-login-accept-200");
         let answer = accept.to(&self.admin.url).fill(challenge).send().await;
-        param(
-            answer.json()["redirect_to"].as_str().unwrap_or_default(),
-            "login_verifier",
-        )
+        redirect_param(&answer, "login_verifier")
     }
 
     /// Accepts the consent (as recorded) and returns the verifier.
     async fn accept_consent(&self, challenge: &str) -> String {
         let accept = Recording::load("hydra-admin-consent-accept-200");
         let answer = accept.to(&self.admin.url).fill(challenge).send().await;
-        param(
-            answer.json()["redirect_to"].as_str().unwrap_or_default(),
-            "consent_verifier",
-        )
+        redirect_param(&answer, "consent_verifier")
     }
 
     /// Replays `recording` (a verifier redemption) with `verifier` and the browser's cookies.
@@ -594,16 +604,7 @@ async fn the_authorization_code_flow_goes_as_recorded() {
 
     let recording = Recording::load("hydra-admin-login-get-200");
     let answer = recording.to(&hydra.admin.url).fill(&login).send().await;
-    recording
-        .expect()
-        .exact(&[
-            "/skip",
-            "/subject",
-            "/oidc_context",
-            "/client",
-            "/requested_scope",
-        ])
-        .check(&answer);
+    recording.expect().exact(LOGIN_REQUEST_FIXED).check(&answer);
 
     let verifier = hydra.accept_login(&login).await;
     let recording = Recording::load("hydra-public-oauth2-auth-login-verifier-302");
@@ -615,14 +616,7 @@ async fn the_authorization_code_flow_goes_as_recorded() {
     let answer = recording.to(&hydra.admin.url).fill(&consent).send().await;
     recording
         .expect()
-        .exact(&[
-            "/skip",
-            "/subject",
-            "/oidc_context",
-            "/acr",
-            "/amr",
-            "/context",
-        ])
+        .exact(CONSENT_REQUEST_FIXED)
         .host(HYDRA_PUBLIC, &hydra.public.url)
         .urls(&["/request_url"])
         .check(&answer);
@@ -696,10 +690,7 @@ async fn refused_and_repeated_verifiers_end_as_recorded() {
     let login = hydra.start_flow(&recording.name, &mut cookies).await;
     let reject = Recording::load("hydra-admin-login-reject-200");
     let answer = reject.to(&hydra.admin.url).fill(&login).send().await;
-    let verifier = param(
-        answer.json()["redirect_to"].as_str().unwrap_or_default(),
-        "login_verifier",
-    );
+    let verifier = redirect_param(&answer, "login_verifier");
     let answer = hydra.redeem(&recording, &verifier, &mut cookies).await;
     recording.expect().params(&["state"]).check(&answer);
 
@@ -811,10 +802,7 @@ async fn logout_goes_as_recorded() {
         .host(HYDRA_PUBLIC, &hydra.public.url)
         .urls(&["/redirect_to"])
         .check(&answer);
-    let verifier = param(
-        answer.json()["redirect_to"].as_str().unwrap_or_default(),
-        "logout_verifier",
-    );
+    let verifier = redirect_param(&answer, "logout_verifier");
     let recording = Recording::load("hydra-admin-logout-get-after-accept-200");
     let answer = recording.to(&hydra.admin.url).fill(&challenge).send().await;
     recording.expect().exact(&["/rp_initiated"]).check(&answer);
@@ -913,10 +901,7 @@ async fn the_device_flow_goes_as_recorded() {
         .urls(&["/redirect_to"])
         .params(&["client_id", "user_code"])
         .check(&answer);
-    let verifier = param(
-        answer.json()["redirect_to"].as_str().unwrap_or_default(),
-        "device_verifier",
-    );
+    let verifier = redirect_param(&answer, "device_verifier");
     let recording = Recording::load("hydra-public-device-verifier-302");
     let answer = hydra.redeem(&recording, &verifier, &mut cookies).await;
     recording.expect().check(&answer);
@@ -926,13 +911,7 @@ async fn the_device_flow_goes_as_recorded() {
     let answer = recording.to(&hydra.admin.url).fill(&login).send().await;
     recording
         .expect()
-        .exact(&[
-            "/skip",
-            "/subject",
-            "/oidc_context",
-            "/client",
-            "/requested_scope",
-        ])
+        .exact(LOGIN_REQUEST_FIXED)
         .host(HYDRA_PUBLIC, &hydra.public.url)
         .urls(&["/request_url"])
         .params(&["client_id", "user_code"])
@@ -956,15 +935,8 @@ async fn the_device_flow_goes_as_recorded() {
     let answer = recording.to(&hydra.admin.url).fill(&consent).send().await;
     recording
         .expect()
-        .exact(&[
-            "/skip",
-            "/subject",
-            "/oidc_context",
-            "/acr",
-            "/amr",
-            "/context",
-            "/client",
-        ])
+        .exact(CONSENT_REQUEST_FIXED)
+        .exact(&["/client"])
         .host(HYDRA_PUBLIC, &hydra.public.url)
         .urls(&["/request_url"])
         .check(&answer);
@@ -976,10 +948,7 @@ async fn the_device_flow_goes_as_recorded() {
         .field("grant_scope", json!(["openid", "offline_access"]))
         .send()
         .await;
-    let verifier = param(
-        answer.json()["redirect_to"].as_str().unwrap_or_default(),
-        "consent_verifier",
-    );
+    let verifier = redirect_param(&answer, "consent_verifier");
     let recording = Recording::load("hydra-public-device-consent-verifier-302");
     let answer = hydra.redeem(&recording, &verifier, &mut cookies).await;
     recording.expect().params(&["client_id"]).check(&answer);
@@ -1028,7 +997,7 @@ async fn reqwest_get(url: &str, cookies: &Cookies) -> Answer {
 // Kratos
 
 /// The recorded identity (`rec-…-api@example.com`) as the fake builds it.
-fn kratos_identity(recorded: &Value) -> Value {
+fn identity_like(recorded: &Value) -> Value {
     let traits = &recorded["traits"];
     identity(
         recorded["id"].as_str().unwrap_or_default(),
@@ -1039,7 +1008,7 @@ fn kratos_identity(recorded: &Value) -> Value {
 }
 
 /// The recorded session as the fake builds it, for its identity.
-fn kratos_session(recorded: &Value, identity: Value) -> Value {
+fn session_like(recorded: &Value, identity: Value) -> Value {
     let now = OffsetDateTime::now_utc();
     let methods: Vec<&str> = recorded["authentication_methods"]
         .as_array()
@@ -1074,13 +1043,13 @@ async fn kratos_whoami_answers_as_recorded() {
     ] {
         let recording = Recording::load(name);
         let recorded = &recording.response_body;
-        let mut person = kratos_identity(&recorded["identity"]);
+        let mut person = identity_like(&recorded["identity"]);
         if recorded["identity"].get("state_changed_at").is_none() {
             // Kratos leaves it out for an identity whose state never changed.
             person.as_object_mut().map(|p| p.remove("state_changed_at"));
         }
         let token = format!("token-of-{name}");
-        kratos.add_session(&token, kratos_session(recorded, person));
+        kratos.add_session(&token, session_like(recorded, person));
         let value = match header {
             "cookie" => format!("{SESSION_COOKIE}={token}"),
             "authorization" => format!("Bearer {token}"),
@@ -1121,7 +1090,7 @@ async fn kratos_whoami_answers_as_recorded() {
 
     // A revoked session, and one Hydra's logout revoked through `urls.identity_provider`.
     let recorded = Recording::load("kratos-whoami-x-session-token-200").response_body;
-    let mut revoked = kratos_session(&recorded, kratos_identity(&recorded["identity"]));
+    let mut revoked = session_like(&recorded, identity_like(&recorded["identity"]));
     revoked["active"] = json!(false);
     kratos.add_session("revoked", revoked);
     let recording = Recording::load("kratos-whoami-revoked-401");
@@ -1131,7 +1100,7 @@ async fn kratos_whoami_answers_as_recorded() {
         .send()
         .await;
     recording.expect().check(&answer);
-    let mut ended = kratos_session(&recorded, kratos_identity(&recorded["identity"]));
+    let mut ended = session_like(&recorded, identity_like(&recorded["identity"]));
     ended["id"] = json!("8ad5b408-aef4-4523-ac08-6625ed5df9af");
     kratos.add_session("ended-by-hydra", ended);
     kratos
@@ -1162,7 +1131,7 @@ async fn kratos_serves_identities_and_extends_sessions_as_recorded() {
     let kratos = FakeKratos::start().await;
     let recording = Recording::load("kratos-admin-identity-get-200");
     let recorded = &recording.response_body;
-    kratos.add_identity(kratos_identity(recorded));
+    kratos.add_identity(identity_like(recorded));
     let answer = recording.to(&kratos.admin_url).send().await;
     recording
         .expect()
@@ -1185,7 +1154,7 @@ async fn kratos_serves_identities_and_extends_sessions_as_recorded() {
     let recorded = &recording.response_body;
     kratos.add_session(
         "to-extend",
-        kratos_session(recorded, kratos_identity(&recorded["identity"])),
+        session_like(recorded, identity_like(&recorded["identity"])),
     );
     let answer = recording.to(&kratos.admin_url).send().await;
     recording
@@ -1209,7 +1178,7 @@ async fn kratos_browser_logout_goes_as_recorded() {
     let recorded = Recording::load("kratos-whoami-cookie-200").response_body;
     kratos.add_session(
         "browser",
-        kratos_session(&recorded, kratos_identity(&recorded["identity"])),
+        session_like(&recorded, identity_like(&recorded["identity"])),
     );
     let cookie = format!("{SESSION_COOKIE}=browser");
 

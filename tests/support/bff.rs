@@ -57,6 +57,8 @@ impl Answer {
     }
 }
 
+/// Its fakes are the `TestApp`'s: dropping a `TestBff` drops the app, which fails the test on
+/// any contract violation they saw (the upstream API fake has no contract to break).
 pub struct TestBff {
     pub app: TestApp,
     pub api: FakeApi,

@@ -1295,11 +1295,7 @@ fn device_verify(
 }
 
 /// The device polls (RFC 8628 §3.4–3.5), authenticated like any token request.
-fn device_token(
-    shared: &PublicShared,
-    req: &HttpRequest,
-    form: &HashMap<String, String>,
-) -> Reply {
+fn device_token(shared: &PublicShared, req: &HttpRequest, form: &HashMap<String, String>) -> Reply {
     let device_code = form.get("device_code").cloned().unwrap_or_default();
     let (client_id, client) = match authenticate(shared, req, form) {
         Ok(client) => client,
