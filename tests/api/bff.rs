@@ -1,4 +1,4 @@
-//! Issue 9: `hera bff`, the backend-for-frontend. An SPA signs in through Hydra (the public
+//! `hera bff`, the backend-for-frontend. An SPA signs in through Hydra (the public
 //! fake) and Hera, calls an API through the proxy across a token expiry and signs out; the
 //! browser never holds a token. Refreshes are single-flight, on one instance and on two
 //! instances sharing a real Redis.
@@ -11,10 +11,11 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
 
-use crate::support::bff::{TestBff, ADA, CLIENT_ID};
+use crate::support::bff::{TestBff, CLIENT_ID};
 use crate::support::fake_hydra_tokens::{Tamper, DEFAULT_ACCESS_TTL};
 use crate::support::logs;
 use crate::support::redis_server::RedisServer;
+use crate::support::{query, ADA, ADA_EMAIL};
 
 /// The last access token Hydra issued.
 fn last_access_token(bff: &TestBff) -> String {
@@ -31,14 +32,6 @@ fn last_refresh_token(bff: &TestBff) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn query(url: &str) -> std::collections::HashMap<String, String> {
-    Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
 }
 
 fn cookie_named<'a>(set_cookies: &'a [String], name: &str) -> Option<&'a String> {
@@ -118,7 +111,7 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
     assert_eq!(me.status, 200);
     assert_eq!(
         me.json(),
-        json!({"authenticated": true, "user": {"id": ADA, "email": "ada@example.com", "name": "Ada Lovelace"}})
+        json!({"authenticated": true, "user": {"id": ADA, "email": ADA_EMAIL, "name": "Ada Lovelace"}})
     );
     assert_eq!(me.header("cache-control"), Some("no-store"));
 
@@ -179,7 +172,6 @@ async fn an_spa_signs_in_calls_an_api_across_a_token_expiry_and_signs_out_withou
     for token in bff.issued_tokens() {
         assert!(!logged.contains(&token), "a token reached the logs");
     }
-    assert_eq!(bff.app.public.contract_violations(), Vec::<String>::new());
     std::fs::remove_dir_all(spa).unwrap();
 }
 
@@ -704,7 +696,6 @@ async fn the_fake_hydra_revokes_the_chain_when_a_refresh_token_is_reused() {
     assert_eq!(issuer.reuse_detected(), 1);
     let after = refresh(second).await.unwrap();
     assert_eq!(after.status(), 400, "the whole chain is revoked");
-    assert_eq!(bff.app.public.contract_violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -792,10 +783,7 @@ async fn tokens_too_large_for_the_cookie_store_are_refused_with_a_clear_error() 
     bff.app
         .kratos
         .add_identity(crate::support::fake_kratos::identity(
-            ADA,
-            "ada@example.com",
-            "Ada",
-            &long_name,
+            ADA, ADA_EMAIL, "Ada", &long_name,
         ));
 
     let answer = bff.sign_in().await;

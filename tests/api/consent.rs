@@ -7,14 +7,9 @@ use time::{Duration, OffsetDateTime};
 use crate::support::fake_hydra::{client, with, ConsentSpec, Fault};
 use crate::support::fake_kratos::{identity, session};
 use crate::support::{
-    assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of, TestApp,
+    ada, assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of,
+    strings, TestApp, ADA, ADA_EMAIL,
 };
-
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-
-fn ada() -> Value {
-    identity(ADA, "ada@example.com", "Ada", "Lovelace")
-}
 
 fn third_party(app: &TestApp, scopes: &[&str]) -> String {
     app.kratos.add_identity(ada());
@@ -24,15 +19,6 @@ fn third_party(app: &TestApp, scopes: &[&str]) -> String {
         requested_audience: vec!["https://api.example.com".into()],
         ..ConsentSpec::default()
     })
-}
-
-fn strings(value: &Value) -> Vec<&str> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -139,7 +125,7 @@ async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_r
             "{case}"
         );
         assert_eq!(
-            accepted[0]["session"]["id_token"]["email"], "ada@example.com",
+            accepted[0]["session"]["id_token"]["email"], ADA_EMAIL,
             "{case}"
         );
         assert!(
@@ -154,7 +140,6 @@ async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_r
             remembered.then(|| json!(86_400)).as_ref(),
             "{case}"
         );
-        app.assert_contract_kept();
     }
 }
 
@@ -268,10 +253,7 @@ async fn the_consent_page_names_the_client_its_destination_and_every_scope() {
         "redirect host shown"
     );
     assert!(html.contains("https://api.example.com"), "audience shown");
-    assert!(
-        html.contains("ada@example.com"),
-        "account and email preview shown"
-    );
+    assert!(html.contains(ADA_EMAIL), "account and email preview shown");
     assert!(
         html.contains("not described"),
         "unknown scope marked:\n{html}"
@@ -348,7 +330,6 @@ async fn the_user_can_grant_part_of_the_request_and_remember_it() {
     );
     assert!(claims.get("email_verified").is_none(), "{claims}");
     assert!(claims.get("sub").is_none());
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -419,7 +400,6 @@ async fn deny_rejects_with_access_denied() {
         rejected[0]["error_description"],
         "The resource owner denied the request"
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -559,7 +539,7 @@ async fn claims_come_from_the_consent_subject_not_from_the_browsers_kratos_sessi
     .await;
 
     let claims = &app.hydra.accepted_consents()[0]["session"]["id_token"];
-    assert_eq!(claims["email"], "ada@example.com");
+    assert_eq!(claims["email"], ADA_EMAIL);
     assert_eq!(claims["email_verified"], true);
     assert_eq!(claims["name"], "Ada Lovelace");
     assert!(!claims.to_string().contains("mallory"), "{claims}");
@@ -673,6 +653,5 @@ async fn a_public_first_party_client_with_a_loopback_or_custom_scheme_redirect_g
         let response = app.get_consent(&skipping).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{redirect_uri}");
         assert_eq!(app.hydra.accepted_consents().len(), 1);
-        app.assert_contract_kept();
     }
 }

@@ -106,7 +106,6 @@ async fn a_code_typed_exactly_as_shown_is_accepted_in_its_case() {
         app.hydra.accepted_user_codes(),
         [json!({"user_code": CODE})]
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -129,7 +128,6 @@ async fn spaces_and_dashes_around_and_inside_a_code_are_dropped_but_case_is_kept
         app.hydra.accepted_user_codes(),
         [json!({"user_code": CODE})]
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -180,7 +178,6 @@ async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
     let response = submit(&app, &challenge, &token, CODE).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(device_accepts(&app), 3);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -402,7 +399,6 @@ async fn the_success_page_names_the_client_from_hydra() {
     assert!(page.contains("You can go back to your device"));
     assert!(page.contains("src=\"https://tv.example.com/logo.png\""));
     assert_eq!(app.hydra_calls(), ["GET /admin/clients/tv-app"]);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]

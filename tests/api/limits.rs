@@ -1,4 +1,4 @@
-//! Issue 8: size limits. Real challenges (several KB) pass; larger input gets 414, 431 or 413,
+//! Size limits. Real challenges (several KB) pass; larger input gets 414, 431 or 413,
 //! as a page with a request id, and nothing reaches Hydra.
 
 use reqwest::StatusCode;

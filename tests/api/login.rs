@@ -7,26 +7,17 @@ use time::{Duration, OffsetDateTime};
 use crate::support::fake_hydra::{client, Fault, LoginSpec};
 use crate::support::fake_kratos::{identity, session};
 use crate::support::{
-    assert_error_page, assert_redirect_to, closed_port_url, encode, location_of, TestApp,
+    ada, assert_error_page, assert_redirect_to, closed_port_url, encode, location_of, TestApp, ADA,
+    ADA_SESSION,
 };
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-
 /// A Kratos session for Ada that expires in `lifetime`, stored under `token`.
-fn ada_session(app: &TestApp, token: &str, lifetime: Duration) -> OffsetDateTime {
+fn store_ada_session(app: &TestApp, token: &str, lifetime: Duration) -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     let expires_at = now + lifetime;
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
     app.kratos.add_session(
         token,
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now - Duration::minutes(3),
-            expires_at,
-            "aal1",
-            &["password"],
-        ),
+        crate::support::ada_session(now - Duration::minutes(3), expires_at),
     );
     expires_at
 }
@@ -111,9 +102,8 @@ async fn an_already_handled_request_redirects_to_where_hydra_says() {
 #[tokio::test]
 async fn skip_accepts_the_remembered_subject_when_kratos_still_has_its_session() {
     let app = TestApp::spawn().await;
-    ada_session(&app, "ada-token", Duration::hours(1));
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    store_ada_session(&app, "ada-token", Duration::hours(1));
+    app.kratos.add_identity(ada());
     app.sign_in_browser("ada-token");
     let challenge = app.hydra.add_login(LoginSpec {
         skip: true,
@@ -136,17 +126,13 @@ async fn skip_accepts_the_remembered_subject_when_kratos_still_has_its_session()
             .all(|r| !r.path.starts_with("/admin/identities")),
         "the browser's own session already showed the remembered identity, active"
     );
-    assert_eq!(
-        accepted[0]["identity_provider_session_id"],
-        "5e550000-0000-4000-8000-00000000ada0"
-    );
-    app.assert_contract_kept();
+    assert_eq!(accepted[0]["identity_provider_session_id"], ADA_SESSION);
 }
 
 #[tokio::test]
 async fn an_active_kratos_session_is_accepted_for_its_identity_and_remembered_while_it_lives() {
     let app = TestApp::spawn().await;
-    let expires_at = ada_session(&app, "ada-token", Duration::hours(2));
+    let expires_at = store_ada_session(&app, "ada-token", Duration::hours(2));
     app.sign_in_browser("ada-token");
     let challenge = app.hydra.add_login(LoginSpec::default());
 
@@ -163,10 +149,7 @@ async fn an_active_kratos_session_is_accepted_for_its_identity_and_remembered_wh
     assert_eq!(accepted.len(), 1);
     let body = &accepted[0];
     assert_eq!(body["subject"], ADA);
-    assert_eq!(
-        body["identity_provider_session_id"],
-        "5e550000-0000-4000-8000-00000000ada0"
-    );
+    assert_eq!(body["identity_provider_session_id"], ADA_SESSION);
     assert_eq!(body["amr"], json!(["pwd"]));
     assert_eq!(body["acr"], "aal1");
     assert_eq!(body["remember"], true);
@@ -176,13 +159,12 @@ async fn an_active_kratos_session_is_accepted_for_its_identity_and_remembered_wh
         (expected - 5..=expected + 1).contains(&remember_for),
         "remember_for {remember_for}, session ends in {expected}s"
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
 async fn the_browser_cookies_reach_kratos_but_heras_own_session_cookie_does_not() {
     let app = TestApp::spawn().await;
-    ada_session(&app, "ada-token", Duration::hours(1));
+    store_ada_session(&app, "ada-token", Duration::hours(1));
     app.sign_in_browser("ada-token");
     // Give the browser a Hera session cookie first (the consent page sets one).
     app.jar.add_cookie_str(
@@ -233,7 +215,7 @@ async fn after_signing_in_at_kratos_the_return_to_hera_accepts_the_login() {
         .map(|(_, value)| value.into_owned())
         .unwrap();
 
-    ada_session(&app, "ada-token", Duration::hours(1));
+    store_ada_session(&app, "ada-token", Duration::hours(1));
     app.sign_in_browser("ada-token");
     let back = app.browser.get(&return_to).send().await.unwrap();
 
@@ -245,7 +227,7 @@ async fn after_signing_in_at_kratos_the_return_to_hera_accepts_the_login() {
 #[tokio::test]
 async fn a_session_needing_a_second_factor_is_sent_to_kratos_with_aal2() {
     let app = TestApp::spawn().await;
-    ada_session(&app, "ada-token", Duration::hours(1));
+    store_ada_session(&app, "ada-token", Duration::hours(1));
     app.kratos.require_aal2("ada-token");
     app.sign_in_browser("ada-token");
     let challenge = app.hydra.add_login(LoginSpec::default());

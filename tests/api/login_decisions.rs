@@ -1,19 +1,16 @@
-//! Issue 3 through HTTP: prompt, max_age, step-up, account switches, login_hint, registration.
+//! Login decisions through HTTP: prompt, max_age, step-up, account switches, login_hint,
+//! registration.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::support::fake_hydra::{client, with, LoginSpec};
-use crate::support::fake_kratos::{identity, session};
+use crate::support::fake_kratos::session;
 use crate::support::logs::lines_with;
-use crate::support::{location_of, TestApp};
+use crate::support::{ada, bob, location_of, TestApp, ADA, ADA_SESSION, ADA_TOKEN, BOB, BOB_EMAIL};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
-const BOB: &str = "b0b0b0b0-0000-4000-8000-000000000b0b";
-const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada1";
-
-/// Puts Ada's Kratos session (authenticated `age` ago, at `aal`) behind `ada-token`.
+/// Puts Ada's Kratos session (authenticated `age` ago, at `aal`) behind `ADA_TOKEN`.
 fn ada_signed_in(app: &TestApp, age: Duration, aal: &str) {
     let now = OffsetDateTime::now_utc();
     let methods: &[&str] = if aal == "aal2" {
@@ -22,17 +19,17 @@ fn ada_signed_in(app: &TestApp, age: Duration, aal: &str) {
         &["password"]
     };
     app.kratos.add_session(
-        "ada-token",
+        ADA_TOKEN,
         session(
             ADA_SESSION,
-            identity(ADA, "ada@example.com", "Ada", "Lovelace"),
+            ada(),
             now - age,
             now + Duration::hours(8),
             aal,
             methods,
         ),
     );
-    app.sign_in_browser("ada-token");
+    app.sign_in_browser(ADA_TOKEN);
 }
 
 fn request_url(client_id: &str, extra: &str) -> String {
@@ -111,7 +108,6 @@ async fn prompt_login_takes_exactly_one_round_trip_to_kratos_and_then_succeeds()
         .map(|l| l["reason"].clone())
         .collect();
     assert_eq!(reasons, [json!("prompt_login"), json!("reauthenticated")]);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -219,7 +215,6 @@ async fn prompt_none_never_renders_or_redirects_to_kratos() {
         assert_eq!(rejected.last().unwrap()["error"], error, "{client_id}");
     }
     assert!(app.hydra.accepted_logins().is_empty());
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -268,15 +263,14 @@ async fn a_step_up_the_user_does_not_complete_is_rejected_not_looped() {
 #[tokio::test]
 async fn a_remembered_login_for_someone_else_is_never_accepted_as_the_old_subject() {
     let app = TestApp::spawn().await;
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     // Ada signed in earlier (Hydra remembers her); now Bob is signed in to Kratos.
     let now = OffsetDateTime::now_utc();
     app.kratos.add_session(
         "bob-token",
         session(
             "5e550000-0000-4000-8000-000000000b0b",
-            identity(BOB, "bob@example.com", "Bob", "Builder"),
+            bob(),
             now,
             now + Duration::hours(1),
             "aal1",
@@ -340,11 +334,9 @@ async fn a_login_hint_for_another_account_sends_the_user_to_sign_in_again() {
     ));
     assert!(location_of(&app.get_login(&matching).await).contains("login_verifier="));
 
-    let other = app.hydra.add_login(login_with(
-        "app",
-        "",
-        json!({"login_hint": "bob@example.com"}),
-    ));
+    let other = app
+        .hydra
+        .add_login(login_with("app", "", json!({"login_hint": BOB_EMAIL})));
     let (_, pairs) = kratos_trip(&app.get_login(&other).await).expect("sent to Kratos");
     assert!(has(&pairs, "refresh", "true"));
     assert_eq!(app.hydra.accepted_logins().len(), 1);
@@ -370,8 +362,7 @@ async fn the_operator_can_extend_remembered_sessions_and_rename_acr_values() {
     })
     .await;
     ada_signed_in(&app, Duration::minutes(1), "aal1");
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     let challenge = app.hydra.add_login(LoginSpec {
         skip: true,
         subject: ADA.into(),

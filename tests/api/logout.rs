@@ -4,13 +4,15 @@
 use hera::server::KratosLogout;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::support::fake_hydra::{client, with, Fault, LogoutSpec};
-use crate::support::fake_kratos::{identity, session, SESSION_COOKIE};
-use crate::support::{assert_error_page, assert_redirect_to, hidden_field, location_of, TestApp};
+use crate::support::fake_kratos::SESSION_COOKIE;
+use crate::support::{
+    ada, assert_error_page, assert_redirect_to, hidden_field, location_of, sign_in_ada_as, TestApp,
+    ADA, ADA_TOKEN,
+};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const HYDRA_LOGOUT: &str = "http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier=";
 
 fn rp(skip_logout_consent: Value) -> Value {
@@ -87,7 +89,6 @@ async fn only_an_rp_initiated_logout_of_a_skip_logout_consent_client_skips_the_q
                 "{case}: nothing accepted or rejected"
             );
         }
-        app.assert_contract_kept();
     }
 }
 
@@ -106,8 +107,7 @@ async fn an_op_initiated_logout_without_a_client_is_always_confirmed() {
 #[tokio::test]
 async fn the_confirmation_names_the_client_and_the_account() {
     let app = TestApp::spawn().await;
-    app.kratos
-        .add_identity(identity(ADA, "ada@example.com", "Ada", "Lovelace"));
+    app.kratos.add_identity(ada());
     let challenge = logout(
         &app,
         false,
@@ -153,10 +153,11 @@ async fn yes_accepts_and_sends_the_browser_to_hydras_redirect() {
         std::slice::from_ref(&challenge)
     );
     assert!(app.hydra.rejected_logouts().is_empty());
-    // Hydra holds the request as handled now: opening the page again follows Hydra (410).
+    // Once the browser has followed that redirect, Hydra holds the request as handled:
+    // opening the page again follows Hydra (410).
+    app.hydra.logout_verifier_used(&challenge);
     let again = app.get_logout(&challenge).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -170,7 +171,6 @@ async fn no_rejects_and_returns_to_the_clients_https_site() {
     assert_redirect_to(&response, "https://rp.example.com/home");
     assert_eq!(app.hydra.rejected_logouts(), [challenge]);
     assert!(app.hydra.accepted_logouts().is_empty());
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -220,6 +220,26 @@ async fn a_logout_hydra_already_handled_goes_where_hydra_says() {
         "http://127.0.0.1:4444/oauth2/sessions/logout?done=1",
     );
     assert!(hydra_puts(&app).is_empty());
+}
+
+/// Hydra's 410 for a logout request names its `request_url`, which is relative
+/// (`/oauth2/sessions/logout?…`): the browser must go to that path on Hydra's public URL.
+#[tokio::test]
+#[ignore = "Hera sends the browser to Hydra's relative request_url as it is: a path on Hera"]
+async fn a_logout_hydra_handled_goes_to_its_request_url_on_hydras_public_url() {
+    let app = TestApp::spawn().await;
+    let challenge = logout(&app, true, Some(rp(json!(false))));
+    let token = confirm_token(&app, &challenge).await;
+    let request_url = app.hydra.flow(&challenge).unwrap()["request_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(request_url.starts_with("/oauth2/sessions/logout?"));
+    app.hydra.logout_verifier_used(&challenge);
+
+    let on_hydra = format!("{}{request_url}", app.public.url);
+    assert_redirect_to(&app.get_logout(&challenge).await, &on_hydra);
+    assert_redirect_to(&answer(&app, &challenge, &token, "reject").await, &on_hydra);
 }
 
 #[tokio::test]
@@ -340,26 +360,10 @@ async fn hydra_failing_during_the_answer_gives_an_error_page() {
     assert!(app.hydra.accepted_logouts().is_empty());
 }
 
-fn sign_in(app: &TestApp, token: &str) {
-    let now = OffsetDateTime::now_utc();
-    app.kratos.add_session(
-        token,
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            identity(ADA, "ada@example.com", "Ada", "Lovelace"),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser(token);
-}
-
 #[tokio::test]
 async fn browser_logout_goes_through_kratos_and_then_on_to_hydra() {
     let app = TestApp::spawn_with(|s| s.kratos_logout = KratosLogout::Browser).await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(true))));
 
     let response = app.get_logout(&challenge).await;
@@ -374,15 +378,14 @@ async fn browser_logout_goes_through_kratos_and_then_on_to_hydra() {
     assert!(return_to.starts_with(HYDRA_LOGOUT), "{return_to}");
     assert_eq!(
         location.as_str(),
-        app.kratos.logout_url("kratos-token-ada", Some(&return_to))
+        app.kratos.logout_url(ADA_TOKEN, Some(&return_to))
     );
     assert_eq!(app.hydra.accepted_logouts(), [challenge]);
     assert_eq!(
         app.kratos.logout_cookies(),
-        [Some(format!("{SESSION_COOKIE}=kratos-token-ada"))],
+        [Some(format!("{SESSION_COOKIE}={ADA_TOKEN}"))],
         "the Kratos cookie is forwarded, Hera's own is not"
     );
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
@@ -395,13 +398,12 @@ async fn browser_logout_without_a_kratos_session_goes_straight_to_hydra() {
 
     assert!(location_of(&response).starts_with(HYDRA_LOGOUT));
     assert_eq!(app.kratos.logout_cookies().len(), 1);
-    app.assert_contract_kept();
 }
 
 #[tokio::test]
 async fn browser_logout_that_kratos_refuses_shows_an_error_page() {
     let app = TestApp::spawn_with(|s| s.kratos_logout = KratosLogout::Browser).await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     app.kratos.allow_return_urls(&["https://hera.example/"]);
     let challenge = logout(&app, true, Some(rp(json!(true))));
     assert_error_page(
@@ -415,7 +417,7 @@ async fn browser_logout_that_kratos_refuses_shows_an_error_page() {
 #[tokio::test]
 async fn the_default_leaves_the_kratos_session_to_hydra() {
     let app = TestApp::spawn().await;
-    sign_in(&app, "kratos-token-ada");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(true))));
     let response = app.get_logout(&challenge).await;
     assert!(location_of(&response).starts_with(HYDRA_LOGOUT));

@@ -4,37 +4,14 @@
 use hera::server::assets::STYLESHEET_PATH;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, LogoutSpec};
-use crate::support::fake_kratos::{identity, session};
-use crate::support::TestApp;
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
+use crate::support::{ada, sign_in_ada, TestApp, ADA};
 
-/// Largest page Hera may send, uncompressed (the budget is 30 KB transferred).
+/// Largest page Hera may send, uncompressed (the budget is 30 KB transferred).
 const PAGE_BUDGET: usize = 30 * 1024;
-
-fn ada() -> Value {
-    identity(ADA, "ada@example.com", "Ada", "Lovelace")
-}
-
-fn sign_in_ada(app: &TestApp) {
-    let now = OffsetDateTime::now_utc();
-    app.kratos.add_identity(ada());
-    app.kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada(),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("ada-token");
-}
 
 fn consent_with(app: &TestApp, client: Value, ui_locales: &[&str]) -> String {
     app.kratos.add_identity(ada());
@@ -132,7 +109,7 @@ async fn error_pages_speak_the_browsers_language() {
 #[tokio::test]
 async fn connected_apps_dates_and_scopes_are_in_german_for_a_german_browser() {
     let app = TestApp::spawn().await;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     app.hydra.add_consent_session(ConsentSessionSpec {
         subject: ADA.into(),
         client: client("photos"),
@@ -271,7 +248,7 @@ async fn the_stylesheet_has_a_content_hashed_name_and_is_cached_for_a_year() {
 #[tokio::test]
 async fn every_page_weighs_less_than_30_kb_with_its_stylesheet() {
     let app = TestApp::spawn().await;
-    sign_in_ada(&app);
+    sign_in_ada(&app, Duration::ZERO);
     // Ten applications with five scopes each; the list grows by about 1.7 KB per application.
     for n in 0..10 {
         app.hydra.add_consent_session(ConsentSessionSpec {

@@ -1,14 +1,15 @@
 //! Hera's integration tests: one binary, every module a flow.
 //!
-//! Each test starts Hera on 127.0.0.1:0 against in-process fakes of Hydra admin and Kratos
-//! public/admin that follow `../shared/ory/CONTRACT.md` and are checked against the OpenAPI specs.
+//! Each test starts Hera on 127.0.0.1:0 against in-process fakes of Hydra (admin and public)
+//! and Kratos (public and admin), which are checked against Ory's OpenAPI specs and against
+//! exchanges recorded from the real servers (`tests/contract/`). The browser suite is a target of
+//! its own (`tests/browser/`), so this one needs no Chromium.
 
 // Helpers outside #[test] functions may unwrap: a failed assumption in a test should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bff;
 mod bridge;
-mod browser;
 mod chain;
 mod cli;
 mod clients;
@@ -25,5 +26,7 @@ mod logout;
 mod logs;
 mod look;
 mod pages;
+mod recorded;
 mod scale_out;
+#[path = "../support/mod.rs"]
 mod support;

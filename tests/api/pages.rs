@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::fake_hydra::LoginSpec;
-use crate::support::{assert_error_page, closed_port_url, hanging_url, TestApp};
+use crate::support::{
+    assert_error_page, closed_port_url, hanging_url, sign_in_ada_as, TestApp, ADA_TOKEN,
+};
 
 const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-frame-options", "DENY"),
@@ -274,7 +276,7 @@ async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() 
 
 #[tokio::test]
 async fn server_timing_is_off_by_default_and_splits_upstream_from_heras_own_time() {
-    use time::{Duration, OffsetDateTime};
+    use time::Duration;
     let quiet = TestApp::spawn().await;
     assert!(quiet
         .get("/health/alive")
@@ -284,25 +286,7 @@ async fn server_timing_is_off_by_default_and_splits_upstream_from_heras_own_time
         .is_none());
 
     let app = TestApp::spawn_with(|s| s.server_timing = true).await;
-    let now = OffsetDateTime::now_utc();
-    let ada = crate::support::fake_kratos::identity(
-        "a0a0a0a0-0000-4000-8000-00000000ada0",
-        "ada@example.com",
-        "Ada",
-        "L",
-    );
-    app.kratos.add_session(
-        "t",
-        crate::support::fake_kratos::session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("t");
+    sign_in_ada_as(&app, ADA_TOKEN, Duration::ZERO);
     app.hydra.set_latency(std::time::Duration::from_millis(40));
     app.kratos.set_latency(std::time::Duration::from_millis(40));
     let challenge = app.hydra.add_login(LoginSpec::default());

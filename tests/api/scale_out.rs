@@ -1,4 +1,4 @@
-//! Issue 8: Hera keeps no state of its own, so instances sharing `HERA_COOKIE_SECRET` can sit
+//! Hera keeps no state of its own, so instances sharing `HERA_COOKIE_SECRET` can sit
 //! behind a load balancer: a flow that starts on one instance finishes on the other.
 
 use reqwest::StatusCode;
@@ -6,9 +6,8 @@ use serde_json::json;
 use time::Duration;
 
 use crate::support::fake_hydra::{ConsentSpec, LoginSpec};
-use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp};
+use crate::support::{encode, hidden_field, location_of, sign_in_ada, TestApp, ADA};
 
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 const SECRET: &str = "a-shared-cookie-secret-of-at-least-sixty-four-bytes-for-all-instances-0001";
 
 fn shared_secret(settings: &mut hera::cli::Settings) {

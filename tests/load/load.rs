@@ -1,4 +1,4 @@
-//! Issue 8: load with faults. 1,000 concurrent complete login + consent flows against the real
+//! Load with faults. 1,000 concurrent complete login + consent flows against the real
 //! `hera` binary, while 5% of its calls to Hydra and Kratos fail at random (500, 503, truncated
 //! JSON or a hang past the timeout). Every flow must end at the client with a code or on a
 //! clean error page; none may hang; Hera's memory must come back to its idle level: that of an
@@ -13,8 +13,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::support::fake_hydra::{client, with, FakeHydra, Fault};
 use crate::support::fake_hydra_public::{FakeHydraPublic, LcpUrls};
-use crate::support::fake_kratos::{identity, session, FakeKratos};
-use crate::support::{hidden_field, location_of};
+use crate::support::fake_kratos::FakeKratos;
+use crate::support::{ada, ada_session, hidden_field, location_of, ADA_EMAIL, ADA_TOKEN};
 
 const FLOWS: usize = 1000;
 /// How far above its idle level Hera's memory may stay once a burst has drained. Measured: 0 to
@@ -27,7 +27,6 @@ const IDLE_MARGIN_KIB: u64 = 8 * 1024;
 /// 18.2 MiB. Upstream connections that lingered in the pool for reqwest's default 90 s added
 /// about 7 MiB more (23.5 to 25.4 MiB), which this bound catches.
 const WARM_POOLS_KIB: u64 = 21 * 1024;
-const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 
 struct Hera(Child);
 
@@ -255,19 +254,8 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
     let hera_url = format!("http://127.0.0.1:{port}");
     let public = FakeHydraPublic::start(&hydra, LcpUrls::of(&hera_url)).await;
     let now = OffsetDateTime::now_utc();
-    let ada = identity(ADA, "ada@example.com", "Ada", "Lovelace");
-    kratos.add_identity(ada.clone());
-    kratos.add_session(
-        "ada-token",
-        session(
-            "5e550000-0000-4000-8000-00000000ada0",
-            ada,
-            now,
-            now + Duration::hours(2),
-            "aal1",
-            &["password"],
-        ),
-    );
+    kratos.add_identity(ada());
+    kratos.add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(2)));
     public.register_client(with(client("own"), json!({"skip_consent": true})));
     public.register_client(client("photos"));
 
@@ -331,7 +319,7 @@ async fn a_thousand_concurrent_flows_with_five_percent_upstream_failures_end_cle
     // Every consent Hera accepted carried complete claims (no accept with partial data).
     for consent in hydra.accepted_consents() {
         assert_eq!(
-            consent["session"]["id_token"]["email"], "ada@example.com",
+            consent["session"]["id_token"]["email"], ADA_EMAIL,
             "{consent}"
         );
     }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
-#[path = "../api/support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 mod load;
