@@ -400,7 +400,7 @@ mod tests {
     /// The RSA test key the fake Hydra signs with (test-only, never used outside tests).
     const RSA_PKCS8: &[u8] = include_bytes!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/api/support/fake-hydra-rs256.pk8"
+        "/tests/support/fake-hydra-rs256.pk8"
     ));
 
     fn b64(bytes: &[u8]) -> String {

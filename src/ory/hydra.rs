@@ -43,15 +43,28 @@ pub enum HydraError {
 #[derive(Debug, Clone)]
 pub struct HydraAdmin {
     config: Configuration,
+    /// Hydra's public URL, against which relative `redirect_to` values are resolved.
+    public_url: Url,
 }
 
 impl HydraAdmin {
-    pub fn new(admin_url: &Url, http: reqwest::Client) -> Self {
+    pub fn new(admin_url: &Url, public_url: &Url, http: reqwest::Client) -> Self {
         let mut config = Configuration::new();
         config.base_path = admin_url.as_str().trim_end_matches('/').to_owned();
         config.client = http;
         config.user_agent = None;
-        HydraAdmin { config }
+        HydraAdmin {
+            config,
+            public_url: public_url.clone(),
+        }
+    }
+
+    fn redirect(&self, answer: models::OAuth2RedirectTo) -> RedirectTo {
+        redirect_to(&self.public_url, answer.redirect_to)
+    }
+
+    fn classify<E>(&self, error: SdkError<E>) -> HydraError {
+        classify(&self.public_url, error)
     }
 
     #[tracing::instrument(name = "hydra.login_request", skip_all)]
@@ -61,7 +74,7 @@ impl HydraAdmin {
             challenge.as_str(),
         ))
         .await
-        .map_err(classify)?;
+        .map_err(|error| self.classify(error))?;
         Ok(LoginRequest {
             skip: request.skip,
             subject: request.subject,
@@ -96,8 +109,8 @@ impl HydraAdmin {
             Some(body),
         ))
         .await
-        .map(redirect)
-        .map_err(classify)
+        .map(|answer| self.redirect(answer))
+        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.reject_login", skip_all)]
@@ -112,8 +125,8 @@ impl HydraAdmin {
             Some(rejection_body(rejection)),
         ))
         .await
-        .map(redirect)
-        .map_err(classify)
+        .map(|answer| self.redirect(answer))
+        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.consent_request", skip_all)]
@@ -126,7 +139,7 @@ impl HydraAdmin {
             challenge.as_str(),
         ))
         .await
-        .map_err(classify)?;
+        .map_err(|error| self.classify(error))?;
         let subject = non_empty(request.subject).ok_or_else(|| {
             UpstreamError::malformed(Service::HydraAdmin, "consent request without a subject")
         })?;
@@ -170,8 +183,8 @@ impl HydraAdmin {
             Some(body),
         ))
         .await
-        .map(redirect)
-        .map_err(classify)
+        .map(|answer| self.redirect(answer))
+        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.reject_consent", skip_all)]
@@ -186,8 +199,8 @@ impl HydraAdmin {
             Some(rejection_body(rejection)),
         ))
         .await
-        .map(redirect)
-        .map_err(classify)
+        .map(|answer| self.redirect(answer))
+        .map_err(|error| self.classify(error))
     }
 
     /// `GET /health/ready` on the admin API.
@@ -195,7 +208,7 @@ impl HydraAdmin {
         crate::timing::upstream(metadata_api::is_ready(&self.config))
             .await
             .map(|_| ())
-            .map_err(|error| match classify(error) {
+            .map_err(|error| match self.classify(error) {
                 HydraError::Upstream(error) => error,
                 other => UpstreamError::malformed(Service::HydraAdmin, other),
             })
@@ -246,8 +259,14 @@ fn rejection_body(rejection: OAuthRejection) -> models::RejectOAuth2Request {
     }
 }
 
-fn redirect(answer: models::OAuth2RedirectTo) -> RedirectTo {
-    RedirectTo::new(answer.redirect_to)
+/// Where Hydra sends the browser. Hydra writes some of these relative to its public URL (the
+/// `request_url` of a logout it already handled is `/oauth2/sessions/logout?…`), so they are
+/// resolved against it; a browser would otherwise resolve them against Hera.
+fn redirect_to(public_url: &Url, raw: String) -> RedirectTo {
+    match public_url.join(&raw) {
+        Ok(absolute) if Url::parse(&raw).is_err() => RedirectTo::new(absolute.to_string()),
+        _ => RedirectTo::new(raw),
+    }
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -256,7 +275,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// Maps an SDK error to its meaning. Only the status and, for 410, the `redirect_to` field are
 /// read from the body; nothing upstream ever reaches a page.
-fn classify<E>(error: SdkError<E>) -> HydraError {
+fn classify<E>(public_url: &Url, error: SdkError<E>) -> HydraError {
     const SERVICE: Service = Service::HydraAdmin;
     match error {
         SdkError::Reqwest(error) => UpstreamError::from_reqwest(SERVICE, error).into(),
@@ -272,7 +291,7 @@ fn classify<E>(error: SdkError<E>) -> HydraError {
                 }
                 match serde_json::from_str::<Gone>(&response.content) {
                     Ok(gone) => HydraError::AlreadyHandled {
-                        redirect_to: RedirectTo::new(gone.redirect_to),
+                        redirect_to: redirect_to(public_url, gone.redirect_to),
                     },
                     Err(error) => UpstreamError::malformed(SERVICE, error).into(),
                 }
@@ -308,7 +327,7 @@ impl HydraAdmin {
             challenge.as_str(),
         ))
         .await
-        .map_err(classify)?;
+        .map_err(|error| self.classify(error))?;
         Ok(LogoutRequest {
             subject: request.subject.unwrap_or_default(),
             rp_initiated: request.rp_initiated.unwrap_or(false),
@@ -324,8 +343,8 @@ impl HydraAdmin {
             challenge.as_str(),
         ))
         .await
-        .map(redirect)
-        .map_err(classify)
+        .map(|answer| self.redirect(answer))
+        .map_err(|error| self.classify(error))
     }
 
     /// `PUT …/logout/reject` (no body): 204, after which Hera decides where the user goes.
@@ -336,7 +355,7 @@ impl HydraAdmin {
             challenge.as_str(),
         ))
         .await
-        .map_err(classify)
+        .map_err(|error| self.classify(error))
     }
 
     /// `PUT /admin/oauth2/auth/requests/device/accept?device_challenge=…` with the user code.
@@ -356,7 +375,7 @@ impl HydraAdmin {
         ))
         .await
         {
-            Ok(answer) => Ok(UserCodeVerdict::Accepted(redirect(answer))),
+            Ok(answer) => Ok(UserCodeVerdict::Accepted(self.redirect(answer))),
             // Hera always sends a non-empty challenge and code in a valid body, so a 400
             // `invalid_request` can only mean the code is unknown or expired.
             Err(SdkError::ResponseError(response))
@@ -365,7 +384,7 @@ impl HydraAdmin {
             {
                 Ok(UserCodeVerdict::Refused)
             }
-            Err(error) => Err(classify(error)),
+            Err(error) => Err(self.classify(error)),
         }
     }
 
@@ -374,7 +393,7 @@ impl HydraAdmin {
     pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
         match crate::timing::upstream(o_auth2_api::get_o_auth2_client(&self.config, id)).await {
             Ok(client) => Ok(Some(client_from_sdk(client))),
-            Err(error) => match classify(error) {
+            Err(error) => match self.classify(error) {
                 HydraError::NotFound => Ok(None),
                 HydraError::Upstream(error) => Err(error),
                 other => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
@@ -460,7 +479,7 @@ impl HydraAdmin {
             None,
         ))
         .await
-        .map_err(|error| match classify(error) {
+        .map_err(|error| match self.classify(error) {
             HydraError::Upstream(error) => error,
             other => UpstreamError::malformed(Service::HydraAdmin, other),
         })

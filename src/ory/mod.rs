@@ -3,7 +3,7 @@
 //! Handlers never see generated SDK types or `apis::Error<…>`: every call returns Hera's own
 //! types, and failures are classified once, here, where the call is made. The clients are
 //! concrete structs rather than traits because tests exercise them for real, over HTTP, against
-//! contract-checked fakes of Hydra and Kratos (`tests/api/support`); a trait would only let tests
+//! contract-checked fakes of Hydra and Kratos (`tests/support`); a trait would only let tests
 //! bypass the code that talks to the real servers.
 
 mod clients;
@@ -145,7 +145,11 @@ impl Upstreams {
     pub fn new(settings: &UpstreamSettings) -> reqwest::Result<Upstreams> {
         let http = http_client(settings.connect_timeout, settings.timeout)?;
         Ok(Upstreams {
-            hydra: HydraAdmin::new(&settings.hydra_admin_url, http.clone()),
+            hydra: HydraAdmin::new(
+                &settings.hydra_admin_url,
+                &settings.hydra_public_url,
+                http.clone(),
+            ),
             hydra_public: HydraPublic::new(&settings.hydra_public_url, http.clone()),
             kratos: Kratos::new(
                 &settings.kratos_public_url,

@@ -225,7 +225,6 @@ async fn a_logout_hydra_already_handled_goes_where_hydra_says() {
 /// Hydra's 410 for a logout request names its `request_url`, which is relative
 /// (`/oauth2/sessions/logout?…`): the browser must go to that path on Hydra's public URL.
 #[tokio::test]
-#[ignore = "Hera sends the browser to Hydra's relative request_url as it is: a path on Hera"]
 async fn a_logout_hydra_handled_goes_to_its_request_url_on_hydras_public_url() {
     let app = TestApp::spawn().await;
     let challenge = logout(&app, true, Some(rp(json!(false))));

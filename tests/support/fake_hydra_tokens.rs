@@ -25,7 +25,7 @@ use super::fake_hydra::{lock, random_b64url};
 /// path because Hera's own unit tests (`src/bff/id_token.rs`) read it too.
 const RSA_PKCS8: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/api/support/fake-hydra-rs256.pk8"
+    "/tests/support/fake-hydra-rs256.pk8"
 ));
 /// The `kid` of that key in the JWKS.
 pub const KID: &str = "fake-hydra-rs256";
