@@ -531,6 +531,8 @@ mod tests {
                     })
                     .collect(),
                 identity: identity(id, "active"),
+                issued_at: None,
+                devices: Vec::new(),
             })),
             Kratos::NoSession => Whoami::Unauthenticated,
             Kratos::NeedsAal2 => Whoami::Aal2Required,
@@ -1237,6 +1239,8 @@ mod tests {
             aal: Some("aal1".into()),
             authentication_methods: vec![],
             identity: identity(ADA, "active"),
+            issued_at: None,
+            devices: Vec::new(),
         }))
     }
 

@@ -83,6 +83,9 @@ pub enum FormPurpose {
     Device,
     /// A "remove access" button on the connected-apps page (bound to the client id).
     Revoke,
+    /// A "sign out" button on the devices page (bound to the Kratos session id, or to the
+    /// browser's own session id for "all other devices").
+    EndSession,
 }
 
 impl FormPurpose {
@@ -92,6 +95,7 @@ impl FormPurpose {
             FormPurpose::Logout => b"logout",
             FormPurpose::Device => b"device",
             FormPurpose::Revoke => b"revoke",
+            FormPurpose::EndSession => b"end-session",
         }
     }
 }

@@ -36,15 +36,25 @@ fn kratos_login_url(app: &TestApp, challenge: &str, aal2: bool) -> String {
 }
 
 #[tokio::test]
-async fn a_missing_or_empty_challenge_gets_a_400_page_and_hydra_is_never_called() {
+async fn an_empty_challenge_gets_a_400_page_and_hydra_is_never_called() {
     let app = TestApp::spawn().await;
-    for path in ["/login", "/login?login_challenge=", "/login?other=1"] {
-        assert_error_page(
-            app.get(path).await,
-            StatusCode::BAD_REQUEST,
-            "This link is incomplete",
-        )
-        .await;
+    assert_error_page(
+        app.get("/login?login_challenge=").await,
+        StatusCode::BAD_REQUEST,
+        "This link is incomplete",
+    )
+    .await;
+    assert!(app.hydra_calls().is_empty(), "{:?}", app.hydra_calls());
+}
+
+#[tokio::test]
+async fn without_a_challenge_login_is_kratoss_sign_in_and_hydra_is_never_called() {
+    let app = TestApp::spawn().await;
+    for path in ["/login", "/login?other=1"] {
+        assert_redirect_to(
+            &app.get(path).await,
+            "http://kratos.browser.test:4433/self-service/login/browser",
+        );
     }
     assert!(app.hydra_calls().is_empty(), "{:?}", app.hydra_calls());
 }

@@ -28,5 +28,6 @@ mod look;
 mod pages;
 mod recorded;
 mod scale_out;
+mod selfservice;
 #[path = "../support/mod.rs"]
 mod support;

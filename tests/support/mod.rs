@@ -11,10 +11,12 @@ pub mod fake_hydra;
 pub mod fake_hydra_public;
 pub mod fake_hydra_tokens;
 pub mod fake_kratos;
+pub mod forms;
 pub mod logs;
 pub mod openapi;
 pub mod recording;
 pub mod redis_server;
+pub mod totp;
 pub mod violations;
 
 use std::net::TcpListener;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use hera::app::Application;
 use hera::cli::Settings;
 use reqwest::cookie::Jar;
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::{HeaderMap, ACCEPT, LOCATION};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
@@ -33,6 +35,10 @@ use fake_kratos::FakeKratos;
 
 /// Where Hera sends browsers to Kratos in tests that do not run Kratos's pages.
 pub const KRATOS_BROWSER_URL: &str = "http://kratos.browser.test:4433";
+
+/// What a browser says it accepts on a navigation: Kratos answers such requests with
+/// redirects, and `*/*` alone with JSON.
+pub const NAVIGATION: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// Upstream timeout used by tests, short so hang tests finish quickly.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -61,6 +67,8 @@ impl TestApp {
         let kratos = FakeKratos::start().await;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        // Kratos's `selfservice.flows.*.ui_url` and default return address are Hera's.
+        kratos.set_ui_base(&address);
         let public = fake_hydra_public::FakeHydraPublic::start(
             &hydra,
             fake_hydra_public::LcpUrls::of(&address),
@@ -118,6 +126,100 @@ impl TestApp {
             url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
         }
         panic!("more than 20 redirects");
+    }
+
+    /// Hera whose `KRATOS_BROWSER_URL` is the fake Kratos's public URL, as for browsers that
+    /// go through Kratos's flows (the flows' forms post there).
+    pub async fn spawn_for_flows() -> TestApp {
+        TestApp::spawn_with(|settings| {
+            settings.kratos_browser_url = settings.kratos_public_url.clone();
+        })
+        .await
+    }
+
+    /// Opens `url` (absolute, or a path on Hera) and follows redirects like a browser, to the
+    /// page it ends on.
+    pub async fn navigate(&self, url: &str) -> Page {
+        let url = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        let response = self
+            .browser
+            .get(&url)
+            .header(ACCEPT, NAVIGATION)
+            .send()
+            .await
+            .unwrap();
+        self.follow(response, &url).await
+    }
+
+    /// Submits a form of a flow page as a browser does when `button` is pressed after typing
+    /// `typed`, and follows the redirects that answer it.
+    pub async fn submit(
+        &self,
+        form: &forms::Form,
+        button: (&str, &str),
+        typed: &[(&str, &str)],
+    ) -> Page {
+        let body = form.body(button, typed);
+        assert!(
+            form.method.eq_ignore_ascii_case("post"),
+            "{} form",
+            form.method
+        );
+        let response = self
+            .browser
+            .post(&form.action)
+            .header(ACCEPT, NAVIGATION)
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        self.follow(response, &form.action).await
+    }
+
+    async fn follow(&self, mut response: Response, url: &str) -> Page {
+        let mut url = url.to_owned();
+        let mut trail = vec![url.clone()];
+        for _ in 0..20 {
+            if !response.status().is_redirection() {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let html = response.text().await.unwrap();
+                return Page {
+                    url,
+                    status,
+                    headers,
+                    html,
+                    trail,
+                };
+            }
+            let next = location_of(&response);
+            url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
+            trail.push(url.clone());
+            let ours = [&self.address, &self.kratos.public_url, &self.public.url];
+            if !ours.iter().any(|origin| url.starts_with(origin.as_str())) {
+                // Somewhere the test does not run (an application, an identity provider): the
+                // browser would go there; stop.
+                return Page {
+                    url,
+                    status: response.status(),
+                    headers: response.headers().clone(),
+                    html: String::new(),
+                    trail,
+                };
+            }
+            response = self
+                .browser
+                .get(&url)
+                .header(ACCEPT, NAVIGATION)
+                .send()
+                .await
+                .unwrap();
+        }
+        panic!("more than 20 redirects: {trail:#?}");
     }
 
     /// Starts a second Hera on another port against the same fakes, as a second instance behind
@@ -219,6 +321,55 @@ impl TestApp {
             .into_iter()
             .filter(|call| !call.contains(" /health"))
             .collect()
+    }
+}
+
+/// The page a browser ends on after following redirects.
+#[derive(Debug)]
+pub struct Page {
+    pub url: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
+    /// Every URL on the way, first to last.
+    pub trail: Vec<String>,
+}
+
+impl Page {
+    /// The page's text as a reader sees it.
+    pub fn text(&self) -> String {
+        forms::text(&self.html)
+    }
+
+    pub fn forms(&self) -> Vec<forms::Form> {
+        forms::forms(&self.html)
+    }
+
+    /// The form with the button `name=value`.
+    pub fn form(&self, name: &str, value: &str) -> forms::Form {
+        forms::form_with_button(&self.html, name, value)
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts the page is one of Hera's, at `path`, rendered without error.
+    #[track_caller]
+    pub fn assert_at(&self, path: &str) {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}
+{}",
+            self.url,
+            self.html
+        );
+        let url = Url::parse(&self.url).unwrap();
+        assert_eq!(url.path(), path, "{:#?}", self.trail);
     }
 }
 

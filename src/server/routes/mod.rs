@@ -9,6 +9,8 @@ mod home;
 mod login;
 mod logout;
 mod oauth_error;
+mod selfservice;
+mod sessions;
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -35,6 +37,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(device::success_page)
         .service(connected_apps::list)
         .service(connected_apps::revoke)
+        .service(selfservice::registration)
+        .service(selfservice::recovery)
+        .service(selfservice::verification)
+        .service(selfservice::settings)
+        .service(sessions::list)
+        .service(sessions::end)
+        .service(sessions::end_others)
         .service(home::home)
         .service(health::alive)
         .service(health::ready)

@@ -1,5 +1,5 @@
 //! `GET /error`: Hydra's `urls.error`, where Hydra sends browsers when it cannot redirect an
-//! error to the client.
+//! error to the client; with `?id=` instead, Kratos's error UI (`selfservice::kratos_error`).
 //!
 //! Only known OAuth2 error codes are shown, each with Hera's own wording. `error_description`
 //! is attacker-controllable text on a trusted domain, so it is logged, not shown.
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tracing_actix_web::RequestId;
 
 use super::{render, texts};
+use crate::server::error::HeraError;
 use crate::server::views::{ErrorPage, Layout};
 use crate::server::State;
 
@@ -17,14 +18,29 @@ use crate::server::State;
 pub struct ErrorQuery {
     error: Option<String>,
     error_description: Option<String>,
+    /// Kratos's error UI: the id of an error Kratos recorded.
+    id: Option<String>,
 }
 
+/// Hydra's errors (`?error=`), and Kratos's (`?id=`, see [`super::selfservice::kratos_error`]).
 #[get("/error")]
 pub async fn oauth_error(
     http: HttpRequest,
     query: web::Query<ErrorQuery>,
     request_id: RequestId,
     state: web::Data<State>,
+) -> Result<HttpResponse, HeraError> {
+    if let Some(id) = query.id.as_deref().filter(|_| query.error.is_none()) {
+        return super::selfservice::kratos_error(&http, id, &request_id.to_string(), &state).await;
+    }
+    Ok(hydra_error(&http, &query, &request_id, &state))
+}
+
+fn hydra_error(
+    http: &HttpRequest,
+    query: &ErrorQuery,
+    request_id: &RequestId,
+    state: &State,
 ) -> HttpResponse {
     let code = query.error.as_deref().unwrap_or_default();
     let known = describe(code);
@@ -35,12 +51,14 @@ pub async fn oauth_error(
         "Hydra reported an error"
     );
     let (title, message) = known.unwrap_or(("oauth-generic-title", "oauth-generic-message"));
-    let t = texts(&http, &state, &[]);
+    let t = texts(http, state, &[]);
     let page = ErrorPage {
         layout: Layout::new(&t, t.text(title)),
         status: StatusCode::BAD_REQUEST.as_u16(),
         message: t.text(message).to_owned(),
         code: known.map(|_| code.to_owned()),
+        reference: None,
+        start_again: None,
         request_id: request_id.to_string(),
     };
     render(StatusCode::BAD_REQUEST, &page)
