@@ -27,7 +27,10 @@ mod logs;
 mod look;
 mod pages;
 mod recorded;
+mod recorded_selfservice;
 mod scale_out;
 mod selfservice;
+mod selfservice_methods;
+mod selfservice_states;
 #[path = "../support/mod.rs"]
 mod support;

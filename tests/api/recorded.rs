@@ -1240,10 +1240,15 @@ async fn kratos_browser_logout_goes_as_recorded() {
     recording.expect().check(&answer);
 }
 
-/// Every recording kept in the repository is replayed by a test here.
+/// Every recording kept in the repository is replayed by a test here or in
+/// `recorded_selfservice.rs`.
 #[test]
 fn every_recording_in_the_repository_is_used() {
-    let source = include_str!("recorded.rs");
+    let source = [
+        include_str!("recorded.rs"),
+        include_str!("recorded_selfservice.rs"),
+    ]
+    .concat();
     let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract/recorded");
     let unused: Vec<String> = std::fs::read_dir(folder)
         .unwrap_or_else(|e| panic!("{folder}: {e}"))

@@ -74,6 +74,7 @@ pub fn schema_label(name: &str, title: &str) -> Value {
 pub fn traits(group: &str, hidden: bool, values: &dyn Fn(&str) -> Option<String>) -> Vec<Value> {
     let value = |name: &str| -> Vec<(&'static str, Value)> {
         values(name)
+            .filter(|v| !v.is_empty())
             .map(|v| vec![("value", json!(v))])
             .unwrap_or_default()
     };
