@@ -32,5 +32,6 @@ mod scale_out;
 mod selfservice;
 mod selfservice_methods;
 mod selfservice_states;
+mod sessions;
 #[path = "../support/mod.rs"]
 mod support;
