@@ -19,6 +19,7 @@
         event.preventDefault();
         window[name]();
       });
+      button.hidden = false;
       var section = button.closest("[data-hera-needs-script]");
       if (section) {
         section.hidden = false;

@@ -120,8 +120,8 @@ pub fn password(autocomplete: &str) -> Value {
     )
 }
 
-/// A base64 PNG, as Kratos inlines its TOTP QR code (this one is a single pixel).
-pub const QR_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+/// A base64 PNG, as Kratos inlines its TOTP QR code (this one only looks like a QR code).
+pub const QR_PNG: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAB0AAAAdAQAAAAB+6FqiAAAAjUlEQVR42mP4////DwYwccDRQILhvsv0GwwXq7dEMFxMKgES8UDWfR/xGwwHagokGP5/l//BcC+y9wbD8w2dOxh++F4Gcvce+MFw26fLguGdsqUFw1cjphkMx4LeSTBcPFAC1HH86Q6GA/XsNxjuu/YDxTI2A4kqhh0MFwuCKhjuR/JGMBxwsJRggDsDAINeRriJpCMUAAAAAElFTkSuQmCC";
 
 pub fn totp_enrolment(secret: &str) -> Vec<Value> {
     vec![

@@ -272,6 +272,17 @@ impl super::FakeKratos {
         }
     }
 
+    /// Takes `email`'s TOTP second factor away.
+    pub fn remove_totp(&self, email: &str) {
+        if let Some(user) = lock(&self.shared.state)
+            .selfservice
+            .users
+            .get_mut(&email.to_ascii_lowercase())
+        {
+            user.totp = None;
+        }
+    }
+
     /// Gives `email` backup codes.
     pub fn set_lookup_codes(&self, email: &str, codes: &[&str]) {
         if let Some(user) = lock(&self.shared.state)
@@ -2539,15 +2550,18 @@ fn apply_settings(
         false,
         flow.identity_id.clone(),
     );
+    // The page shows the new flow's UI: the same CSRF token and TOTP secret.
+    let secret = totp::new_secret();
     if let Some(new) = state.selfservice.flows.get_mut(&next) {
         new.request_url = format!("{public_url}/self-service/settings?flow={}", flow.id);
         new.csrf_token = flow.csrf_token.clone();
+        new.totp_pending = secret.clone();
     }
     flow.state = "success";
     flow.action_flow = Some(next);
     flow.lookup_pending = None;
     flow.lookup_revealed = false;
-    flow.totp_pending = totp::new_secret();
+    flow.totp_pending = secret;
     flow.ui_messages = vec![text(1050001, "Your changes have been saved!", "success")];
     let location = ui(&config, Kind::Settings, &flow.id);
     state.selfservice.flows.insert(flow.id.clone(), flow);
