@@ -297,3 +297,57 @@ async fn an_application_logo_that_is_not_https_is_left_out() {
         page.html
     );
 }
+
+#[tokio::test]
+async fn every_flow_page_carries_the_strict_headers_and_stays_within_the_page_budget() {
+    let app = app_with_ada().await;
+    let stylesheet = app
+        .get(hera::server::assets::STYLESHEET_PATH)
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    let mut pages = vec![
+        app.navigate("/login").await,
+        app.navigate("/registration").await,
+        app.navigate("/recovery").await,
+        app.navigate("/verification").await,
+    ];
+    crate::support::sign_in_ada(&app, Duration::ZERO);
+    pages.push(app.navigate("/settings").await);
+    pages.push(app.navigate("/sessions").await);
+    for page in pages {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.url);
+        for (name, value) in [
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "no-referrer"),
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(page.header(name), value, "{name} on {}", page.url);
+        }
+        let csp = page.header("content-security-policy");
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("form-action"),
+            "{csp}"
+        );
+        assert!(!page.header("x-request-id").is_empty());
+        assert!(
+            !page.html.contains(" style=\""),
+            "no inline style: {}",
+            page.url
+        );
+        assert!(
+            page.html.len() + stylesheet < 30 * 1024,
+            "{}: {} B of HTML + {stylesheet} B of CSS",
+            page.url,
+            page.html.len()
+        );
+    }
+}

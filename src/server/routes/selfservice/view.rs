@@ -76,11 +76,13 @@ pub fn build(cx: &Context<'_>, flow: &Flow, layout: &FlowLayout) -> Built {
             }
         })
         .collect();
-    // Other ways to do the same thing are set apart by "or" (settings are a list of topics).
+    // Other ways to do the same thing are set apart by "or" (settings are a list of topics, and
+    // a section of secondary buttons, such as Kratos's "Back", is no alternative).
     if cx.kind != KratosFlow::Settings {
         let mut previous_visible = false;
-        for section in &mut sections {
-            section.separated = previous_visible && !section.needs_script;
+        for (section, layout) in sections.iter_mut().zip(&layout.sections) {
+            let alternative = layout.group == "oidc" || has_primary(&section.fields);
+            section.separated = previous_visible && !section.needs_script && alternative;
             previous_visible |= !section.needs_script;
         }
     }
@@ -425,6 +427,13 @@ fn set_autofocus(kind: KratosFlow, sections: &mut [SectionView]) {
     }
 }
 
+/// Whether a section has a method's main button.
+fn has_primary(fields: &[FieldView]) -> bool {
+    fields
+        .iter()
+        .any(|f| matches!(f, FieldView::Actions(row) if row.iter().any(|b| b.primary)))
+}
+
 /// A section that only works with Kratos's script: it has buttons that run one of the
 /// script's functions and no plain submit button.
 fn needs_script(fields: &[FieldView]) -> bool {
@@ -506,4 +515,163 @@ fn unique(ids: &mut HashSet<String>, id: &str) -> String {
     }
     ids.insert(candidate.clone());
     candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str, input_type: &str) -> Input {
+        Input {
+            name: name.into(),
+            input_type: input_type.into(),
+            value: None,
+            required: false,
+            disabled: false,
+            autocomplete: None,
+            pattern: None,
+            maxlength: None,
+            onclick_trigger: None,
+            onload_trigger: None,
+        }
+    }
+
+    #[test]
+    fn fields_get_the_autocomplete_password_managers_expect() {
+        let cases = [
+            (KratosFlow::Login, "identifier", "text", Some("username")),
+            (
+                KratosFlow::Login,
+                "password",
+                "password",
+                Some("current-password"),
+            ),
+            (
+                KratosFlow::Registration,
+                "password",
+                "password",
+                Some("new-password"),
+            ),
+            (
+                KratosFlow::Settings,
+                "password",
+                "password",
+                Some("new-password"),
+            ),
+            (KratosFlow::Recovery, "code", "text", Some("one-time-code")),
+            (
+                KratosFlow::Login,
+                "totp_code",
+                "text",
+                Some("one-time-code"),
+            ),
+            (
+                KratosFlow::Login,
+                "lookup_secret",
+                "text",
+                Some("one-time-code"),
+            ),
+            (
+                KratosFlow::Registration,
+                "traits.email",
+                "email",
+                Some("email"),
+            ),
+            (
+                KratosFlow::Registration,
+                "traits.name.first",
+                "text",
+                Some("given-name"),
+            ),
+            (
+                KratosFlow::Registration,
+                "traits.website",
+                "url",
+                Some("url"),
+            ),
+            (KratosFlow::Registration, "traits.team", "text", None),
+        ];
+        for (kind, name, input_type, expected) in cases {
+            assert_eq!(
+                autocomplete(kind, &input(name, input_type)).as_deref(),
+                expected,
+                "{name}"
+            );
+        }
+        let mut given = input("identifier", "text");
+        given.autocomplete = Some("username webauthn".into());
+        assert_eq!(
+            autocomplete(KratosFlow::Login, &given).as_deref(),
+            Some("username webauthn")
+        );
+    }
+
+    #[test]
+    fn codes_get_a_numeric_keyboard() {
+        assert_eq!(inputmode(&input("totp_code", "text")), Some("numeric"));
+        assert_eq!(inputmode(&input("code", "text")), Some("numeric"));
+        assert_eq!(inputmode(&input("lookup_secret", "text")), None);
+        assert_eq!(inputmode(&input("traits.email", "email")), Some("email"));
+    }
+
+    #[test]
+    fn only_inline_raster_images_are_shown() {
+        assert!(is_inline_image("data:image/png;base64,AAAA"));
+        for other in [
+            "data:image/svg+xml;base64,PHN2Zz4=",
+            "data:text/html,x",
+            "https://x/qr.png",
+            "javascript:x",
+        ] {
+            assert!(!is_inline_image(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn ids_are_safe_and_unique() {
+        let mut ids = HashSet::new();
+        assert_eq!(
+            unique(&mut ids, &dom_id("profile", "traits.name.first")),
+            "profile-traits-name-first"
+        );
+        assert_eq!(
+            unique(&mut ids, &dom_id("profile", "traits.name.first")),
+            "profile-traits-name-first-2"
+        );
+        assert_eq!(dom_id("x", "a\"><b"), "x-a---b");
+    }
+
+    fn button(trigger: Option<&str>) -> ButtonView {
+        ButtonView {
+            name: "b".into(),
+            value: String::new(),
+            label: "B".into(),
+            primary: trigger.is_none(),
+            formnovalidate: false,
+            trigger: trigger.map(str::to_owned),
+            onload: None,
+            disabled: false,
+            messages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_section_needs_the_script_only_when_nothing_in_it_works_without() {
+        let scripted = vec![FieldView::Actions(vec![button(Some(
+            "oryWebAuthnRegistration",
+        ))])];
+        assert!(needs_script(&scripted));
+        let mixed = vec![FieldView::Actions(vec![
+            button(Some("oryWebAuthnRegistration")),
+            button(None),
+        ])];
+        assert!(!needs_script(&mixed), "a plain button works without it");
+        let onload = vec![FieldView::Hidden(HiddenField {
+            name: "passkey_login".into(),
+            value: String::new(),
+            onload: Some("oryPasskeyLoginAutocompleteInit".into()),
+        })];
+        assert!(needs_script(&onload));
+        assert!(!needs_script(&[FieldView::Actions(vec![button(None)])]));
+    }
 }
