@@ -95,7 +95,7 @@ pub enum Attributes {
 }
 
 /// An `input` node: a field, a hidden value or a button.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Input {
     pub name: String,
     /// `text`, `password`, `email`, `hidden`, `submit`, `button`, `checkbox`, … (kept open).
@@ -402,13 +402,7 @@ mod tests {
             name: "n".into(),
             input_type: "text".into(),
             value: Some(value),
-            required: false,
-            disabled: false,
-            autocomplete: None,
-            pattern: None,
-            maxlength: None,
-            onclick_trigger: None,
-            onload_trigger: None,
+            ..Input::default()
         };
         assert_eq!(input(json!("a")).value_text().as_deref(), Some("a"));
         assert_eq!(input(json!(true)).value_text().as_deref(), Some("true"));

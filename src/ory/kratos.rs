@@ -277,7 +277,9 @@ async fn send(
         .map_err(|e| UpstreamError::from_reqwest(service, e))
 }
 
-/// Reads a JSON body into `T`; a body that does not parse is a malformed answer.
+/// Reads a JSON body into `T`; a body that does not parse is a malformed answer whose
+/// description names the place, never the text (sessions carry traits, flows CSRF tokens, codes
+/// and secrets).
 async fn read_json<T: serde::de::DeserializeOwned>(
     service: Service,
     response: reqwest::Response,
@@ -285,7 +287,17 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     let body = crate::timing::upstream(response.bytes())
         .await
         .map_err(|e| UpstreamError::from_reqwest(service, e))?;
-    serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(service, e))
+    serde_json::from_slice(&body).map_err(|e| {
+        UpstreamError::malformed(
+            service,
+            format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -300,7 +312,8 @@ mod tests {
         }
     }
 
-    fn kratos(browser: &str) -> Kratos {
+    /// A client for a Kratos at `http://kratos:4433` that browsers reach at `browser`.
+    pub(super) fn kratos(browser: &str) -> Kratos {
         let url = Url::parse("http://kratos:4433").unwrap();
         Kratos::new(
             &url,

@@ -5,15 +5,13 @@
 //! and flows with the same nodes (type, group, name, input type, label and message ids) in the
 //! same order.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::support::fake_kratos::{
     csrf_cookie_name, identity, session, FakeKratos, SESSION_COOKIE,
 };
-use crate::support::recording::{Answer, Recording};
+use crate::support::recording::{Answer, Cookies as Browser, Recording};
 use crate::support::{query, totp};
 
 /// The recordings' Kratos public URL (`main` instance), its UI and its default return address.
@@ -24,27 +22,15 @@ const KRATOS_SHORT: &str = "http://127.0.0.1:4633";
 const UI: &str = "http://127.0.0.1:4455";
 const APP: &str = "http://127.0.0.1:3000";
 
-/// A browser's cookies for the fake.
-#[derive(Default)]
-struct Browser(BTreeMap<String, String>);
-
-impl Browser {
-    fn take(&mut self, answer: &Answer) {
-        for (name, value, removed) in answer.cookies_set() {
-            if removed {
-                self.0.remove(&name);
-            } else {
-                self.0.insert(name, value);
-            }
-        }
-    }
-
-    fn cookie(&self) -> String {
-        self.0
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+/// The Kratos instance a recording was made at, by its name: `kratos-full-…`, `kratos-short-…`
+/// or the `main` instance.
+fn recorded_host(name: &str) -> &'static str {
+    if name.starts_with("kratos-full-") {
+        KRATOS_FULL
+    } else if name.starts_with("kratos-short-") {
+        KRATOS_SHORT
+    } else {
+        KRATOS_PUBLIC
     }
 }
 
@@ -108,13 +94,7 @@ fn messages(flow: &Value) -> Vec<u64> {
 
 /// Replays a recorded `GET /self-service/<kind>/flows?id=` for `flow` and checks the answer:
 /// the shape, the nodes, the messages, the state.
-async fn check_flow(
-    kratos: &FakeKratos,
-    browser: &Browser,
-    name: &str,
-    flow: &str,
-    recorded_host: &str,
-) -> Value {
+async fn check_flow(kratos: &FakeKratos, browser: &Browser, name: &str, flow: &str) -> Value {
     let recording = Recording::load(name);
     let path = recording
         .path_and_query
@@ -125,12 +105,12 @@ async fn check_flow(
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("{path}?id={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording
         .expect()
-        .host(recorded_host, &kratos.public_url)
+        .host(recorded_host(name), &kratos.public_url)
         .urls(&["/ui/action", "/request_url"])
         .exact(&["/state", "/type", "/refresh", "/requested_aal"])
         .free(&["/identity"])
@@ -154,7 +134,6 @@ async fn post(
     name: &str,
     flow: &str,
     fields: &[(&str, &str)],
-    recorded_host: &str,
 ) -> Answer {
     let recording = Recording::load(name);
     let path = recording
@@ -166,14 +145,14 @@ async fn post(
     let mut replay = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("{path}?flow={flow}"))
-        .header("cookie", &browser.cookie());
+        .header("cookie", &browser.header());
     for (field, value) in fields {
         replay = replay.field(field, *value);
     }
     let answer = replay.send().await;
     recording
         .expect()
-        .host(recorded_host, &kratos.public_url)
+        .host(recorded_host(name), &kratos.public_url)
         .host(UI, UI)
         .check(&answer);
     answer
@@ -181,21 +160,16 @@ async fn post(
 
 /// Replays a recorded browser init and returns the new flow's id (`None` when the recording
 /// went elsewhere).
-async fn init(
-    kratos: &FakeKratos,
-    browser: &mut Browser,
-    name: &str,
-    recorded_host: &str,
-) -> (Answer, Option<String>) {
+async fn init(kratos: &FakeKratos, browser: &mut Browser, name: &str) -> (Answer, Option<String>) {
     let recording = Recording::load(name);
     let answer = recording
         .to(&kratos.public_url)
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording
         .expect()
-        .host(recorded_host, &kratos.public_url)
+        .host(recorded_host(name), &kratos.public_url)
         .host(&format!("{APP}/"), &format!("{APP}/"))
         .params(&["return_to", "aal", "refresh"])
         .check(&answer);
@@ -226,9 +200,7 @@ fn signed_in(kratos: &FakeKratos, browser: &mut Browser, email: &str, password: 
             &["password"],
         ),
     );
-    browser
-        .0
-        .insert(SESSION_COOKIE.into(), "recorded-session".into());
+    browser.set(SESSION_COOKIE, "recorded-session");
     id.to_owned()
 }
 
@@ -246,13 +218,7 @@ async fn a_sign_in_goes_as_recorded() {
         ),
     );
     let mut browser = Browser::default();
-    let (answer, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (answer, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-303").await;
     let flow = flow.unwrap();
     assert!(answer
         .cookies_set()
@@ -263,7 +229,6 @@ async fn a_sign_in_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
 
@@ -285,7 +250,7 @@ async fn a_sign_in_goes_as_recorded() {
         let recording = Recording::load(name);
         let answer = recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await;
         recording.expect().check(&answer);
@@ -297,7 +262,6 @@ async fn a_sign_in_goes_as_recorded() {
         "kratos-login-browser-submit-missing-identifier-303",
         &flow,
         &[("csrf_token", &csrf(&kratos, &flow)), ("password", "x")],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -305,7 +269,6 @@ async fn a_sign_in_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-after-missing-identifier-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -314,7 +277,6 @@ async fn a_sign_in_goes_as_recorded() {
         "kratos-login-browser-submit-wrong-password-303",
         &flow,
         &[("csrf_token", &csrf(&kratos, &flow)), ("password", "wrong")],
-        KRATOS_PUBLIC,
     )
     .await;
     let after = check_flow(
@@ -322,7 +284,6 @@ async fn a_sign_in_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-after-wrong-password-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     assert_eq!(
@@ -335,7 +296,6 @@ async fn a_sign_in_goes_as_recorded() {
         "kratos-login-browser-submit-unknown-method-303",
         &flow,
         &[("csrf_token", &csrf(&kratos, &flow)), ("password", "x")],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -343,7 +303,6 @@ async fn a_sign_in_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-after-unknown-method-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
 
@@ -354,7 +313,6 @@ async fn a_sign_in_goes_as_recorded() {
         "kratos-login-browser-submit-csrf-mismatch-303",
         &flow,
         &[("csrf_token", "forged"), ("password", "x")],
-        KRATOS_PUBLIC,
     )
     .await;
     let error = query(answer.location())["id"].clone();
@@ -362,7 +320,7 @@ async fn a_sign_in_goes_as_recorded() {
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/errors?id={error}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording
@@ -373,7 +331,7 @@ async fn a_sign_in_goes_as_recorded() {
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/login?flow={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .field("csrf_token", "forged")
         .field("password", "x")
         .send()
@@ -389,7 +347,7 @@ async fn a_sign_in_goes_as_recorded() {
         let recording = Recording::load(name);
         let answer = recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .field("csrf_token", "x")
             .field("password", "x")
             .send()
@@ -402,7 +360,6 @@ async fn a_sign_in_goes_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-login-browser-init-return-to-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let flow = flow.unwrap();
@@ -411,7 +368,6 @@ async fn a_sign_in_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-with-return-to-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     assert_eq!(body["return_to"], format!("{APP}/after-login?x=1"));
@@ -424,7 +380,6 @@ async fn a_sign_in_goes_as_recorded() {
             ("csrf_token", &csrf(&kratos, &flow)),
             ("password", "correct horse"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     assert!(answer
@@ -439,7 +394,7 @@ async fn a_sign_in_goes_as_recorded() {
         "kratos-login-browser-init-already-signed-in-return-to-303",
         "kratos-login-browser-init-already-signed-in-json-400",
     ] {
-        let (_, flow) = init(&kratos, &mut browser, name, KRATOS_PUBLIC).await;
+        let (_, flow) = init(&kratos, &mut browser, name).await;
         assert_eq!(flow, None, "{name}");
     }
 }
@@ -454,13 +409,12 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         "kratos-login-browser-init-bad-aal-json-400",
         "kratos-login-browser-init-return-to-forbidden-json-400",
     ] {
-        init(&kratos, &mut browser, name, KRATOS_PUBLIC).await;
+        init(&kratos, &mut browser, name).await;
     }
     let (answer, _) = init(
         &kratos,
         &mut browser,
         "kratos-login-browser-init-aal2-no-session-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let recording = Recording::load("kratos-error-get-aal1-required-200");
@@ -477,7 +431,6 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-login-browser-init-return-to-forbidden-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let recording = Recording::load("kratos-error-get-return-to-forbidden-200");
@@ -498,13 +451,7 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         "self_service_flow_return_to_forbidden"
     );
     let _ = expected;
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-json-200",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-json-200").await;
     assert_eq!(flow, None, "JSON callers get the flow itself");
 
     // A refresh, and a second factor, for a signed-in browser.
@@ -520,7 +467,6 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-login-browser-init-refresh-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let body = check_flow(
@@ -528,27 +474,19 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-refresh-200",
         &flow.unwrap(),
-        KRATOS_PUBLIC,
     )
     .await;
     assert_eq!(
         body["ui"]["nodes"][1]["attributes"]["value"],
         "rec-r72e3b2-ada@example.com"
     );
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-aal2-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-aal2-303").await;
     let flow = flow.unwrap();
     check_flow(
         &kratos,
         &browser,
         "kratos-login-browser-get-flow-aal2-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -560,7 +498,6 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
             ("csrf_token", &csrf(&kratos, &flow)),
             ("totp_code", "000000"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -568,7 +505,6 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-after-totp-wrong-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     let answer = post(
@@ -580,7 +516,6 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
             ("csrf_token", &csrf(&kratos, &flow)),
             ("totp_code", &totp::code_now(&secret)),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     browser.take(&answer);
@@ -588,7 +523,7 @@ async fn refresh_second_factor_and_refused_sign_ins_go_as_recorded() {
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
@@ -608,7 +543,6 @@ async fn a_second_factor_for_an_identity_without_one_goes_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-login-browser-init-aal2-no-second-factor-303",
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -616,29 +550,19 @@ async fn a_second_factor_for_an_identity_without_one_goes_as_recorded() {
         &browser,
         "kratos-login-browser-get-flow-aal2-no-second-factor-200",
         &flow.unwrap(),
-        KRATOS_PUBLIC,
     )
     .await;
     // Submitting an older sign-in flow while signed in.
     let mut other = Browser::default();
-    let (_, older) = init(
-        &kratos,
-        &mut other,
-        "kratos-login-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, older) = init(&kratos, &mut other, "kratos-login-browser-init-303").await;
     let older = older.unwrap();
-    other
-        .0
-        .insert(SESSION_COOKIE.into(), "recorded-session".into());
+    other.set(SESSION_COOKIE, "recorded-session");
     post(
         &kratos,
         &other,
         "kratos-login-browser-submit-already-signed-in-303",
         &older,
         &[("csrf_token", &csrf(&kratos, &older)), ("password", "x")],
-        KRATOS_PUBLIC,
     )
     .await;
 }
@@ -651,7 +575,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-registration-browser-init-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let flow = flow.unwrap();
@@ -660,7 +583,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     let token = csrf(&kratos, &flow);
@@ -670,7 +592,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-profile-invalid-email-302",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -678,7 +599,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-invalid-email-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     // An empty address is missing; the flow keeps the one typed before.
@@ -688,7 +608,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-profile-missing-email-302",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -696,7 +615,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-missing-email-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -705,7 +623,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-profile-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -713,7 +630,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-step2-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -722,7 +638,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-back-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     let back = check_flow(
@@ -730,7 +645,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-back-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     assert_eq!(
@@ -743,7 +657,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-profile-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -752,7 +665,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-submit-short-password-302",
         &flow,
         &[("csrf_token", &token), ("password", "short")],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -760,7 +672,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-short-password-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -772,7 +683,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
             ("csrf_token", &token),
             ("password", "rec-r72e3b2-reg@example.com"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -780,7 +690,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-password-like-identifier-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     let answer = post(
@@ -792,7 +701,6 @@ async fn a_two_step_sign_up_goes_as_recorded() {
             ("csrf_token", &token),
             ("password", "correct horse battery staple"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     browser.take(&answer);
@@ -801,13 +709,13 @@ async fn a_two_step_sign_up_goes_as_recorded() {
         "kratos-registration-browser-init-already-signed-in-303",
         "kratos-registration-browser-init-already-signed-in-json-400",
     ] {
-        init(&kratos, &mut browser, name, KRATOS_PUBLIC).await;
+        init(&kratos, &mut browser, name).await;
     }
     let recording = Recording::load("kratos-registration-browser-get-flow-unknown-404");
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
@@ -831,7 +739,6 @@ async fn a_sign_up_with_a_taken_address_goes_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-registration-browser-init-303",
-        KRATOS_PUBLIC,
     )
     .await;
     let flow = flow.unwrap();
@@ -840,7 +747,7 @@ async fn a_sign_up_with_a_taken_address_goes_as_recorded() {
     recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/registration?flow={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .field("csrf_token", token.as_str())
         .field("traits.email", "rec-r72e3b2-taken@example.com")
         .field("traits.name.first", "")
@@ -856,7 +763,6 @@ async fn a_sign_up_with_a_taken_address_goes_as_recorded() {
             ("csrf_token", &token),
             ("password", "correct horse battery staple"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -864,7 +770,6 @@ async fn a_sign_up_with_a_taken_address_goes_as_recorded() {
         &browser,
         "kratos-registration-browser-get-flow-after-duplicate-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
 }
@@ -877,13 +782,13 @@ async fn settings_go_as_recorded() {
         "kratos-settings-browser-init-no-session-303",
         "kratos-settings-browser-init-no-session-return-to-303",
     ] {
-        init(&kratos, &mut browser, name, KRATOS_PUBLIC).await;
+        init(&kratos, &mut browser, name).await;
     }
     let recording = Recording::load("kratos-settings-browser-init-no-session-json-401");
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
@@ -891,7 +796,7 @@ async fn settings_go_as_recorded() {
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
@@ -902,20 +807,13 @@ async fn settings_go_as_recorded() {
         "rec-r72e3b2-ada@example.com",
         "correct horse",
     );
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-settings-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-settings-browser-init-303").await;
     let flow = flow.unwrap();
     check_flow(
         &kratos,
         &browser,
         "kratos-settings-browser-get-flow-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     let token = csrf(&kratos, &flow);
@@ -925,7 +823,6 @@ async fn settings_go_as_recorded() {
         "kratos-settings-browser-submit-profile-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_PUBLIC,
     )
     .await;
     browser.take(&answer);
@@ -934,7 +831,6 @@ async fn settings_go_as_recorded() {
         &browser,
         "kratos-settings-browser-get-flow-after-profile-200",
         &flow,
-        KRATOS_PUBLIC,
     )
     .await;
     // After a change, the form posts to a new flow: never rebuild the action from the id.
@@ -946,7 +842,6 @@ async fn settings_go_as_recorded() {
         "kratos-settings-browser-submit-short-password-303",
         &next,
         &[("csrf_token", &token), ("password", "short")],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -954,7 +849,6 @@ async fn settings_go_as_recorded() {
         &browser,
         "kratos-settings-browser-get-flow-after-short-password-200",
         &next,
-        KRATOS_PUBLIC,
     )
     .await;
     let fresh = kratos_flow_secret(&kratos, &browser, &next).await;
@@ -964,7 +858,6 @@ async fn settings_go_as_recorded() {
         "kratos-settings-browser-submit-totp-wrong-code-303",
         &next,
         &[("csrf_token", &token), ("totp_code", "000000")],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -972,7 +865,6 @@ async fn settings_go_as_recorded() {
         &browser,
         "kratos-settings-browser-get-flow-after-totp-wrong-code-200",
         &next,
-        KRATOS_PUBLIC,
     )
     .await;
     post(
@@ -984,7 +876,6 @@ async fn settings_go_as_recorded() {
             ("csrf_token", &token),
             ("totp_code", &totp::code_now(&fresh)),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     let body = check_flow(
@@ -992,7 +883,6 @@ async fn settings_go_as_recorded() {
         &browser,
         "kratos-settings-browser-get-flow-after-totp-success-200",
         &next,
-        KRATOS_PUBLIC,
     )
     .await;
     let last = query(body["ui"]["action"].as_str().unwrap())["flow"].clone();
@@ -1005,7 +895,6 @@ async fn settings_go_as_recorded() {
             ("csrf_token", &token),
             ("password", "a much longer passphrase"),
         ],
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -1013,14 +902,13 @@ async fn settings_go_as_recorded() {
         &browser,
         "kratos-settings-browser-get-flow-after-password-success-200",
         &last,
-        KRATOS_PUBLIC,
     )
     .await;
     // The session now has the second factor.
     let recording = Recording::load("kratos-whoami-cookie-after-totp-enrolment-200");
     let answer = recording
         .to(&kratos.public_url)
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     assert_eq!(answer.json()["authenticator_assurance_level"], "aal2");
@@ -1045,17 +933,15 @@ async fn settings_go_as_recorded() {
             &["password"],
         ),
     );
-    other.0.insert(SESSION_COOKIE.into(), "bob".into());
-    other.0.insert(
-        csrf_cookie_name(&kratos.public_url),
-        browser.0[&csrf_cookie_name(&kratos.public_url)].clone(),
-    );
+    let csrf_cookie = csrf_cookie_name(&kratos.public_url);
+    other.set(SESSION_COOKIE, "bob");
+    other.set(&csrf_cookie, browser.get(&csrf_cookie).unwrap());
     let recording = Recording::load("kratos-settings-browser-get-flow-other-identity-403");
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
             .path_and_query(&format!("/self-service/settings/flows?id={last}"))
-            .header("cookie", &other.cookie())
+            .header("cookie", &other.header())
             .send()
             .await,
     );
@@ -1069,7 +955,7 @@ async fn kratos_flow_secret(kratos: &FakeKratos, browser: &Browser, flow: &str) 
             kratos.public_url
         ))
         .header("accept", "application/json")
-        .header("cookie", browser.cookie())
+        .header("cookie", browser.header())
         .send()
         .await
         .unwrap()
@@ -1089,13 +975,7 @@ async fn kratos_flow_secret(kratos: &FakeKratos, browser: &Browser, flow: &str) 
 async fn expired_flows_and_a_privileged_change_go_as_recorded() {
     let kratos = main_instance().await;
     let mut browser = Browser::default();
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-303").await;
     let flow = flow.unwrap();
     kratos.expire_flow(&flow);
     check_expired(
@@ -1111,7 +991,6 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         "kratos-short-login-browser-submit-expired-303",
         &flow,
         &[("csrf_token", &csrf(&kratos, &flow)), ("password", "x")],
-        KRATOS_SHORT,
     )
     .await;
     let replacement = query(answer.location())["flow"].clone();
@@ -1121,14 +1000,13 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         &browser,
         "kratos-short-login-browser-get-flow-replacement-200",
         &replacement,
-        KRATOS_SHORT,
     )
     .await;
     let recording = Recording::load("kratos-short-login-browser-submit-expired-json-410");
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/login?flow={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .field("csrf_token", csrf(&kratos, &flow).as_str())
         .field("password", "x")
         .send()
@@ -1151,7 +1029,7 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         let (flow, cookie) = kratos.start_flow(kind, None);
         let mut b = Browser::default();
         let (name_, value) = cookie.split_once('=').unwrap();
-        b.0.insert(name_.into(), value.into());
+        b.set(name_, value);
         kratos.expire_flow(&flow);
         check_expired(&kratos, &b, name, &flow).await;
     }
@@ -1169,13 +1047,7 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         "correct horse",
     );
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-settings-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-settings-browser-init-303").await;
     let flow = flow.unwrap();
     let token = csrf(&kratos, &flow);
     let recording =
@@ -1183,7 +1055,7 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/settings?flow={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .field("csrf_token", token.as_str())
         .field("password", "a much longer passphrase")
         .send()
@@ -1202,7 +1074,6 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
             ("csrf_token", &token),
             ("password", "a much longer passphrase"),
         ],
-        KRATOS_SHORT,
     )
     .await;
     browser.take(&answer);
@@ -1211,7 +1082,7 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&answer.location()[kratos.public_url.len()..])
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording.expect().host(UI, UI).check(&answer);
@@ -1221,7 +1092,6 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         &browser,
         "kratos-short-login-browser-get-flow-refresh-from-settings-200",
         &login,
-        KRATOS_SHORT,
     )
     .await;
     let answer = post(
@@ -1233,7 +1103,6 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
             ("csrf_token", &csrf(&kratos, &login)),
             ("password", "correct horse"),
         ],
-        KRATOS_SHORT,
     )
     .await;
     browser.take(&answer);
@@ -1241,7 +1110,7 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/settings?flow={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording.expect().host(UI, UI).check(&answer);
@@ -1250,7 +1119,6 @@ async fn expired_flows_and_a_privileged_change_go_as_recorded() {
         &browser,
         "kratos-short-settings-browser-get-flow-after-reauth-200",
         &flow,
-        KRATOS_SHORT,
     )
     .await;
 }
@@ -1266,7 +1134,7 @@ async fn check_expired(kratos: &FakeKratos, browser: &Browser, name: &str, flow:
     let answer = recording
         .to(&kratos.public_url)
         .path_and_query(&format!("{path}?id={flow}"))
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording
@@ -1290,7 +1158,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-full-recovery-browser-init-303",
-        KRATOS_FULL,
     )
     .await;
     let flow = flow.unwrap();
@@ -1300,7 +1167,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-recovery-browser-get-flow-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1309,7 +1175,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-recovery-browser-submit-invalid-email-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1317,7 +1182,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-recovery-browser-get-flow-after-invalid-email-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1326,7 +1190,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-recovery-browser-submit-email-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1334,7 +1197,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-recovery-browser-get-flow-sent-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1343,7 +1205,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-recovery-browser-submit-wrong-code-303",
         &flow,
         &[("csrf_token", &token), ("code", "000000")],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1351,7 +1212,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-recovery-browser-get-flow-after-wrong-code-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     let code = kratos.last_code(email).unwrap();
@@ -1361,7 +1221,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-recovery-browser-submit-code-success-303",
         &flow,
         &[("csrf_token", &token), ("code", &code)],
-        KRATOS_FULL,
     )
     .await;
     browser.take(&answer);
@@ -1372,7 +1231,7 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
             kratos.public_url
         ))
         .header("accept", "application/json")
-        .header("cookie", browser.cookie())
+        .header("cookie", browser.header())
         .send()
         .await
         .unwrap()
@@ -1386,7 +1245,7 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-recovery-browser-init-already-signed-in-302",
         "kratos-full-recovery-browser-init-already-signed-in-json-400",
     ] {
-        init(&kratos, &mut browser, name, KRATOS_FULL).await;
+        init(&kratos, &mut browser, name).await;
     }
 
     // An unknown address gets the same answer: nothing tells who has an account.
@@ -1395,7 +1254,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &kratos,
         &mut stranger,
         "kratos-full-recovery-browser-init-303",
-        KRATOS_FULL,
     )
     .await;
     let flow = flow.unwrap();
@@ -1403,7 +1261,7 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
     recording
         .to(&kratos.public_url)
         .path_and_query(&format!("/self-service/recovery?flow={flow}"))
-        .header("cookie", &stranger.cookie())
+        .header("cookie", &stranger.header())
         .field("csrf_token", csrf(&kratos, &flow).as_str())
         .field("email", "rec-r72e3b2-nobody@example.com")
         .send()
@@ -1413,7 +1271,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &stranger,
         "kratos-full-recovery-browser-get-flow-unknown-address-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
 
@@ -1429,7 +1286,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-full-verification-browser-init-303",
-        KRATOS_FULL,
     )
     .await;
     let flow = flow.unwrap();
@@ -1439,7 +1295,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-verification-browser-get-flow-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1448,7 +1303,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-verification-browser-submit-email-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1456,7 +1310,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-verification-browser-get-flow-sent-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1465,7 +1318,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-verification-browser-submit-wrong-code-303",
         &flow,
         &[("csrf_token", &token), ("code", "000000")],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1473,7 +1325,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-verification-browser-get-flow-after-wrong-code-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     // A verification started with a return address: its "continue" goes there.
@@ -1487,7 +1338,7 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
             crate::support::encode(&format!("{APP}/verified"))
         ))
         .header("accept", crate::support::NAVIGATION)
-        .header("cookie", browser.cookie())
+        .header("cookie", browser.header())
         .send()
         .await
         .unwrap();
@@ -1499,7 +1350,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-verification-browser-submit-email-303",
         &flow,
         &[("csrf_token", &token)],
-        KRATOS_FULL,
     )
     .await;
     let code = kratos.last_code(email).unwrap();
@@ -1509,7 +1359,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         "kratos-full-verification-browser-submit-code-success-303",
         &flow,
         &[("csrf_token", &token), ("code", &code)],
-        KRATOS_FULL,
     )
     .await;
     let body = check_flow(
@@ -1517,7 +1366,6 @@ async fn recovery_and_verification_by_code_go_as_recorded() {
         &browser,
         "kratos-full-verification-browser-get-flow-passed-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
     assert_eq!(body["ui"]["action"], format!("{APP}/verified"));
@@ -1542,7 +1390,7 @@ async fn disabled_flows_go_as_recorded() {
         "kratos-verification-browser-init-disabled-303",
         "kratos-verification-browser-init-disabled-json-400",
     ] {
-        init(&kratos, &mut browser, name, KRATOS_PUBLIC).await;
+        init(&kratos, &mut browser, name).await;
     }
     for name in [
         "kratos-error-get-unknown-404",
@@ -1566,13 +1414,7 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
         identity("c0c0c0c0-0000-4000-8000-00000000c0de", email, "Re", "Cover"),
     );
     let mut browser = Browser::default();
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-303").await;
     let flow = flow.unwrap();
     let token = csrf(&kratos, &flow);
     post(
@@ -1585,7 +1427,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
             ("identifier", email),
             ("passkey_challenge", "{}"),
         ],
-        KRATOS_FULL,
     )
     .await;
     post(
@@ -1594,7 +1435,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
         "kratos-full-login-browser-submit-code-request-303",
         &flow,
         &[("csrf_token", &token), ("passkey_challenge", "{}")],
-        KRATOS_FULL,
     )
     .await;
     check_flow(
@@ -1602,7 +1442,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
         &browser,
         "kratos-full-login-browser-get-flow-code-sent-200",
         &flow,
-        KRATOS_FULL,
     )
     .await;
 
@@ -1610,13 +1449,7 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
     kratos.set_totp(email, &secret);
     kratos.set_lookup_codes(email, &["one"]);
     let mut browser = Browser::default();
-    let (_, flow) = init(
-        &kratos,
-        &mut browser,
-        "kratos-login-browser-init-303",
-        KRATOS_PUBLIC,
-    )
-    .await;
+    let (_, flow) = init(&kratos, &mut browser, "kratos-login-browser-init-303").await;
     let flow = flow.unwrap();
     let token = csrf(&kratos, &flow);
     post(
@@ -1629,7 +1462,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
             ("identifier", "rec-r72e3b2-nobody-here@example.com"),
             ("passkey_challenge", "{}"),
         ],
-        KRATOS_FULL,
     )
     .await;
     let body = reqwest::Client::new()
@@ -1638,7 +1470,7 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
             kratos.public_url
         ))
         .header("accept", "application/json")
-        .header("cookie", browser.cookie())
+        .header("cookie", browser.header())
         .send()
         .await
         .unwrap()
@@ -1663,7 +1495,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
             ("identifier", email),
             ("passkey_challenge", "{}"),
         ],
-        KRATOS_FULL,
     )
     .await;
     let answer = post(
@@ -1677,14 +1508,13 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
             ("password", "correct horse"),
             ("passkey_challenge", "{}"),
         ],
-        KRATOS_FULL,
     )
     .await;
     browser.take(&answer);
     let recording = Recording::load("kratos-full-whoami-aal2-required-403");
     let answer = recording
         .to(&kratos.public_url)
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     assert_eq!(answer.status, 403);
@@ -1692,7 +1522,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
         &kratos,
         &mut browser,
         "kratos-login-browser-init-aal2-no-second-factor-303",
-        KRATOS_PUBLIC,
     )
     .await;
     check_flow(
@@ -1700,7 +1529,6 @@ async fn a_sign_in_by_code_after_the_identifier_goes_as_recorded() {
         &browser,
         "kratos-full-login-browser-get-flow-aal2-200",
         &flow.unwrap(),
-        KRATOS_FULL,
     )
     .await;
     let _ = json!(null);
@@ -1736,7 +1564,7 @@ async fn the_sessions_api_goes_as_recorded() {
     let recording = Recording::load("kratos-sessions-list-200");
     let answer = recording
         .to(&kratos.public_url)
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording
@@ -1752,7 +1580,7 @@ async fn the_sessions_api_goes_as_recorded() {
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
@@ -1760,14 +1588,14 @@ async fn the_sessions_api_goes_as_recorded() {
     recording.expect().check(
         &recording
             .to(&kratos.public_url)
-            .header("cookie", &browser.cookie())
+            .header("cookie", &browser.header())
             .send()
             .await,
     );
     let recording = Recording::load("kratos-sessions-delete-others-200");
     let answer = recording
         .to(&kratos.public_url)
-        .header("cookie", &browser.cookie())
+        .header("cookie", &browser.header())
         .send()
         .await;
     recording.expect().check(&answer);

@@ -8,28 +8,10 @@ use serde_json::json;
 use time::Duration;
 
 use crate::support::fake_hydra::{client, with, LoginSpec};
-use crate::support::forms::{attribute, has_attribute, tags};
-use crate::support::{ada, encode, location_of, query, sign_in_ada, TestApp, ADA, ADA_EMAIL};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-/// Hera for flows, with Ada able to sign in with [`PASSWORD`].
-async fn app_with_ada() -> TestApp {
-    let app = TestApp::spawn_for_flows().await;
-    app.kratos.add_user(ADA_EMAIL, PASSWORD, ada());
-    app
-}
-
-/// The opening tag of the input named `name` on a page.
-fn input_tag(html: &str, name: &str) -> String {
-    tags(html, "<input")
-        .into_iter()
-        .find(|tag| {
-            attribute(tag, "name").as_deref() == Some(name)
-                && attribute(tag, "type").as_deref() != Some("hidden")
-        })
-        .unwrap_or_else(|| panic!("no visible input {name} in:\n{html}"))
-}
+use crate::support::forms::{attribute, has_attribute, visible_input};
+use crate::support::{
+    encode, location_of, query, sign_in_ada, TestApp, ADA, ADA_EMAIL, ADA_PASSWORD,
+};
 
 // --- starting flows ------------------------------------------------------------------------
 
@@ -128,7 +110,7 @@ async fn settings_without_a_session_sign_in_first_and_come_back() {
 
 #[tokio::test]
 async fn the_sign_in_page_is_rendered_from_the_flow_for_people_and_password_managers() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/login").await;
     page.assert_at("/login");
     let flow = query(&page.url)["flow"].clone();
@@ -144,7 +126,7 @@ async fn the_sign_in_page_is_rendered_from_the_flow_for_people_and_password_mana
         form.input("csrf_token").unwrap().value,
         app.kratos.flow_csrf_token(&flow).unwrap()
     );
-    let identifier = input_tag(&page.html, "identifier");
+    let identifier = visible_input(&page.html, "identifier");
     assert_eq!(
         attribute(&identifier, "autocomplete").as_deref(),
         Some("username")
@@ -161,7 +143,7 @@ async fn the_sign_in_page_is_rendered_from_the_flow_for_people_and_password_mana
         "{}",
         page.html
     );
-    let password = input_tag(&page.html, "password");
+    let password = visible_input(&page.html, "password");
     assert_eq!(
         attribute(&password, "autocomplete").as_deref(),
         Some("current-password")
@@ -187,11 +169,11 @@ async fn the_sign_in_page_is_rendered_from_the_flow_for_people_and_password_mana
 
 #[tokio::test]
 async fn a_wrong_password_shows_the_message_on_top_keeping_the_identifier_but_never_the_password() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/login").await;
     let page = app
-        .submit(
-            &page.form("method", "password"),
+        .press(
+            &page,
             ("method", "password"),
             &[("identifier", ADA_EMAIL), ("password", "not the password")],
         )
@@ -204,9 +186,9 @@ async fn a_wrong_password_shows_the_message_on_top_keeping_the_identifier_but_ne
         page.text()
     );
     assert!(page.html.contains("role=\"alert\""), "{}", page.html);
-    let identifier = input_tag(&page.html, "identifier");
+    let identifier = visible_input(&page.html, "identifier");
     assert_eq!(attribute(&identifier, "value").as_deref(), Some(ADA_EMAIL));
-    let password = input_tag(&page.html, "password");
+    let password = visible_input(&page.html, "password");
     assert_eq!(attribute(&password, "value"), None, "{password}");
     assert!(!page.html.contains("not the password"));
     // The focus goes to the first empty field: the password.
@@ -215,13 +197,13 @@ async fn a_wrong_password_shows_the_message_on_top_keeping_the_identifier_but_ne
 
 #[tokio::test]
 async fn the_right_password_signs_in_and_goes_to_return_to() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/login?return_to=/sessions").await;
     let page = app
-        .submit(
-            &page.form("method", "password"),
+        .press(
+            &page,
             ("method", "password"),
-            &[("identifier", ADA_EMAIL), ("password", PASSWORD)],
+            &[("identifier", ADA_EMAIL), ("password", ADA_PASSWORD)],
         )
         .await;
     page.assert_at("/sessions");
@@ -235,7 +217,7 @@ async fn the_right_password_signs_in_and_goes_to_return_to() {
 
 #[tokio::test]
 async fn a_sign_in_for_an_application_names_it_and_then_hydra_gets_the_login() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let challenge = app.hydra.add_login(LoginSpec {
         client: with(
             client("notes"),
@@ -261,10 +243,10 @@ async fn a_sign_in_for_an_application_names_it_and_then_hydra_gets_the_login() {
     assert!(page.html.contains("src=\"https://notes.example/logo.png\""));
 
     let page = app
-        .submit(
-            &page.form("method", "password"),
+        .press(
+            &page,
             ("method", "password"),
-            &[("identifier", ADA_EMAIL), ("password", PASSWORD)],
+            &[("identifier", ADA_EMAIL), ("password", ADA_PASSWORD)],
         )
         .await;
     // Kratos sends the browser back to /login?login_challenge=…, and Hera accepts for Ada.
@@ -275,7 +257,7 @@ async fn a_sign_in_for_an_application_names_it_and_then_hydra_gets_the_login() {
 
 #[tokio::test]
 async fn an_application_logo_that_is_not_https_is_left_out() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let challenge = app.hydra.add_login(LoginSpec {
         client: with(
             client("notes"),
@@ -300,7 +282,7 @@ async fn an_application_logo_that_is_not_https_is_left_out() {
 
 #[tokio::test]
 async fn every_flow_page_carries_the_strict_headers_and_stays_within_the_page_budget() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let stylesheet = app
         .get(hera::server::assets::STYLESHEET_PATH)
         .await

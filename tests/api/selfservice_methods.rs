@@ -6,44 +6,17 @@ use reqwest::StatusCode;
 use serde_json::json;
 use time::Duration;
 
-use crate::support::forms::{attribute, has_attribute, tags};
+use crate::support::forms::{attribute, button, has_attribute, tags, visible_input};
 use crate::support::totp;
-use crate::support::{ada, query, TestApp, ADA_EMAIL};
+use crate::support::{query, TestApp, ADA_EMAIL, ADA_PASSWORD};
 
-const PASSWORD: &str = "correct horse battery staple";
 const NEW_PASSWORD: &str = "a much longer passphrase now";
-
-async fn app_with_ada() -> TestApp {
-    let app = TestApp::spawn_for_flows().await;
-    app.kratos.add_user(ADA_EMAIL, PASSWORD, ada());
-    app
-}
-
-fn input_tag(html: &str, name: &str) -> String {
-    tags(html, "<input")
-        .into_iter()
-        .find(|tag| {
-            attribute(tag, "name").as_deref() == Some(name)
-                && attribute(tag, "type").as_deref() != Some("hidden")
-        })
-        .unwrap_or_else(|| panic!("no visible input {name} in:\n{html}"))
-}
-
-fn button_tag(html: &str, name: &str, value: &str) -> String {
-    tags(html, "<button")
-        .into_iter()
-        .find(|tag| {
-            attribute(tag, "name").as_deref() == Some(name)
-                && attribute(tag, "value").as_deref() == Some(value)
-        })
-        .unwrap_or_else(|| panic!("no button {name}={value} in:\n{html}"))
-}
 
 /// Signs Ada in through Hera's sign-in page and returns the page she lands on.
 async fn sign_in(app: &TestApp, password: &str) -> crate::support::Page {
     let page = app.navigate("/login").await;
-    app.submit(
-        &page.form("method", "password"),
+    app.press(
+        &page,
         ("method", "password"),
         &[("identifier", ADA_EMAIL), ("password", password)],
     )
@@ -58,7 +31,7 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
     let step1 = app.navigate("/registration").await;
     step1.assert_at("/registration");
     assert!(step1.text().contains("Create your account"));
-    let email = input_tag(&step1.html, "traits.email");
+    let email = visible_input(&step1.html, "traits.email");
     assert_eq!(attribute(&email, "type").as_deref(), Some("email"));
     assert_eq!(attribute(&email, "autocomplete").as_deref(), Some("email"));
     assert!(has_attribute(&email, "autofocus"));
@@ -69,13 +42,7 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
         ("traits.name.first", "Nova"),
         ("traits.name.last", "Lee"),
     ];
-    let step2 = app
-        .submit(
-            &step1.form("method", "profile"),
-            ("method", "profile"),
-            &profile,
-        )
-        .await;
+    let step2 = app.press(&step1, ("method", "profile"), &profile).await;
     step2.assert_at("/registration");
     assert!(
         step2
@@ -84,7 +51,7 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
         "{}",
         step2.text()
     );
-    let password = input_tag(&step2.html, "password");
+    let password = visible_input(&step2.html, "password");
     assert_eq!(
         attribute(&password, "autocomplete").as_deref(),
         Some("new-password")
@@ -94,36 +61,24 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
     let form = step2.form("method", "password");
     assert_eq!(form.input("traits.email").unwrap().value, "new@example.com");
     assert!(has_attribute(
-        &button_tag(&step2.html, "screen", "previous"),
+        &button(&step2.html, "screen", "previous"),
         "formnovalidate"
     ));
 
-    let back = app
-        .submit(
-            &step2.form("screen", "previous"),
-            ("screen", "previous"),
-            &[],
-        )
-        .await;
+    let back = app.press(&step2, ("screen", "previous"), &[]).await;
     assert_eq!(
-        attribute(&input_tag(&back.html, "traits.name.first"), "value").as_deref(),
+        attribute(&visible_input(&back.html, "traits.name.first"), "value").as_deref(),
         Some("Nova"),
         "the values are kept"
     );
-    let step2 = app
-        .submit(&back.form("method", "profile"), ("method", "profile"), &[])
-        .await;
+    let step2 = app.press(&back, ("method", "profile"), &[]).await;
 
     // Too short: the message is under the field, tied to it for screen readers.
     let short = app
-        .submit(
-            &step2.form("method", "password"),
-            ("method", "password"),
-            &[("password", "short")],
-        )
+        .press(&step2, ("method", "password"), &[("password", "short")])
         .await;
     short.assert_at("/registration");
-    let password = input_tag(&short.html, "password");
+    let password = visible_input(&short.html, "password");
     assert_eq!(
         attribute(&password, "aria-invalid").as_deref(),
         Some("true")
@@ -142,15 +97,15 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
     );
 
     let verification = app
-        .submit(
-            &short.form("method", "password"),
+        .press(
+            &short,
             ("method", "password"),
-            &[("password", PASSWORD)],
+            &[("password", ADA_PASSWORD)],
         )
         .await;
     // Kratos's `show_verification_ui`: straight on to the verification page, a code on its way.
     verification.assert_at("/verification");
-    let code_input = input_tag(&verification.html, "code");
+    let code_input = visible_input(&verification.html, "code");
     assert_eq!(
         attribute(&code_input, "autocomplete").as_deref(),
         Some("one-time-code")
@@ -161,11 +116,7 @@ async fn two_step_sign_up_goes_back_and_forth_then_creates_the_account_and_asks_
     );
     let code = app.kratos.last_code("new@example.com").unwrap();
     let done = app
-        .submit(
-            &verification.form("method", "code"),
-            ("method", "code"),
-            &[("code", &code)],
-        )
+        .press(&verification, ("method", "code"), &[("code", &code)])
         .await;
     done.assert_at("/verification");
     assert!(
@@ -204,7 +155,10 @@ async fn one_step_sign_up_takes_the_traits_and_the_password_at_once() {
         .submit(
             &form,
             ("method", "password"),
-            &[("traits.email", "one@example.com"), ("password", PASSWORD)],
+            &[
+                ("traits.email", "one@example.com"),
+                ("password", ADA_PASSWORD),
+            ],
         )
         .await;
     page.assert_at("/sessions");
@@ -222,11 +176,11 @@ async fn one_step_sign_up_takes_the_traits_and_the_password_at_once() {
 
 #[tokio::test]
 async fn a_taken_or_invalid_email_is_explained_with_what_was_typed_kept() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let step1 = app.navigate("/registration").await;
     let invalid = app
-        .submit(
-            &step1.form("method", "profile"),
+        .press(
+            &step1,
             ("method", "profile"),
             &[("traits.email", "not-an-email")],
         )
@@ -235,22 +189,22 @@ async fn a_taken_or_invalid_email_is_explained_with_what_was_typed_kept() {
     assert!(invalid
         .text()
         .contains("Please enter a valid email address."));
-    let email = input_tag(&invalid.html, "traits.email");
+    let email = visible_input(&invalid.html, "traits.email");
     assert_eq!(attribute(&email, "value").as_deref(), Some("not-an-email"));
     assert_eq!(attribute(&email, "aria-invalid").as_deref(), Some("true"));
 
     let step2 = app
-        .submit(
-            &invalid.form("method", "profile"),
+        .press(
+            &invalid,
             ("method", "profile"),
             &[("traits.email", ADA_EMAIL)],
         )
         .await;
     let taken = app
-        .submit(
-            &step2.form("method", "password"),
+        .press(
+            &step2,
             ("method", "password"),
-            &[("password", PASSWORD)],
+            &[("password", ADA_PASSWORD)],
         )
         .await;
     taken.assert_at("/registration");
@@ -267,16 +221,12 @@ async fn a_taken_or_invalid_email_is_explained_with_what_was_typed_kept() {
 
 #[tokio::test]
 async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/recovery").await;
     page.assert_at("/recovery");
     assert!(page.html.contains("href=\"/login\""), "back to sign in");
     let sent = app
-        .submit(
-            &page.form("method", "code"),
-            ("method", "code"),
-            &[("email", ADA_EMAIL)],
-        )
+        .press(&page, ("method", "code"), &[("email", ADA_EMAIL)])
         .await;
     sent.assert_at("/recovery");
     assert!(
@@ -284,18 +234,14 @@ async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
         "{}",
         sent.text()
     );
-    let code = input_tag(&sent.html, "code");
+    let code = visible_input(&sent.html, "code");
     assert_eq!(attribute(&code, "maxlength").as_deref(), Some("6"));
     assert_eq!(attribute(&code, "pattern").as_deref(), Some("[0-9]+"));
-    let resend = button_tag(&sent.html, "email", ADA_EMAIL);
+    let resend = button(&sent.html, "email", ADA_EMAIL);
     assert!(has_attribute(&resend, "formnovalidate"), "{resend}");
 
     let wrong = app
-        .submit(
-            &sent.form("method", "code"),
-            ("method", "code"),
-            &[("code", "000000")],
-        )
+        .press(&sent, ("method", "code"), &[("code", "000000")])
         .await;
     assert!(
         wrong.text().contains("That recovery code is not right"),
@@ -309,11 +255,7 @@ async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
     assert_eq!(app.kratos.outbox().len(), 2);
     let code = app.kratos.last_code(ADA_EMAIL).unwrap();
     let settings = app
-        .submit(
-            &again.form("method", "code"),
-            ("method", "code"),
-            &[("code", &code)],
-        )
+        .press(&again, ("method", "code"), &[("code", &code)])
         .await;
     settings.assert_at("/settings");
     assert!(
@@ -324,8 +266,8 @@ async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
         settings.text()
     );
     let saved = app
-        .submit(
-            &settings.form("method", "password"),
+        .press(
+            &settings,
             ("method", "password"),
             &[("password", NEW_PASSWORD)],
         )
@@ -343,15 +285,11 @@ async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
 
 #[tokio::test]
 async fn verification_of_an_address_asks_for_it_sends_a_code_and_can_send_another() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/verification").await;
     page.assert_at("/verification");
     let sent = app
-        .submit(
-            &page.form("method", "code"),
-            ("method", "code"),
-            &[("email", ADA_EMAIL)],
-        )
+        .press(&page, ("method", "code"), &[("email", ADA_EMAIL)])
         .await;
     assert!(
         sent.text().contains("we sent it a verification code"),
@@ -365,20 +303,12 @@ async fn verification_of_an_address_asks_for_it_sends_a_code_and_can_send_anothe
     let second = app.kratos.last_code(ADA_EMAIL).unwrap();
     assert_eq!(app.kratos.outbox().len(), 2);
     let wrong = app
-        .submit(
-            &again.form("method", "code"),
-            ("method", "code"),
-            &[("code", "not it")],
-        )
+        .press(&again, ("method", "code"), &[("code", "not it")])
         .await;
     assert!(wrong.text().contains("That verification code is not right"));
     let _ = first;
     let done = app
-        .submit(
-            &wrong.form("method", "code"),
-            ("method", "code"),
-            &[("code", &second)],
-        )
+        .press(&wrong, ("method", "code"), &[("code", &second)])
         .await;
     assert!(
         done.text().contains("Your email address is verified."),
@@ -391,8 +321,8 @@ async fn verification_of_an_address_asks_for_it_sends_a_code_and_can_send_anothe
 
 #[tokio::test]
 async fn settings_change_the_password_and_enrol_totp_from_the_secret_shown_as_text() {
-    let app = app_with_ada().await;
-    sign_in(&app, PASSWORD).await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
+    sign_in(&app, ADA_PASSWORD).await;
     let settings = app.navigate("/settings").await;
     settings.assert_at("/settings");
     assert!(settings.text().contains("Account settings"));
@@ -414,13 +344,9 @@ async fn settings_change_the_password_and_enrol_totp_from_the_secret_shown_as_te
     let secret = secret_on(&settings.html);
 
     let wrong = app
-        .submit(
-            &settings.form("method", "totp"),
-            ("method", "totp"),
-            &[("totp_code", "000000")],
-        )
+        .press(&settings, ("method", "totp"), &[("totp_code", "000000")])
         .await;
-    let code_field = input_tag(&wrong.html, "totp_code");
+    let code_field = visible_input(&wrong.html, "totp_code");
     assert_eq!(
         attribute(&code_field, "aria-invalid").as_deref(),
         Some("true")
@@ -432,11 +358,7 @@ async fn settings_change_the_password_and_enrol_totp_from_the_secret_shown_as_te
     );
     let code = totp::code_now(&secret_on(&wrong.html));
     let enrolled = app
-        .submit(
-            &wrong.form("method", "totp"),
-            ("method", "totp"),
-            &[("totp_code", &code)],
-        )
+        .press(&wrong, ("method", "totp"), &[("totp_code", &code)])
         .await;
     assert!(
         enrolled.text().contains("Your changes have been saved."),
@@ -448,8 +370,8 @@ async fn settings_change_the_password_and_enrol_totp_from_the_secret_shown_as_te
     let _ = secret;
 
     let password = app
-        .submit(
-            &enrolled.form("method", "password"),
+        .press(
+            &enrolled,
             ("method", "password"),
             &[("password", NEW_PASSWORD)],
         )
@@ -475,13 +397,13 @@ fn secret_on(html: &str) -> String {
 
 #[tokio::test]
 async fn signing_in_with_a_second_factor_offers_each_enrolled_factor_in_its_own_form() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     app.kratos.configure(|c| c.lookup_secret = true);
     let secret = totp::new_secret();
     app.kratos.set_totp(ADA_EMAIL, &secret);
     app.kratos
         .set_lookup_codes(ADA_EMAIL, &["backup-one", "backup-two"]);
-    let second = sign_in(&app, PASSWORD).await;
+    let second = sign_in(&app, ADA_PASSWORD).await;
     second.assert_at("/login");
     assert_eq!(query(&second.url).len(), 1, "{}", second.url);
     assert!(
@@ -505,8 +427,8 @@ async fn signing_in_with_a_second_factor_offers_each_enrolled_factor_in_its_own_
 
     let second = app.navigate(&second.url).await;
     let wrong = app
-        .submit(
-            &second.form("method", "lookup_secret"),
+        .press(
+            &second,
             ("method", "lookup_secret"),
             &[("lookup_secret", "nope")],
         )
@@ -517,8 +439,8 @@ async fn signing_in_with_a_second_factor_offers_each_enrolled_factor_in_its_own_
         wrong.text()
     );
     let done = app
-        .submit(
-            &wrong.form("method", "lookup_secret"),
+        .press(
+            &wrong,
             ("method", "lookup_secret"),
             &[("lookup_secret", "backup-one")],
         )
@@ -533,22 +455,18 @@ async fn signing_in_with_a_second_factor_offers_each_enrolled_factor_in_its_own_
 
 #[tokio::test]
 async fn the_authenticator_app_code_completes_a_sign_in() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let secret = totp::new_secret();
     app.kratos.set_totp(ADA_EMAIL, &secret);
-    let second = sign_in(&app, PASSWORD).await;
-    let code = input_tag(&second.html, "totp_code");
+    let second = sign_in(&app, ADA_PASSWORD).await;
+    let code = visible_input(&second.html, "totp_code");
     assert_eq!(
         attribute(&code, "autocomplete").as_deref(),
         Some("one-time-code")
     );
     assert_eq!(attribute(&code, "inputmode").as_deref(), Some("numeric"));
     let wrong = app
-        .submit(
-            &second.form("method", "totp"),
-            ("method", "totp"),
-            &[("totp_code", "123456")],
-        )
+        .press(&second, ("method", "totp"), &[("totp_code", "123456")])
         .await;
     assert!(
         wrong.text().contains("That code is not right."),
@@ -556,8 +474,8 @@ async fn the_authenticator_app_code_completes_a_sign_in() {
         wrong.text()
     );
     let done = app
-        .submit(
-            &wrong.form("method", "totp"),
+        .press(
+            &wrong,
             ("method", "totp"),
             &[("totp_code", &totp::code_now(&secret))],
         )
@@ -568,8 +486,8 @@ async fn the_authenticator_app_code_completes_a_sign_in() {
 
 #[tokio::test]
 async fn a_second_factor_page_without_any_factor_says_what_to_do() {
-    let app = app_with_ada().await;
-    sign_in(&app, PASSWORD).await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
+    sign_in(&app, ADA_PASSWORD).await;
     let page = app.navigate("/login?aal=aal2").await;
     page.assert_at("/login");
     assert!(page.forms().is_empty(), "{}", page.html);
@@ -584,17 +502,13 @@ async fn a_second_factor_page_without_any_factor_says_what_to_do() {
 
 #[tokio::test]
 async fn backup_codes_are_generated_confirmed_and_revealed_in_settings() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     app.kratos.configure(|c| c.lookup_secret = true);
-    sign_in(&app, PASSWORD).await;
+    sign_in(&app, ADA_PASSWORD).await;
     let settings = app.navigate("/settings").await;
     assert!(settings.html.contains(">Backup codes</h2>"));
     let shown = app
-        .submit(
-            &settings.form("lookup_secret_regenerate", "true"),
-            ("lookup_secret_regenerate", "true"),
-            &[],
-        )
+        .press(&settings, ("lookup_secret_regenerate", "true"), &[])
         .await;
     let codes: Vec<String> = shown
         .html
@@ -607,11 +521,7 @@ async fn backup_codes_are_generated_confirmed_and_revealed_in_settings() {
     assert_eq!(codes.len(), 12, "{}", shown.html);
     assert!(shown.text().contains("Keep them somewhere safe"));
     let confirmed = app
-        .submit(
-            &shown.form("lookup_secret_confirm", "true"),
-            ("lookup_secret_confirm", "true"),
-            &[],
-        )
+        .press(&shown, ("lookup_secret_confirm", "true"), &[])
         .await;
     assert!(
         confirmed.text().contains("Your changes have been saved."),
@@ -629,11 +539,7 @@ async fn backup_codes_are_generated_confirmed_and_revealed_in_settings() {
         .collect();
     assert_eq!(saved, codes);
     let revealed = app
-        .submit(
-            &confirmed.form("lookup_secret_reveal", "true"),
-            ("lookup_secret_reveal", "true"),
-            &[],
-        )
+        .press(&confirmed, ("lookup_secret_reveal", "true"), &[])
         .await;
     assert!(revealed
         .html
@@ -642,15 +548,15 @@ async fn backup_codes_are_generated_confirmed_and_revealed_in_settings() {
 
 #[tokio::test]
 async fn a_privileged_settings_change_after_a_while_asks_to_confirm_and_then_saves_it() {
-    let app = app_with_ada().await;
-    sign_in(&app, PASSWORD).await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
+    sign_in(&app, ADA_PASSWORD).await;
     app.kratos
         .configure(|c| c.privileged_for = std::time::Duration::ZERO);
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let settings = app.navigate("/settings").await;
     let refresh = app
-        .submit(
-            &settings.form("method", "password"),
+        .press(
+            &settings,
             ("method", "password"),
             &[("password", NEW_PASSWORD)],
         )
@@ -667,7 +573,7 @@ async fn a_privileged_settings_change_after_a_while_asks_to_confirm_and_then_sav
     app.kratos
         .configure(|c| c.privileged_for = std::time::Duration::from_secs(3600));
     let saved = app
-        .submit(&form, ("method", "password"), &[("password", PASSWORD)])
+        .submit(&form, ("method", "password"), &[("password", ADA_PASSWORD)])
         .await;
     saved.assert_at("/settings");
     assert!(
@@ -683,25 +589,17 @@ async fn a_privileged_settings_change_after_a_while_asks_to_confirm_and_then_sav
 
 #[tokio::test]
 async fn settings_after_a_recovery_of_an_account_with_a_second_factor_ask_for_it_first() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let secret = totp::new_secret();
     app.kratos.set_totp(ADA_EMAIL, &secret);
     let page = app.navigate("/recovery").await;
     let sent = app
-        .submit(
-            &page.form("method", "code"),
-            ("method", "code"),
-            &[("email", ADA_EMAIL)],
-        )
+        .press(&page, ("method", "code"), &[("email", ADA_EMAIL)])
         .await;
     let code = app.kratos.last_code(ADA_EMAIL).unwrap();
     // The settings flow needs aal2: Hera sends the browser to the second step, then back.
     let second = app
-        .submit(
-            &sent.form("method", "code"),
-            ("method", "code"),
-            &[("code", &code)],
-        )
+        .press(&sent, ("method", "code"), &[("code", &code)])
         .await;
     second.assert_at("/login");
     assert!(
@@ -710,8 +608,8 @@ async fn settings_after_a_recovery_of_an_account_with_a_second_factor_ask_for_it
         second.text()
     );
     let settings = app
-        .submit(
-            &second.form("method", "totp"),
+        .press(
+            &second,
             ("method", "totp"),
             &[("totp_code", &totp::code_now(&secret))],
         )
@@ -724,20 +622,20 @@ async fn settings_after_a_recovery_of_an_account_with_a_second_factor_ask_for_it
 
 #[tokio::test]
 async fn identifier_first_sign_in_asks_for_the_address_then_offers_a_password_or_a_code() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     app.kratos.configure(|c| {
         c.identifier_first = true;
         c.code_login = true;
     });
     let step1 = app.navigate("/login").await;
-    let identifier = input_tag(&step1.html, "identifier");
+    let identifier = visible_input(&step1.html, "identifier");
     assert_eq!(
         attribute(&identifier, "autocomplete").as_deref(),
         Some("username webauthn")
     );
     let unknown = app
-        .submit(
-            &step1.form("method", "identifier_first"),
+        .press(
+            &step1,
             ("method", "identifier_first"),
             &[("identifier", "nobody@example.com")],
         )
@@ -750,8 +648,8 @@ async fn identifier_first_sign_in_asks_for_the_address_then_offers_a_password_or
         unknown.text()
     );
     let step2 = app
-        .submit(
-            &unknown.form("method", "identifier_first"),
+        .press(
+            &unknown,
             ("method", "identifier_first"),
             &[("identifier", ADA_EMAIL)],
         )
@@ -775,16 +673,12 @@ async fn identifier_first_sign_in_asks_for_the_address_then_offers_a_password_or
         sent.text()
     );
     assert!(has_attribute(
-        &button_tag(&sent.html, "resend", "code"),
+        &button(&sent.html, "resend", "code"),
         "formnovalidate"
     ));
     let login_code = app.kratos.last_code(ADA_EMAIL).unwrap();
     let done = app
-        .submit(
-            &sent.form("method", "code"),
-            ("method", "code"),
-            &[("code", &login_code)],
-        )
+        .press(&sent, ("method", "code"), &[("code", &login_code)])
         .await;
     done.assert_at("/");
     assert!(done.text().contains("Signed in as ada@example.com"));
@@ -792,7 +686,7 @@ async fn identifier_first_sign_in_asks_for_the_address_then_offers_a_password_or
 
 #[tokio::test]
 async fn social_sign_in_buttons_are_a_form_of_their_own_that_posts_to_kratos() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     app.kratos
         .configure(|c| c.oidc = vec![("github".into(), "GitHub".into())]);
     let page = app.navigate("/login").await;
@@ -815,7 +709,7 @@ async fn social_sign_in_buttons_are_a_form_of_their_own_that_posts_to_kratos() {
         provider.url
     );
     // In settings the same provider is linked.
-    sign_in(&app, PASSWORD).await;
+    sign_in(&app, ADA_PASSWORD).await;
     let settings = app.navigate("/settings").await;
     assert!(
         settings.text().contains("Link GitHub"),
@@ -826,9 +720,9 @@ async fn social_sign_in_buttons_are_a_form_of_their_own_that_posts_to_kratos() {
 
 #[tokio::test]
 async fn security_keys_use_kratoss_script_allowed_by_the_csp_and_wired_without_inline_script() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     app.kratos.configure(|c| c.webauthn = true);
-    sign_in(&app, PASSWORD).await;
+    sign_in(&app, ADA_PASSWORD).await;
     let settings = app.navigate("/settings").await;
     settings.assert_at("/settings");
     let script_src = format!("{}/.well-known/ory/webauthn.js", app.kratos.public_url);
@@ -864,7 +758,7 @@ async fn security_keys_use_kratoss_script_allowed_by_the_csp_and_wired_without_i
     );
     // No inline handlers: the button names the function, Hera's script wires it.
     assert!(!settings.html.contains("onclick"), "{}", settings.html);
-    let trigger = button_tag(&settings.html, "webauthn_register_trigger", &{
+    let trigger = button(&settings.html, "webauthn_register_trigger", &{
         let tag = tags(&settings.html, "<button")
             .into_iter()
             .find(|t| attribute(t, "name").as_deref() == Some("webauthn_register_trigger"))

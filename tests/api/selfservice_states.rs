@@ -10,18 +10,11 @@ use time::Duration;
 use crate::support::fake_hydra::Fault;
 use crate::support::recording::Recording;
 use crate::support::{
-    ada, assert_error_page, assert_redirect_to, encode, location_of, query, sign_in_ada, TestApp,
-    ADA_EMAIL,
+    assert_error_page, assert_redirect_to, encode, location_of, query, sign_in_ada, TestApp,
+    ADA_EMAIL, ADA_PASSWORD,
 };
 
-const PASSWORD: &str = "correct horse battery staple";
 const UNKNOWN_FLOW: &str = "d1d2d3d4-0000-4000-8000-000000000000";
-
-async fn app_with_ada() -> TestApp {
-    let app = TestApp::spawn_for_flows().await;
-    app.kratos.add_user(ADA_EMAIL, PASSWORD, ada());
-    app
-}
 
 fn kratos_init(app: &TestApp, kind: &str) -> String {
     format!("{}/self-service/{kind}/browser", app.kratos.public_url)
@@ -100,15 +93,15 @@ async fn an_expired_flow_is_started_anew_with_its_own_return_to() {
 
 #[tokio::test]
 async fn an_expired_form_posted_to_kratos_comes_back_on_a_new_flow_saying_so() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/login").await;
     let flow = query(&page.url)["flow"].clone();
     app.kratos.expire_flow(&flow);
     let page = app
-        .submit(
-            &page.form("method", "password"),
+        .press(
+            &page,
             ("method", "password"),
-            &[("identifier", ADA_EMAIL), ("password", PASSWORD)],
+            &[("identifier", ADA_EMAIL), ("password", ADA_PASSWORD)],
         )
         .await;
     page.assert_at("/login");
@@ -402,7 +395,7 @@ async fn a_german_browser_gets_kratoss_messages_in_german_with_their_values() {
 
 #[tokio::test]
 async fn a_failed_csrf_check_on_a_post_is_explained_on_the_error_page_with_kratoss_error_id() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/login").await;
     let form = page.form("method", "password");
     let page = app
@@ -412,7 +405,7 @@ async fn a_failed_csrf_check_on_a_post_is_explained_on_the_error_page_with_krato
             &[
                 ("csrf_token", "forged"),
                 ("identifier", ADA_EMAIL),
-                ("password", PASSWORD),
+                ("password", ADA_PASSWORD),
             ],
         )
         .await;
@@ -534,7 +527,7 @@ async fn an_unknown_error_id_gets_the_generic_page_and_hydras_errors_are_unchang
 
 #[tokio::test]
 async fn only_the_browsers_kratos_cookies_are_forwarded_never_heras_own() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     sign_in_ada(&app, Duration::ZERO);
     // The browser holds Hera's own cookie too.
     app.jar.add_cookie_str(
@@ -553,27 +546,19 @@ async fn only_the_browsers_kratos_cookies_are_forwarded_never_heras_own() {
 
 #[tokio::test]
 async fn flow_pages_log_no_csrf_token_code_or_password() {
-    let app = app_with_ada().await;
+    let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/recovery").await;
     let flow = query(&page.url)["flow"].clone();
     let csrf = app.kratos.flow_csrf_token(&flow).unwrap();
     let sent = app
-        .submit(
-            &page.form("method", "code"),
-            ("method", "code"),
-            &[("email", ADA_EMAIL)],
-        )
+        .press(&page, ("method", "code"), &[("email", ADA_EMAIL)])
         .await;
     let code = app.kratos.last_code(ADA_EMAIL).unwrap();
     let settings = app
-        .submit(
-            &sent.form("method", "code"),
-            ("method", "code"),
-            &[("code", &code)],
-        )
+        .press(&sent, ("method", "code"), &[("code", &code)])
         .await;
-    app.submit(
-        &settings.form("method", "password"),
+    app.press(
+        &settings,
         ("method", "password"),
         &[("password", "a new secret passphrase")],
     )

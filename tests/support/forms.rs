@@ -127,6 +127,28 @@ pub fn tags(html: &str, open: &str) -> Vec<String> {
     found
 }
 
+/// The opening tag of the visible input named `name` on a page.
+pub fn visible_input(html: &str, name: &str) -> String {
+    tags(html, "<input")
+        .into_iter()
+        .find(|tag| {
+            attribute(tag, "name").as_deref() == Some(name)
+                && attribute(tag, "type").as_deref() != Some("hidden")
+        })
+        .unwrap_or_else(|| panic!("no visible input {name} in:\n{html}"))
+}
+
+/// The opening tag of the button `name`=`value` on a page.
+pub fn button(html: &str, name: &str, value: &str) -> String {
+    tags(html, "<button")
+        .into_iter()
+        .find(|tag| {
+            attribute(tag, "name").as_deref() == Some(name)
+                && attribute(tag, "value").as_deref() == Some(value)
+        })
+        .unwrap_or_else(|| panic!("no button {name}={value} in:\n{html}"))
+}
+
 /// The decoded value of `name="…"` in a tag.
 pub fn attribute(tag: &str, name: &str) -> Option<String> {
     let marker = format!(" {name}=\"");

@@ -137,6 +137,13 @@ impl TestApp {
         .await
     }
 
+    /// [`TestApp::spawn_for_flows`] with Ada able to sign in with [`ADA_PASSWORD`].
+    pub async fn spawn_for_flows_with_ada() -> TestApp {
+        let app = TestApp::spawn_for_flows().await;
+        app.kratos.add_user(ADA_EMAIL, ADA_PASSWORD, ada());
+        app
+    }
+
     /// Opens `url` (absolute, or a path on Hera) and follows redirects like a browser, to the
     /// page it ends on.
     pub async fn navigate(&self, url: &str) -> Page {
@@ -145,14 +152,17 @@ impl TestApp {
         } else {
             url.to_owned()
         };
-        let response = self
-            .browser
-            .get(&url)
+        self.follow(self.open(&url).await, &url).await
+    }
+
+    /// A browser's navigation to `url`, without following its redirects.
+    async fn open(&self, url: &str) -> Response {
+        self.browser
+            .get(url)
             .header(ACCEPT, NAVIGATION)
             .send()
             .await
-            .unwrap();
-        self.follow(response, &url).await
+            .unwrap()
     }
 
     /// Submits a form of a flow page as a browser does when `button` is pressed after typing
@@ -178,6 +188,12 @@ impl TestApp {
             .await
             .unwrap();
         self.follow(response, &form.action).await
+    }
+
+    /// Presses `button` on `page` after typing `typed` into the form that holds the button.
+    pub async fn press(&self, page: &Page, button: (&str, &str), typed: &[(&str, &str)]) -> Page {
+        self.submit(&page.form(button.0, button.1), button, typed)
+            .await
     }
 
     async fn follow(&self, mut response: Response, url: &str) -> Page {
@@ -211,13 +227,7 @@ impl TestApp {
                     trail,
                 };
             }
-            response = self
-                .browser
-                .get(&url)
-                .header(ACCEPT, NAVIGATION)
-                .send()
-                .await
-                .unwrap();
+            response = self.open(&url).await;
         }
         panic!("more than 20 redirects: {trail:#?}");
     }
@@ -394,6 +404,8 @@ impl Drop for TestApp {
 /// Ada, who signs in throughout the tests: her identity id, email and Kratos session id.
 pub const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 pub const ADA_EMAIL: &str = "ada@example.com";
+/// Ada's password at the fake Kratos's self-service flows.
+pub const ADA_PASSWORD: &str = "correct horse battery staple";
 pub const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada0";
 /// The session token (and cookie value) of Ada's Kratos session in `sign_in_ada`.
 pub const ADA_TOKEN: &str = "ada-token";

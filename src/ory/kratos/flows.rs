@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{send, Kratos};
+use super::{read_json, send, Kratos};
 use crate::model::flow::{Flow, FlowAnswer, FlowProblem, FlowStart, SelfServiceError};
 use crate::model::{KratosFlow, Session};
 use crate::ory::{Service, UpstreamError};
@@ -88,7 +88,7 @@ impl Kratos {
         let response = send(SERVICE, request).await?;
         match response.status() {
             StatusCode::OK => {
-                let flow: Flow = read(response).await?;
+                let flow: Flow = read_json(SERVICE, response).await?;
                 Ok(FlowAnswer::Flow(Box::new(flow)))
             }
             status if status.is_client_error() => {
@@ -123,7 +123,7 @@ impl Kratos {
         let response = send(SERVICE, request).await?;
         match response.status() {
             StatusCode::OK => {
-                let record: Record = read(response).await?;
+                let record: Record = read_json(SERVICE, response).await?;
                 let status = record
                     .error
                     .get("code")
@@ -159,7 +159,7 @@ impl Kratos {
         );
         let response = send(SERVICE, request).await?;
         match response.status() {
-            StatusCode::OK => read(response).await.map(Some),
+            StatusCode::OK => read_json(SERVICE, response).await.map(Some),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
             status => Err(UpstreamError::Status {
                 service: SERVICE,
@@ -211,7 +211,9 @@ impl Kratos {
         );
         let response = send(SERVICE, request).await?;
         match response.status() {
-            StatusCode::OK => read::<Count>(response).await.map(|c| Some(c.count)),
+            StatusCode::OK => read_json::<Count>(SERVICE, response)
+                .await
+                .map(|c| Some(c.count)),
             StatusCode::NO_CONTENT => Ok(Some(0)),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
             status => Err(UpstreamError::Status {
@@ -238,27 +240,6 @@ fn with_cookie(request: reqwest::RequestBuilder, cookie: Option<&str>) -> reqwes
         Some(cookie) => request.header(COOKIE, cookie),
         None => request,
     }
-}
-
-/// Reads a JSON body; a body that does not parse is a malformed answer whose description names
-/// the place, never the text (flows carry CSRF tokens, codes and secrets).
-async fn read<T: serde::de::DeserializeOwned>(
-    response: reqwest::Response,
-) -> Result<T, UpstreamError> {
-    let body = crate::timing::upstream(response.bytes())
-        .await
-        .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
-    serde_json::from_slice(&body).map_err(|e| {
-        UpstreamError::malformed(
-            SERVICE,
-            format!(
-                "{:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })
 }
 
 /// Kratos's explanation of a 4xx: its nested error body, or just the status when the body is
@@ -299,17 +280,8 @@ fn problem_of(status: u16, body: &Value) -> FlowProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ory::kratos::tests::kratos;
     use serde_json::json;
-
-    fn kratos(browser: &str) -> Kratos {
-        let url = Url::parse("http://kratos:4433").unwrap();
-        Kratos::new(
-            &url,
-            &url,
-            &Url::parse(browser).unwrap(),
-            reqwest::Client::new(),
-        )
-    }
 
     #[test]
     fn a_flow_starts_with_only_the_parameters_asked_for() {

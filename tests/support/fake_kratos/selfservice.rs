@@ -2133,6 +2133,53 @@ fn send_code(state: &mut KratosState, recipient: &str, template_type: &str) -> S
     code
 }
 
+/// The first step of recovery and verification by code, and Kratos's "resend": the address is
+/// checked, a code goes to it when it belongs to an account, and the flow says it was sent
+/// either way (nobody learns who has an account). `None` when the form carries a code instead.
+fn send_flow_code(
+    state: &mut KratosState,
+    flow: &mut Flow,
+    form: &[(String, String)],
+    kind: Kind,
+) -> Option<Answer> {
+    let resend = flow.state == "sent_email" && field(form, "email").is_some();
+    if flow.state != "choose_method" && !resend {
+        return None;
+    }
+    let email = field(form, "email").unwrap_or_default().trim().to_owned();
+    flow.values.insert("email".into(), email.clone());
+    if !valid_email(&email) {
+        flow.node_messages.push((
+            "email".into(),
+            text_with(
+                4000040,
+                "Enter a valid email address",
+                "error",
+                json!({"value": email}),
+            ),
+        ));
+        return Some(back(state, flow.clone(), 303));
+    }
+    let (template, sent) = match kind {
+        Kind::Recovery => (
+            "recovery_code_valid",
+            text(1060003, "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.", "info"),
+        ),
+        _ => (
+            "verification_code_valid",
+            text(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.", "info"),
+        ),
+    };
+    let address = email.to_ascii_lowercase();
+    if state.selfservice.users.contains_key(&address) {
+        flow.code = Some(send_code(state, &address, template));
+    }
+    flow.address = Some(email);
+    flow.state = "sent_email";
+    flow.ui_messages = vec![sent];
+    Some(back(state, flow.clone(), 303))
+}
+
 fn submit_recovery(
     state: &mut KratosState,
     public_url: &str,
@@ -2141,38 +2188,8 @@ fn submit_recovery(
 ) -> Answer {
     flow.ui_messages.clear();
     flow.node_messages.clear();
-    let resend = flow.state == "sent_email" && field(form, "email").is_some();
-    if flow.state == "choose_method" || resend {
-        let email = field(form, "email").unwrap_or_default().trim().to_owned();
-        flow.values.insert("email".into(), email.clone());
-        if !valid_email(&email) {
-            flow.node_messages.push((
-                "email".into(),
-                text_with(
-                    4000040,
-                    "Enter a valid email address",
-                    "error",
-                    json!({"value": email}),
-                ),
-            ));
-            return back(state, flow, 303);
-        }
-        // Unknown addresses get the same answer (no account enumeration).
-        if state
-            .selfservice
-            .users
-            .contains_key(&email.to_ascii_lowercase())
-        {
-            flow.code = Some(send_code(
-                state,
-                &email.to_ascii_lowercase(),
-                "recovery_code_valid",
-            ));
-        }
-        flow.address = Some(email);
-        flow.state = "sent_email";
-        flow.ui_messages = vec![text(1060003, "An email containing a recovery code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.", "info")];
-        return back(state, flow, 303);
+    if let Some(answer) = send_flow_code(state, &mut flow, form, Kind::Recovery) {
+        return answer;
     }
     let entered = field(form, "code").unwrap_or_default();
     let address = flow
@@ -2249,37 +2266,8 @@ fn submit_verification(
 ) -> Answer {
     flow.ui_messages.clear();
     flow.node_messages.clear();
-    let resend = flow.state == "sent_email" && field(form, "email").is_some();
-    if flow.state == "choose_method" || resend {
-        let email = field(form, "email").unwrap_or_default().trim().to_owned();
-        flow.values.insert("email".into(), email.clone());
-        if !valid_email(&email) {
-            flow.node_messages.push((
-                "email".into(),
-                text_with(
-                    4000040,
-                    "Enter a valid email address",
-                    "error",
-                    json!({"value": email}),
-                ),
-            ));
-            return back(state, flow, 303);
-        }
-        if state
-            .selfservice
-            .users
-            .contains_key(&email.to_ascii_lowercase())
-        {
-            flow.code = Some(send_code(
-                state,
-                &email.to_ascii_lowercase(),
-                "verification_code_valid",
-            ));
-        }
-        flow.address = Some(email);
-        flow.state = "sent_email";
-        flow.ui_messages = vec![text(1080003, "An email containing a verification code has been sent to the email address you provided. If you have not received an email, check the spelling of the address and make sure to use the address you registered with.", "info")];
-        return back(state, flow, 303);
+    if let Some(answer) = send_flow_code(state, &mut flow, form, Kind::Verification) {
+        return answer;
     }
     if flow.state == "passed_challenge" {
         flow.ui_messages.push(error_text(

@@ -525,14 +525,7 @@ mod tests {
         Input {
             name: name.into(),
             input_type: input_type.into(),
-            value: None,
-            required: false,
-            disabled: false,
-            autocomplete: None,
-            pattern: None,
-            maxlength: None,
-            onclick_trigger: None,
-            onload_trigger: None,
+            ..Input::default()
         }
     }
 
