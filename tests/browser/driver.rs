@@ -314,7 +314,11 @@ impl Browser {
     pub async fn wait_for_text(&self, text: &str) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
-            let body = self.page_text().await;
+            // The page may change between finding its body and reading it: read again.
+            let body = match self.client.find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
             if body.contains(text) {
                 return body;
             }
