@@ -27,7 +27,7 @@ use crate::urls::parse_base_url;
 #[derive(Debug, Parser)]
 #[command(
     name = "hera",
-    version,
+    version = crate::VERSION,
     about,
     long_about,
     args_conflicts_with_subcommands = true
@@ -175,6 +175,17 @@ pub struct Cli {
     /// proxy's address for the device-code rate limit).
     #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
+
+    /// Address of a separate listener serving Prometheus metrics at `GET /metrics` (for example
+    /// `127.0.0.1:9464`). Unset: no metrics listener. Never the public address.
+    #[arg(long, env = "HERA_METRICS_BIND", value_name = "HERA_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// On SIGTERM or Ctrl-C, how long a graceful shutdown may take, in seconds. Readiness answers
+    /// 503 at once while other requests are still served for a fifth of it (at most 5 s), so
+    /// load balancers stop sending traffic; then requests in flight get the rest to finish.
+    #[arg(long, env = "HERA_SHUTDOWN_TIMEOUT_SECONDS", value_name = "HERA_SHUTDOWN_TIMEOUT_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout_seconds: u64,
 }
 
 /// Admin commands and the BFF server role; `hera` without one runs the server.
@@ -198,7 +209,7 @@ pub enum Command {
 /// `hera <admin command> …`, parsed apart from [`Cli`] so that the server's settings, and the
 /// environment variables behind them, are neither needed nor checked by an admin command.
 #[derive(Debug, Parser)]
-#[command(name = "hera", version)]
+#[command(name = "hera", version = crate::VERSION)]
 pub struct AdminCli {
     #[command(subcommand)]
     pub command: Command,
@@ -264,6 +275,8 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     pub kratos_logout: KratosLogout,
     pub trusted_proxy_hops: u8,
+    pub metrics_bind: Option<SocketAddr>,
+    pub shutdown_timeout: Duration,
 }
 
 impl From<Cli> for Settings {
@@ -314,6 +327,8 @@ impl From<Cli> for Settings {
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             kratos_logout: cli.kratos_logout,
             trusted_proxy_hops: cli.trusted_proxy_hops,
+            metrics_bind: cli.metrics_bind,
+            shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_seconds),
         }
     }
 }

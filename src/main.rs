@@ -41,7 +41,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = application.shutdown();
+    let stop = hera::app::stop_signal();
+    tokio::spawn(async move {
+        stop.await;
+        shutdown.begin().await;
+    });
     tracing::info!(%bind, port = application.port(), "Hera is listening");
+    if let Some(port) = application.metrics_port() {
+        tracing::info!(port, "metrics are served at /metrics");
+    }
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -1,5 +1,6 @@
 //! What the provider's handlers share, and its settings.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use url::Url;
 use super::i18n::{Catalogue, Texts};
 use super::rate_limit::RateLimiter;
 use crate::domain::login::LoginPolicy;
+use crate::metrics::Metrics;
 use crate::model::Challenge;
 use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
 
@@ -58,10 +60,18 @@ pub struct State {
     pub device_attempts: Arc<RateLimiter>,
     /// Every language's messages.
     pub catalogue: Arc<Catalogue>,
+    pub metrics: Arc<Metrics>,
+    /// Set when a graceful shutdown began: readiness answers 503.
+    draining: Arc<AtomicBool>,
 }
 
 impl State {
-    pub fn new(settings: Settings, upstreams: Upstreams) -> anyhow::Result<State> {
+    pub fn new(
+        settings: Settings,
+        upstreams: Upstreams,
+        metrics: Arc<Metrics>,
+        draining: Arc<AtomicBool>,
+    ) -> anyhow::Result<State> {
         Ok(State {
             hydra: upstreams.hydra,
             hydra_public: upstreams.hydra_public,
@@ -73,7 +83,14 @@ impl State {
                 DEVICE_ATTEMPT_KEYS,
             )),
             catalogue: Arc::new(Catalogue::load()?),
+            metrics,
+            draining,
         })
+    }
+
+    /// True once a graceful shutdown began.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// This state with other upstream clients (each actix worker has its own).

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 25] = [
+const VARIABLES: [&str; 28] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -27,6 +27,9 @@ const VARIABLES: [&str; 25] = [
     "HERA_KRATOS_LOGOUT",
     "HERA_TRUSTED_PROXY_HOPS",
     "HERA_SERVER_TIMING",
+    "HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS",
+    "HERA_METRICS_BIND",
+    "HERA_SHUTDOWN_TIMEOUT_SECONDS",
     "RUST_LOG",
 ];
 
@@ -68,6 +71,9 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HYDRA_PUBLIC_URL", "ftp://hydra"),
         ("HERA_KRATOS_LOGOUT", "kratos"),
         ("HERA_TRUSTED_PROXY_HOPS", "-1"),
+        ("HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS", "0"),
+        ("HERA_METRICS_BIND", "localhost"),
+        ("HERA_SHUTDOWN_TIMEOUT_SECONDS", "soon"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();
@@ -149,4 +155,52 @@ fn the_binary_serves_and_logs_json_lines_warning_about_a_missing_cookie_secret()
             .any(|l| l.contains("HERA_COOKIE_SECRET is not set")),
         "no warning about the random cookie key: {startup:#?}"
     );
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let output = hera().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        version.trim(),
+        format!(
+            "hera {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            hera::GIT_COMMIT
+        )
+    );
+}
+
+#[test]
+fn sigterm_drains_and_exits_cleanly() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .env("HERA_SHUTDOWN_TIMEOUT_SECONDS", "1")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    read_until(&mut lines, "Hera is listening");
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let drained = read_until(&mut lines, "shutting down");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        drained.iter().any(|l| l.contains("shutting down")),
+        "{drained:#?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
