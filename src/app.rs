@@ -109,6 +109,7 @@ impl Application {
             upstreams,
         );
         let metrics_data = web::Data::from(metrics.clone());
+        let trust_request_ids = settings.trusted_proxy_hops > 0;
         let server = HttpServer::new(move || {
             // Building a client succeeded once already; should it fail now, share that one.
             let (provider, session_api) = match Upstreams::new(&upstream_settings) {
@@ -123,6 +124,9 @@ impl Application {
                 .app_data(web::Data::new(session_api))
                 .app_data(errors::renderer(ByPath))
                 .app_data(metrics_data.clone())
+                .app_data(web::Data::new(edge::TrustIncomingRequestIds(
+                    trust_request_ids,
+                )))
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
                 .wrap(from_fn(limits))
@@ -133,8 +137,10 @@ impl Application {
                     server_timing,
                     from_fn(timing::server_timing),
                 ))
+                .wrap(from_fn(edge::access_log))
                 .wrap(from_fn(metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
+                .wrap(from_fn(edge::request_ids))
                 .configure(server::configure)
                 .configure(session_api::configure)
                 .default_service(web::to(server::not_found))

@@ -6,9 +6,9 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpMessage};
+use actix_web::Error;
 use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. Filter with `RUST_LOG` (default `info`).
@@ -38,11 +38,7 @@ pub struct HeraRootSpan;
 
 impl RootSpanBuilder for HeraRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let request_id = crate::web::request_id(request.request());
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "unmatched".into());
@@ -62,15 +58,14 @@ impl RootSpanBuilder for HeraRootSpan {
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         // Error responses are rendered and logged by `error::error_pages`; only errors raised by
         // middleware reach this point as `Err`.
-        match outcome {
-            Ok(response) => {
-                span.record("status", response.status().as_u16());
-            }
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
             Err(error) => {
-                span.record("status", error.as_response_error().status_code().as_u16());
                 tracing::error!(parent: &span, error = %error, "request failed in middleware");
+                error.as_response_error().status_code().as_u16()
             }
-        }
+        };
+        span.record("status", status);
     }
 }
 

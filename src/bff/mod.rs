@@ -138,6 +138,7 @@ impl Bff {
                 .app_data(errors::renderer(error::BffErrors))
                 .wrap(from_fn(errors::respond))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(from_fn(crate::web::access_log))
                 .wrap(from_fn(crate::metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(

@@ -215,3 +215,65 @@ async fn the_bff_serves_its_own_metrics_on_its_own_listener() {
     );
     assert!(text.contains("hera_build_info{"));
 }
+
+#[tokio::test]
+async fn each_request_writes_one_access_log_line_with_its_route_template_and_request_id() {
+    let app = TestApp::spawn().await;
+    let challenge = "access-log-secret-challenge-0123456789";
+    let response = app
+        .get(&format!("/consent?consent_challenge={challenge}"))
+        .await;
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let lines: Vec<Value> = crate::support::logs::lines_with(&request_id)
+        .into_iter()
+        .filter(|line| line["target"] == "hera::access")
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    let line = &lines[0];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["route"], "/consent");
+    assert_eq!(line["status"], 404);
+    assert!(line["duration_ms"].as_f64().unwrap() >= 0.0);
+    assert!(!line.to_string().contains(challenge), "{line}");
+}
+
+#[tokio::test]
+async fn an_incoming_request_id_is_used_only_behind_trusted_proxies() {
+    let behind_proxy = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
+    let answer = behind_proxy
+        .browser
+        .get(behind_proxy.url("/nowhere"))
+        .header("x-request-id", "lb-7f3a.0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "lb-7f3a.0001");
+    assert!(answer.text().await.unwrap().contains("lb-7f3a.0001"));
+    let garbage = behind_proxy
+        .browser
+        .get(behind_proxy.url("/nowhere"))
+        .header("x-request-id", "<b>not an id</b>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(garbage.headers()["x-request-id"], "<b>not an id</b>");
+
+    let direct = TestApp::spawn().await;
+    let answer = direct
+        .browser
+        .get(direct.url("/nowhere"))
+        .header("x-request-id", "lb-7f3a.0001")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        answer.headers()["x-request-id"],
+        "lb-7f3a.0001",
+        "anyone could have sent it"
+    );
+}
