@@ -257,5 +257,7 @@ fn provider_settings(settings: &Settings) -> server::Settings {
         login_policy: settings.login_policy.clone(),
         kratos_logout: settings.kratos_logout,
         trusted_proxy_hops: settings.trusted_proxy_hops,
+        locales_dir: settings.locales_dir.clone(),
+        scopes_file: settings.scopes_file.clone(),
     }
 }

@@ -176,6 +176,16 @@ pub struct Cli {
     #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
 
+    /// A directory of `<tag>.ftl` message files read over the built-in ones: reword messages,
+    /// or add a language.
+    #[arg(long, env = "HERA_LOCALES_DIR", value_name = "HERA_LOCALES_DIR")]
+    pub locales_dir: Option<std::path::PathBuf>,
+
+    /// A TOML (`.toml`) or JSON file describing the operator's own scopes per language, for the
+    /// consent and connected-apps pages.
+    #[arg(long, env = "HERA_SCOPES_FILE", value_name = "HERA_SCOPES_FILE")]
+    pub scopes_file: Option<std::path::PathBuf>,
+
     /// Address of a separate listener serving Prometheus metrics at `GET /metrics` (for example
     /// `127.0.0.1:9464`). Unset: no metrics listener. Never the public address.
     #[arg(long, env = "HERA_METRICS_BIND", value_name = "HERA_METRICS_BIND")]
@@ -277,6 +287,8 @@ pub struct Settings {
     pub trusted_proxy_hops: u8,
     pub metrics_bind: Option<SocketAddr>,
     pub shutdown_timeout: Duration,
+    pub locales_dir: Option<std::path::PathBuf>,
+    pub scopes_file: Option<std::path::PathBuf>,
 }
 
 impl From<Cli> for Settings {
@@ -329,6 +341,8 @@ impl From<Cli> for Settings {
             trusted_proxy_hops: cli.trusted_proxy_hops,
             metrics_bind: cli.metrics_bind,
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_seconds),
+            locales_dir: cli.locales_dir,
+            scopes_file: cli.scopes_file,
         }
     }
 }

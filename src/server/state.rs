@@ -10,6 +10,7 @@ use url::Url;
 
 use super::i18n::{Catalogue, Texts};
 use super::rate_limit::RateLimiter;
+use super::scopes::OperatorScopes;
 use crate::domain::login::LoginPolicy;
 use crate::metrics::Metrics;
 use crate::model::Challenge;
@@ -44,6 +45,10 @@ pub struct Settings {
     pub kratos_logout: KratosLogout,
     /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
     pub trusted_proxy_hops: u8,
+    /// `HERA_LOCALES_DIR`: the operator's message files over the built-in ones.
+    pub locales_dir: Option<std::path::PathBuf>,
+    /// `HERA_SCOPES_FILE`: the operator's descriptions of their own scopes.
+    pub scopes_file: Option<std::path::PathBuf>,
 }
 
 /// Shared by every request.
@@ -60,6 +65,8 @@ pub struct State {
     pub device_attempts: Arc<RateLimiter>,
     /// Every language's messages.
     pub catalogue: Arc<Catalogue>,
+    /// The operator's scope descriptions.
+    pub scopes: Arc<OperatorScopes>,
     pub metrics: Arc<Metrics>,
     /// Set when a graceful shutdown began: readiness answers 503.
     draining: Arc<AtomicBool>,
@@ -72,6 +79,8 @@ impl State {
         metrics: Arc<Metrics>,
         draining: Arc<AtomicBool>,
     ) -> anyhow::Result<State> {
+        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?;
+        let scopes = OperatorScopes::load(settings.scopes_file.as_deref())?;
         Ok(State {
             hydra: upstreams.hydra,
             hydra_public: upstreams.hydra_public,
@@ -82,7 +91,8 @@ impl State {
                 Duration::from_secs(60),
                 DEVICE_ATTEMPT_KEYS,
             )),
-            catalogue: Arc::new(Catalogue::load()?),
+            catalogue: Arc::new(catalogue),
+            scopes: Arc::new(scopes),
             metrics,
             draining,
         })

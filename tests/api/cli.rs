@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 28] = [
+const VARIABLES: [&str; 30] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -30,6 +30,8 @@ const VARIABLES: [&str; 28] = [
     "HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS",
     "HERA_METRICS_BIND",
     "HERA_SHUTDOWN_TIMEOUT_SECONDS",
+    "HERA_LOCALES_DIR",
+    "HERA_SCOPES_FILE",
     "RUST_LOG",
 ];
 
@@ -74,6 +76,8 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS", "0"),
         ("HERA_METRICS_BIND", "localhost"),
         ("HERA_SHUTDOWN_TIMEOUT_SECONDS", "soon"),
+        ("HERA_SCOPES_FILE", "/nonexistent/scopes.toml"),
+        ("HERA_LOCALES_DIR", "/nonexistent/locales"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();

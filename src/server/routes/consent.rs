@@ -229,7 +229,7 @@ fn page(
             first
         })
         .map(|scope| {
-            let words = scopes::describe(scope).map(|info| info.words(t));
+            let words = scopes::words(&state.scopes, scope, t);
             ScopeItem {
                 name: scope.clone(),
                 title: words
