@@ -125,9 +125,7 @@ impl Catalogue {
         Catalogue::from_parsed(parse_all(files)?)
     }
 
-    fn from_parsed(
-        parsed: Vec<(String, HashMap<String, String>)>,
-    ) -> Result<Catalogue, CatalogueError> {
+    fn from_parsed(parsed: Parsed) -> Result<Catalogue, CatalogueError> {
         let english = parsed
             .iter()
             .find(|(tag, _)| tag == DEFAULT_LANGUAGE)
@@ -343,9 +341,10 @@ pub fn variables(message: &str) -> Vec<String> {
     names
 }
 
-fn parse_all(
-    files: &[(&str, &str)],
-) -> Result<Vec<(String, HashMap<String, String>)>, CatalogueError> {
+/// Each language's tag and messages.
+type Parsed = Vec<(String, HashMap<String, String>)>;
+
+fn parse_all(files: &[(&str, &str)]) -> Result<Parsed, CatalogueError> {
     files
         .iter()
         .map(|(tag, source)| Ok((tag.to_ascii_lowercase(), parse(tag, source)?)))

@@ -106,8 +106,8 @@ pub struct ScopeWords {
 /// title = "Ihre Fotos sehen"
 /// ```
 ///
-/// They win over Hera's own words for the same scope. A language the file lacks reads in
-/// English when the file has English, else in Hera's own words if Hera has any.
+/// They win over Hera's own words for the same scope and language. A language the file lacks
+/// reads in Hera's own words when Hera has any, else in the file's English.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperatorScopes(BTreeMap<String, BTreeMap<String, ScopeWords>>);
 
@@ -165,24 +165,25 @@ impl OperatorScopes {
         Ok(OperatorScopes(scopes))
     }
 
-    /// The operator's words for `scope` in this language (its language tag, then its primary
-    /// subtag, then English).
-    fn words(&self, scope: &str, lang: &str) -> Option<&ScopeWords> {
+    /// The operator's words for `scope` in one of `tags`, the first that has them.
+    fn words(&self, scope: &str, tags: &[&str]) -> Option<&ScopeWords> {
         let languages = self.0.get(scope)?;
-        let primary = lang.split('-').next().unwrap_or(lang);
-        [lang, primary, DEFAULT_LANGUAGE]
-            .into_iter()
-            .find_map(|tag| languages.get(tag))
+        tags.iter().find_map(|tag| languages.get(*tag))
     }
 }
 
 /// Title and description of `scope` for a page in the language of `texts`: the operator's
-/// words first, then Hera's own; `None` when nobody describes it.
+/// words in that language, else Hera's own, else the operator's English; `None` when nobody
+/// describes it.
 pub fn words(operator: &OperatorScopes, scope: &str, texts: &Texts) -> Option<(String, String)> {
-    if let Some(words) = operator.words(scope, texts.lang()) {
-        return Some((words.title.clone(), words.description.clone()));
-    }
-    describe(scope).map(|info| info.words(texts))
+    let lang = texts.lang();
+    let primary = lang.split('-').next().unwrap_or(lang);
+    let own = |words: &ScopeWords| (words.title.clone(), words.description.clone());
+    operator
+        .words(scope, &[lang, primary])
+        .map(own)
+        .or_else(|| describe(scope).map(|info| info.words(texts)))
+        .or_else(|| operator.words(scope, &[DEFAULT_LANGUAGE]).map(own))
 }
 
 #[cfg(test)]
