@@ -97,7 +97,7 @@ impl Application {
         let metrics = Metrics::new();
         let draining = Arc::new(AtomicBool::new(false));
         let provider = server::State::new(
-            provider_settings(&settings),
+            provider_settings(&settings)?,
             upstreams.clone(),
             metrics.clone(),
             draining.clone(),
@@ -248,8 +248,8 @@ fn upstreams(settings: &Settings) -> UpstreamSettings {
     }
 }
 
-fn provider_settings(settings: &Settings) -> server::Settings {
-    server::Settings {
+fn provider_settings(settings: &Settings) -> anyhow::Result<server::Settings> {
+    Ok(server::Settings {
         public_url: settings.public_url.clone(),
         trusted_client_ids: settings.trusted_client_ids.clone(),
         remember_consent_for: settings.remember_consent_for,
@@ -259,5 +259,10 @@ fn provider_settings(settings: &Settings) -> server::Settings {
         trusted_proxy_hops: settings.trusted_proxy_hops,
         locales_dir: settings.locales_dir.clone(),
         scopes_file: settings.scopes_file.clone(),
-    }
+        brand: server::brand::Brand::load(
+            settings.product_name.as_deref(),
+            settings.logo_file.as_deref(),
+            settings.favicon_file.as_deref(),
+        )?,
+    })
 }

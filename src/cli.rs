@@ -186,6 +186,20 @@ pub struct Cli {
     #[arg(long, env = "HERA_SCOPES_FILE", value_name = "HERA_SCOPES_FILE")]
     pub scopes_file: Option<std::path::PathBuf>,
 
+    /// The product name in every page's tab and header (for example `Acme Accounts`).
+    /// Unset: the tab says Hera and pages have no header.
+    #[arg(long, env = "HERA_PRODUCT_NAME", value_name = "HERA_PRODUCT_NAME")]
+    pub product_name: Option<String>,
+
+    /// A logo for every page's header (.svg, .png, .webp, .jpg or .gif, at most 512 KiB),
+    /// served by Hera itself.
+    #[arg(long, env = "HERA_LOGO_FILE", value_name = "HERA_LOGO_FILE")]
+    pub logo_file: Option<std::path::PathBuf>,
+
+    /// The browser-tab icon (.svg, .png, .ico, …, at most 512 KiB). Unset: Hera's own.
+    #[arg(long, env = "HERA_FAVICON_FILE", value_name = "HERA_FAVICON_FILE")]
+    pub favicon_file: Option<std::path::PathBuf>,
+
     /// Address of a separate listener serving Prometheus metrics at `GET /metrics` (for example
     /// `127.0.0.1:9464`). Unset: no metrics listener. Never the public address.
     #[arg(long, env = "HERA_METRICS_BIND", value_name = "HERA_METRICS_BIND")]
@@ -289,6 +303,9 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     pub locales_dir: Option<std::path::PathBuf>,
     pub scopes_file: Option<std::path::PathBuf>,
+    pub product_name: Option<String>,
+    pub logo_file: Option<std::path::PathBuf>,
+    pub favicon_file: Option<std::path::PathBuf>,
 }
 
 impl From<Cli> for Settings {
@@ -343,6 +360,9 @@ impl From<Cli> for Settings {
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_seconds),
             locales_dir: cli.locales_dir,
             scopes_file: cli.scopes_file,
+            product_name: cli.product_name,
+            logo_file: cli.logo_file,
+            favicon_file: cli.favicon_file,
         }
     }
 }

@@ -29,6 +29,8 @@ use std::sync::Arc;
 
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 
+use super::brand::Brand;
+
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
 /// The language used when nothing the request asks for is available, and the reference
@@ -54,6 +56,8 @@ struct Language {
     /// CLDR cardinal plural rules; `None` for a tag CLDR does not know (then `one` is exactly
     /// 1 and everything else `other`).
     plurals: Option<PluralRules>,
+    /// The operator's brand, the same for every language.
+    brand: Arc<Brand>,
 }
 
 impl fmt::Debug for Language {
@@ -140,14 +144,12 @@ impl Catalogue {
             .map(|(tag, own)| {
                 let mut messages = english.clone();
                 messages.extend(own);
-                let plurals = tag
-                    .parse::<unic_langid::LanguageIdentifier>()
-                    .ok()
-                    .and_then(|id| PluralRules::create(id, PluralRuleType::CARDINAL).ok());
+                let plurals = plural_rules(&tag);
                 Texts(Arc::new(Language {
                     tag,
                     messages,
                     plurals,
+                    brand: Arc::default(),
                 }))
             })
             .collect();
@@ -158,6 +160,28 @@ impl Catalogue {
             .cloned()
             .unwrap_or_else(|| Texts(Arc::new(Language::empty())));
         Ok(Catalogue { languages, default })
+    }
+
+    /// This catalogue with the operator's brand: every language names the product
+    /// `brand.name` (message `site-name`) and renders its logo and icon.
+    pub fn branded(self, brand: Brand) -> Catalogue {
+        let brand = Arc::new(brand);
+        let rebrand = |texts: &Texts| {
+            let mut messages = texts.0.messages.clone();
+            if let Some(name) = &brand.name {
+                messages.insert("site-name".to_owned(), name.clone());
+            }
+            Texts(Arc::new(Language {
+                tag: texts.0.tag.clone(),
+                messages,
+                plurals: plural_rules(&texts.0.tag),
+                brand: brand.clone(),
+            }))
+        };
+        Catalogue {
+            languages: self.languages.iter().map(rebrand).collect(),
+            default: rebrand(&self.default),
+        }
     }
 
     /// The default language (English).
@@ -206,6 +230,7 @@ impl Language {
             tag: DEFAULT_LANGUAGE.into(),
             messages: HashMap::new(),
             plurals: None,
+            brand: Arc::default(),
         }
     }
 }
@@ -214,6 +239,11 @@ impl Texts {
     /// The BCP 47 tag for `<html lang>`.
     pub fn lang(&self) -> &str {
         &self.0.tag
+    }
+
+    /// The operator's brand (product name, logo, tab icon).
+    pub fn brand(&self) -> &Brand {
+        &self.0.brand
     }
 
     /// The message `key`. A key no file has is a bug: it is logged and shown as the key, never
@@ -339,6 +369,12 @@ pub fn variables(message: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// CLDR's cardinal plural rules for `tag`, when CLDR knows the language.
+fn plural_rules(tag: &str) -> Option<PluralRules> {
+    let id = tag.parse::<unic_langid::LanguageIdentifier>().ok()?;
+    PluralRules::create(id, PluralRuleType::CARDINAL).ok()
 }
 
 /// Each language's tag and messages.

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use url::Url;
 
+use super::brand::Brand;
 use super::i18n::{Catalogue, Texts};
 use super::rate_limit::RateLimiter;
 use super::scopes::OperatorScopes;
@@ -49,6 +50,8 @@ pub struct Settings {
     pub locales_dir: Option<std::path::PathBuf>,
     /// `HERA_SCOPES_FILE`: the operator's descriptions of their own scopes.
     pub scopes_file: Option<std::path::PathBuf>,
+    /// The product name, logo and tab icon on every page.
+    pub brand: Brand,
 }
 
 /// Shared by every request.
@@ -79,7 +82,8 @@ impl State {
         metrics: Arc<Metrics>,
         draining: Arc<AtomicBool>,
     ) -> anyhow::Result<State> {
-        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?;
+        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?
+            .branded(settings.brand.clone());
         let scopes = OperatorScopes::load(settings.scopes_file.as_deref())?;
         Ok(State {
             hydra: upstreams.hydra,

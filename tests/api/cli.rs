@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 30] = [
+const VARIABLES: [&str; 33] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -32,6 +32,9 @@ const VARIABLES: [&str; 30] = [
     "HERA_SHUTDOWN_TIMEOUT_SECONDS",
     "HERA_LOCALES_DIR",
     "HERA_SCOPES_FILE",
+    "HERA_PRODUCT_NAME",
+    "HERA_LOGO_FILE",
+    "HERA_FAVICON_FILE",
     "RUST_LOG",
 ];
 
@@ -78,6 +81,8 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HERA_SHUTDOWN_TIMEOUT_SECONDS", "soon"),
         ("HERA_SCOPES_FILE", "/nonexistent/scopes.toml"),
         ("HERA_LOCALES_DIR", "/nonexistent/locales"),
+        ("HERA_LOGO_FILE", "/etc/hostname"),
+        ("HERA_FAVICON_FILE", "/nonexistent/icon.png"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();
