@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
         return run_admin(command).await;
     }
     let settings = Settings::from(cli);
-    telemetry::init(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, "hera");
     let bind = settings.bind;
     let application = match Application::build(settings) {
         Ok(application) => application,

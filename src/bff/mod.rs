@@ -232,7 +232,7 @@ pub async fn run(cli: BffCli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    telemetry::init(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, "hera-bff");
     let bind = settings.bind;
     let listener = match TcpListener::bind(bind) {
         Ok(listener) => listener,
