@@ -19,6 +19,9 @@ use crate::ory::{UpstreamSettings, Upstreams};
 use crate::telemetry::HeraRootSpan;
 use crate::web::errors::{self, RenderErrors};
 use crate::web::limits::{limits, MAX_FORM_BYTES};
+use crate::web::rate_limit::{
+    warn_when_forwarded_for_is_ignored, ForwardedForWarning, TrustedProxyHops,
+};
 use crate::{server, session_api, timing, web as edge};
 
 /// A bound, not yet running server.
@@ -52,6 +55,8 @@ impl Application {
         };
         let secure_cookie = !settings.is_plain_http();
         let server_timing = settings.server_timing;
+        let trusted_proxy_hops = web::Data::new(TrustedProxyHops(settings.trusted_proxy_hops));
+        let forwarded_for_warning = web::Data::new(ForwardedForWarning::default());
         let upstream_settings = upstreams(&settings);
         let upstreams = Upstreams::new(&upstream_settings)?;
         let provider = server::State::new(provider_settings(&settings), upstreams.clone())?;
@@ -76,7 +81,10 @@ impl Application {
                 .app_data(errors::renderer(ByPath))
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+                .app_data(trusted_proxy_hops.clone())
+                .app_data(forwarded_for_warning.clone())
                 .wrap(from_fn(limits))
+                .wrap(from_fn(warn_when_forwarded_for_is_ignored))
                 .wrap(from_fn(errors::respond))
                 .wrap(server::session::middleware(key.clone(), secure_cookie))
                 .wrap(edge::security_headers())

@@ -5,7 +5,6 @@ pub mod assets;
 pub mod claims_preview;
 pub mod error;
 pub mod i18n;
-pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
 pub mod session;

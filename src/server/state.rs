@@ -8,10 +8,10 @@ use actix_web::HttpRequest;
 use url::Url;
 
 use super::i18n::{Catalogue, Texts};
-use super::rate_limit::RateLimiter;
 use crate::domain::login::LoginPolicy;
 use crate::model::Challenge;
 use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
+use crate::web::rate_limit::RateLimiter;
 
 /// User codes Hera sends to Hydra per device challenge and per client address, per minute.
 const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;

@@ -3,6 +3,7 @@
 
 pub mod errors;
 pub mod limits;
+pub mod rate_limit;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;

@@ -304,6 +304,47 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
 }
 
 #[tokio::test]
+async fn an_ipv6_client_is_counted_by_its_64_network_whatever_its_interface_id() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
+    let from = |address: String| {
+        let app = &app;
+        async move {
+            let challenge = app.hydra.add_device_challenge();
+            let token = form_token(app, &challenge).await;
+            app.browser
+                .post(app.url("/device/verify"))
+                .header("x-forwarded-for", address)
+                .form(&[
+                    ("device_challenge", challenge.as_str()),
+                    ("csrf_token", token.as_str()),
+                    ("user_code", "WRONGCDE"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Five different addresses, one /64: one allowance.
+    for host in 1..=5 {
+        assert_eq!(
+            from(format!("2001:db8:1:2::{host:x}")).await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        from("2001:db8:1:2:ffff:ffff:ffff:ffff".into()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        from("2001:db8:1:3::1".into()).await,
+        StatusCode::BAD_REQUEST,
+        "the next /64 is someone else"
+    );
+    assert_eq!(device_accepts(&app), 6);
+}
+
+#[tokio::test]
 async fn csrf_failures_send_nothing_to_hydra() {
     let app = TestApp::spawn().await;
     let challenge = device(&app);
