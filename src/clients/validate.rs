@@ -223,6 +223,7 @@ pub fn validate(
     check_jwks(&mut check, &body, auth_method);
     let secret = check_secret(&mut check, object, auth_method, env);
     warn_about_local_apps(&mut check, &body, public);
+    check_device_flow_consent(&mut check, &body, &grant_types);
 
     if check.problems.is_empty() {
         if let Some(id) = id {
@@ -681,6 +682,36 @@ fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: b
     }
 }
 
+/// A device-flow client may not be marked to skip consent: Hera always shows the consent page
+/// for a device-authorization request (the last point where a person who was talked into
+/// typing someone else's code sees which app gets the grant, RFC 8628 §5.4), so the mark would
+/// promise what never happens.
+fn check_device_flow_consent(check: &mut Check, body: &Map<String, Value>, grant_types: &[&str]) {
+    if !grant_types.contains(&DEVICE_CODE) {
+        return;
+    }
+    let first_party = body
+        .get("metadata")
+        .and_then(|metadata| metadata.get("first_party"))
+        == Some(&Value::Bool(true));
+    if first_party {
+        check.problem(
+            "metadata.first_party on a client with the device-code grant: Hera asks for consent \
+             on every device sign-in whatever the client is (RFC 8628 §5.4); remove the mark, or \
+             give the device flow a client of its own"
+                .into(),
+        );
+    }
+    if body.get("skip_consent") == Some(&Value::Bool(true)) {
+        check.problem(
+            "skip_consent on a client with the device-code grant: Hera asks for consent on every \
+             device sign-in whatever the client is (RFC 8628 §5.4); remove it, or give the \
+             device flow a client of its own"
+                .into(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,6 +920,40 @@ mod tests {
             .unwrap()
             .warnings
             .is_empty());
+    }
+
+    #[test]
+    fn a_device_flow_client_marked_first_party_or_skipping_consent_is_refused() {
+        let cli = json!({
+            "client_id": "cli",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_CODE],
+            "scope": "openid",
+        });
+        assert_refused(
+            "first_party",
+            with(cli.clone(), json!({"metadata": {"first_party": true}})),
+            "metadata.first_party on a client with the device-code grant",
+        );
+        assert_refused(
+            "skip_consent",
+            with(cli.clone(), json!({"skip_consent": true})),
+            "skip_consent on a client with the device-code grant",
+        );
+        let both_grants = with(
+            web(),
+            json!({"grant_types": ["authorization_code", DEVICE_CODE], "metadata": {"first_party": true}}),
+        );
+        assert_refused(
+            "a web client that also has the device grant",
+            both_grants,
+            "device-code grant",
+        );
+        validate(
+            definition(with(cli, json!({"metadata": {"first_party": false}}))),
+            &env,
+        )
+        .unwrap();
     }
 
     #[test]

@@ -180,6 +180,8 @@ pub struct ConsentSession {
     pub client: Client,
     pub granted_scope: Vec<String>,
     pub granted_audience: Vec<String>,
+    /// The person asked Hydra to remember the consent (or Hera did, for an automatic one).
+    pub remembered: bool,
     /// When the consent was given; `None` when Hydra has no time for it.
     pub handled_at: Option<OffsetDateTime>,
 }

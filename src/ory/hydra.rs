@@ -493,6 +493,7 @@ fn consent_session_from_sdk(session: models::OAuth2ConsentSession) -> Option<Con
         client: client_from_sdk(*client),
         granted_scope: session.grant_scope.unwrap_or_default(),
         granted_audience: session.grant_access_token_audience.unwrap_or_default(),
+        remembered: session.remember.unwrap_or(false),
         handled_at: session
             .handled_at
             .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())

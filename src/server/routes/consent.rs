@@ -40,8 +40,18 @@ pub async fn consent_page(
     };
     record(&request);
     let identity = subject_identity(&state, &request).await?;
+    let remembered_audiences = if consent::needs_remembered_audiences(&request) {
+        let sessions = state.hydra.consent_sessions(&request.subject).await?;
+        consent::remembered_audiences(&sessions, &request.client.id)
+    } else {
+        Vec::new()
+    };
 
-    match consent::decide(&request, &state.settings.trusted_client_ids) {
+    match consent::decide(
+        &request,
+        &state.settings.trusted_client_ids,
+        &remembered_audiences,
+    ) {
         ConsentDecision::AutoAccept(reason) => {
             let remember = consent::remember_auto_accept(&request, reason);
             let accept = ConsentAccept {
@@ -56,7 +66,13 @@ pub async fn consent_page(
                 id_token_claims: claims::id_token_claims(&identity, &request.requested_scope),
             };
             let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
-            audit_granted(&request, &request.requested_scope, "auto", reason.as_str());
+            audit_granted(
+                &request,
+                &request.requested_scope,
+                &request.requested_audience,
+                "auto",
+                reason.as_str(),
+            );
             Ok(response)
         }
         ConsentDecision::AskUser => {
@@ -120,7 +136,13 @@ pub async fn consent_submit(
         remember_for: seconds(state.settings.remember_consent_for),
     };
     let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
-    audit_granted(&request, &grant.scopes, "user", "user_allowed");
+    audit_granted(
+        &request,
+        &grant.scopes,
+        &request.requested_audience,
+        "user",
+        "user_allowed",
+    );
     Ok(response)
 }
 
@@ -133,13 +155,20 @@ fn record(request: &ConsentRequest) {
     Span::current().record("subject", &request.subject);
 }
 
-fn audit_granted(request: &ConsentRequest, scopes: &[String], by: &str, reason: &str) {
+fn audit_granted(
+    request: &ConsentRequest,
+    scopes: &[String],
+    audiences: &[String],
+    by: &str,
+    reason: &str,
+) {
     tracing::info!(
         target: "hera::audit",
         event = "consent.granted",
         subject = %request.subject,
         client_id = %request.client.id,
         scopes = %scopes.join(" "),
+        audiences = %audiences.join(" "),
         by,
         reason,
     );
