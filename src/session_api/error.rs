@@ -72,7 +72,9 @@ impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let (error, description) = refusal.answer();
         let status = match error {
-            "unauthorized_client" | "session_aal2_required" => StatusCode::FORBIDDEN,
+            "unauthorized_client" | "session_aal2_required" | "origin_not_allowed" => {
+                StatusCode::FORBIDDEN
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::refused(status, error, description)

@@ -118,7 +118,7 @@ pub async fn logout_submit(
 }
 
 enum Loaded {
-    Request(LogoutRequest),
+    Request(Box<LogoutRequest>),
     /// Hydra said 410: the browser goes to `redirect_to`.
     AlreadyHandled(HttpResponse),
 }
@@ -128,7 +128,7 @@ async fn load(state: &State, challenge: &Challenge) -> Result<Loaded, HeraError>
         Ok(request) => {
             Span::current().record("subject", &request.subject);
             Span::current().record("client_id", client_id(&request));
-            Ok(Loaded::Request(request))
+            Ok(Loaded::Request(Box::new(request)))
         }
         Err(HydraError::AlreadyHandled { redirect_to }) => {
             Ok(Loaded::AlreadyHandled(see_other(redirect_to.as_str())))
