@@ -40,12 +40,13 @@ use tracing_actix_web::TracingLogger;
 
 use crate::telemetry::{self, HeraRootSpan};
 use crate::web::errors;
+use config::StoreSettings;
 use config::{BffCli, BffSettings};
 use id_token::IdTokenVerifier;
 use oidc::Hydra;
 use refresh::Refresher;
 use session::Cookies;
-use store::Sessions;
+use store::{Sessions, SignIns};
 
 /// Idle connections kept per upstream API host.
 const MAX_IDLE_PER_HOST: usize = 32;
@@ -61,6 +62,8 @@ pub struct BffState {
     pub hydra: Hydra,
     pub verifier: IdTokenVerifier,
     pub sessions: Sessions,
+    /// Sign-ins in progress, sealed in their cookie.
+    pub sign_ins: SignIns,
     pub refresher: Refresher,
     /// The client for upstream APIs: no redirects, no cookies, bounded reads.
     pub api: reqwest::Client,
@@ -80,6 +83,16 @@ impl BffState {
         let sessions = Sessions::open(&settings.store)
             .await
             .map_err(anyhow::Error::msg)?;
+        let sign_ins = match (&settings.cookie_secret, &settings.store) {
+            (Some(secret), _) | (None, StoreSettings::Cookie(secret)) => SignIns::new(secret),
+            (None, StoreSettings::Memory) => SignIns::random(),
+            (None, StoreSettings::Redis(_)) => Err(
+                "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_COOKIE_SECRET, the same on every \
+                 instance"
+                    .to_owned(),
+            ),
+        }
+        .map_err(anyhow::Error::msg)?;
         let api = reqwest::Client::builder()
             .connect_timeout(settings.upstream_timeout.min(Duration::from_secs(10)))
             .read_timeout(settings.upstream_timeout)
@@ -107,6 +120,7 @@ impl BffState {
             },
             hydra,
             sessions,
+            sign_ins,
             api,
             settings,
         })
@@ -117,6 +131,7 @@ impl BffState {
 pub struct Bff {
     port: u16,
     server: Server,
+    state: web::Data<BffState>,
 }
 
 impl Bff {
@@ -126,6 +141,7 @@ impl Bff {
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
         let state = web::Data::new(BffState::new(settings).await?);
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
@@ -157,11 +173,20 @@ impl Bff {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Bff { port, server })
+        Ok(Bff {
+            port,
+            server,
+            state: shared,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The state every request shares (its session store, for metrics and tests).
+    pub fn state(&self) -> web::Data<BffState> {
+        self.state.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

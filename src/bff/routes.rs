@@ -1,8 +1,6 @@
 //! The BFF's own routes: sign-in (`/api/login` → Hydra → `/api/callback`), `/api/whoami`,
 //! `/api/logout` and health checks. The proxy is in [`crate::bff::proxy`].
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -36,8 +34,9 @@ struct LoginQuery {
     return_to: Option<String>,
 }
 
-/// Starts a sign-in: a new `state`, `nonce` and PKCE verifier, remembered server-side behind a
-/// ten-minute cookie, then off to Hydra.
+/// Starts a sign-in: a new `state`, `nonce` and PKCE verifier, sealed in a ten-minute cookie
+/// (nothing is stored server-side, so anonymous traffic here costs no memory), then off to
+/// Hydra.
 #[tracing::instrument(name = "bff.login", skip_all)]
 async fn login(
     query: web::Query<LoginQuery>,
@@ -53,8 +52,7 @@ async fn login(
         return_to: return_to.as_str().to_owned(),
         expires_at: now() + LOGIN_TTL_SECONDS,
     };
-    let ttl = Duration::from_secs(LOGIN_TTL_SECONDS.unsigned_abs());
-    let cookie = state.sessions.start_login(&login, ttl).await?;
+    let cookie = state.sign_ins.start(&login)?.ok_or(BffError::BadReturnTo)?;
     let redirect_uri = settings.redirect_uri();
     let scope = settings.scopes.joined();
     let challenge = pkce_challenge(login.verifier.expose());
@@ -107,10 +105,11 @@ async fn finish_sign_in(
         .cookie(LOGIN_COOKIE)
         .ok_or(BffError::NoLoginInProgress)?;
     let now = now();
+    // Replaying the cookie gains nothing: Hydra redeems the code once, and the answer clears
+    // the cookie.
     let login = state
-        .sessions
-        .take_login(cookie.value())
-        .await?
+        .sign_ins
+        .open(cookie.value())
         .filter(|login| login.expires_at > now)
         .ok_or(BffError::NoLoginInProgress)?;
     // RFC 6749 §10.12: the answer must belong to the request this browser started.

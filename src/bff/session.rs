@@ -3,8 +3,9 @@
 //!
 //! The browser gets two cookies, both `HttpOnly`, `SameSite=Lax` and `Secure` unless the app
 //! runs on plain http: `hera_bff` (the session, on `/`) and `hera_bff_login` (a sign-in in
-//! progress, only sent to `/api/callback`, ten minutes). With the memory and Redis stores their
-//! values are random 256-bit ids; with the cookie store they are the encrypted state itself.
+//! progress, only sent to `/api/callback`, ten minutes). The sign-in cookie always holds the
+//! sealed sign-in itself. The session cookie holds a random 256-bit id with the memory and
+//! Redis stores, and the sealed session with the cookie store.
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
