@@ -24,6 +24,9 @@ use crate::web::rate_limit::{
 };
 use crate::{server, session_api, timing, web as edge};
 
+/// What Hera's session cookie key is derived for from `HERA_COOKIE_SECRET`.
+const SESSION_KEY_PURPOSE: &str = "hera session cookie";
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -45,7 +48,9 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let key = match &settings.cookie_secret {
-            Some(secret) => Key::try_from(secret.as_bytes())?,
+            Some(secret) => secret
+                .derive_key(SESSION_KEY_PURPOSE)
+                .map_err(anyhow::Error::msg)?,
             None => {
                 tracing::warn!(
                     "HERA_COOKIE_SECRET is not set: using a random key, so sessions will not survive a restart or span several instances"

@@ -22,7 +22,6 @@ use url::Url;
 use crate::bff::config::Upstream;
 use crate::bff::error::BffError;
 use crate::bff::headers::HOP_BY_HOP;
-use crate::bff::session::SESSION_COOKIE;
 use crate::bff::BffState;
 
 /// Request headers forwarded to upstream APIs.
@@ -122,7 +121,7 @@ pub async fn proxy(
     if content_length.is_some_and(|length| length > state.settings.max_body_bytes) {
         return Err(BffError::BodyTooLarge);
     }
-    let Some(cookie) = request.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = request.cookie(state.cookies.session_name()) else {
         return Err(BffError::Unauthenticated);
     };
     let Some(current) = state.refresher.current(&state, cookie.value()).await? else {

@@ -9,9 +9,7 @@ use serde_json::json;
 use crate::bff::error::BffError;
 use crate::bff::oidc::{pkce_challenge, random_token, Token, TokenError, TokenResponse};
 use crate::bff::proxy;
-use crate::bff::session::{
-    LoginState, ReturnTo, Session, LOGIN_COOKIE, LOGIN_TTL_SECONDS, SESSION_COOKIE,
-};
+use crate::bff::session::{LoginState, ReturnTo, Session, LOGIN_TTL_SECONDS};
 use crate::bff::{now, BffState};
 
 /// Assumed lifetime of an access token whose response has no `expires_in`.
@@ -102,7 +100,7 @@ async fn finish_sign_in(
 ) -> Result<HttpResponse, BffError> {
     let settings = &state.settings;
     let cookie = request
-        .cookie(LOGIN_COOKIE)
+        .cookie(state.cookies.login_name())
         .ok_or(BffError::NoLoginInProgress)?;
     let now = now();
     // Replaying the cookie gains nothing: Hydra redeems the code once, and the answer clears
@@ -146,7 +144,7 @@ async fn finish_sign_in(
         }
     };
     // A new id on every sign-in (no session fixation); the previous session, if any, ends.
-    if let Some(old) = request.cookie(SESSION_COOKIE) {
+    if let Some(old) = request.cookie(state.cookies.session_name()) {
         end_session(state, old.value()).await;
     }
     tracing::info!(
@@ -231,7 +229,7 @@ async fn whoami(
     request: HttpRequest,
     state: web::Data<BffState>,
 ) -> Result<HttpResponse, BffError> {
-    let Some(cookie) = request.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = request.cookie(state.cookies.session_name()) else {
         return Ok(HttpResponse::Unauthorized().json(json!({"authenticated": false})));
     };
     match state.sessions.load(cookie.value(), now()).await? {
@@ -253,7 +251,7 @@ async fn logout(
     state: web::Data<BffState>,
 ) -> Result<HttpResponse, BffError> {
     let mut logout_url = None;
-    if let Some(cookie) = request.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = request.cookie(state.cookies.session_name()) {
         let cookie = cookie.value();
         // Wait for a refresh in progress, so it cannot save the session again afterwards.
         let lock = state.refresher.lock(&state, cookie).await?;

@@ -29,8 +29,7 @@ use crate::domain::login::ReauthMarker;
 use crate::model::challenge::Challenge;
 use crate::telemetry::short_hash;
 
-/// Name of Hera's session cookie.
-pub use crate::web::SESSION_COOKIE as COOKIE_NAME;
+use crate::web::session_cookie_name;
 
 const CSRF_KEY: &str = "csrf_key";
 const REAUTH_KEY: &str = "reauth";
@@ -60,10 +59,11 @@ struct StoredMarker {
 type HmacSha256 = Hmac<Sha256>;
 
 /// The middleware that keeps Hera's session in an encrypted, `HttpOnly`, `SameSite=Lax` cookie
-/// that ends with the browser session; `Secure` unless Hera is reached over plain http.
+/// that ends with the browser session; `Secure` and named `__Host-hera_session` unless Hera is
+/// reached over plain http.
 pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key)
-        .cookie_name(COOKIE_NAME.into())
+        .cookie_name(session_cookie_name(secure).into())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)

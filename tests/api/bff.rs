@@ -1040,3 +1040,32 @@ async fn a_return_to_too_long_for_the_sign_in_cookie_is_refused() {
     assert_eq!(answer.status, 400, "{}", answer.body);
     assert!(cookie_named(&answer.set_cookies(), "hera_bff_login").is_none());
 }
+
+#[tokio::test]
+async fn over_https_the_bffs_cookies_carry_the_host_and_secure_prefixes() {
+    let bff = TestBff::start_with(1, StoreSettings::Memory, |s| {
+        s.public_origin = Url::parse("https://shop.example.com").unwrap();
+    })
+    .await;
+    let start = bff.get(0, "/api/login").await;
+    assert_eq!(start.status, 303);
+    let set_cookies = start.set_cookies();
+    let login = cookie_named(&set_cookies, "__Secure-hera_bff_login")
+        .unwrap_or_else(|| panic!("{set_cookies:?}"));
+    assert!(login.contains("Secure") && login.contains("Path=/api/callback"));
+    assert!(cookie_named(&start.set_cookies(), "hera_bff_login").is_none());
+    // Signing out without a session clears the prefixed session cookie.
+    let out = bff
+        .send(
+            bff.app
+                .browser
+                .post(bff.url(0, "/api/logout"))
+                .header("Origin", "https://shop.example.com")
+                .header("X-Requested-With", "XMLHttpRequest"),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    let set_cookies = out.set_cookies();
+    let cleared = cookie_named(&set_cookies, "__Host-hera_bff").unwrap();
+    assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/"));
+}

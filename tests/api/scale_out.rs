@@ -103,3 +103,41 @@ async fn instances_with_different_secrets_do_not_share_sessions() {
     assert_eq!(posted.status(), StatusCode::FORBIDDEN);
     assert!(first.hydra.accepted_consents().is_empty());
 }
+
+#[tokio::test]
+async fn every_byte_of_the_cookie_secret_counts_not_just_the_first_64() {
+    // Two secrets that agree on their first 64 bytes: a key cut from the first 64 raw bytes
+    // would be the same for both, the key derived from the whole secret is not.
+    let prefix = "a-shared-prefix-of-exactly-sixty-four-bytes-for-this-test-000000";
+    assert_eq!(prefix.len(), 64);
+    let first_secret = format!("{prefix}-first-instance");
+    let second_secret = format!("{prefix}-other-deployment");
+    let first = TestApp::spawn_with(|s| {
+        s.cookie_secret = Some(hera::secrets::CookieSecret::new(&first_secret).unwrap());
+    })
+    .await;
+    let second = first
+        .spawn_twin(|s| {
+            s.cookie_secret = Some(hera::secrets::CookieSecret::new(&second_secret).unwrap());
+        })
+        .await;
+    sign_in_ada(&first, Duration::minutes(1));
+    let challenge = first.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        ..ConsentSpec::default()
+    });
+    let page = first.get_consent(&challenge).await.text().await.unwrap();
+    let posted = first
+        .browser
+        .post(format!("{second}/consent"))
+        .form(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", &hidden_field(&page, "csrf_token")),
+            ("action", "accept"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+    assert!(first.hydra.accepted_consents().is_empty());
+}

@@ -28,7 +28,9 @@ use self::redis::RedisStore;
 use crate::bff::config::StoreSettings;
 use crate::bff::error::BffError;
 use crate::bff::oidc::random_token;
-use crate::bff::session::{LoginState, Session, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::bff::session::{
+    LoginState, Session, LOGIN_COOKIE, SECURE_LOGIN_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE,
+};
 use crate::secrets::CookieSecret;
 
 /// The key purpose of sealed sessions (the `cookie` store).
@@ -217,7 +219,7 @@ impl SignIns {
     pub fn start(&self, login: &LoginState) -> Result<Option<String>, BffError> {
         let sealed = self.sealer.seal(LOGIN_COOKIE, to_json(login)?);
         Ok(
-            (CookieSealer::cookie_size(LOGIN_COOKIE, &sealed) <= MAX_COOKIE_BYTES)
+            (CookieSealer::cookie_size(SECURE_LOGIN_COOKIE, &sealed) <= MAX_COOKIE_BYTES)
                 .then_some(sealed),
         )
     }
@@ -237,7 +239,7 @@ pub fn local_key(cookie: &str) -> String {
 
 fn seal_session(sealer: &CookieSealer, session: &Session) -> Result<Stored, BffError> {
     let sealed = sealer.seal(SESSION_COOKIE, to_json(session)?);
-    let size = CookieSealer::cookie_size(SESSION_COOKIE, &sealed);
+    let size = CookieSealer::cookie_size(SECURE_SESSION_COOKIE, &sealed);
     if size > MAX_COOKIE_BYTES {
         return Err(BffError::SessionTooLarge {
             size,
