@@ -157,5 +157,6 @@ fn provider_settings(settings: &Settings) -> server::Settings {
         login_policy: settings.login_policy.clone(),
         kratos_logout: settings.kratos_logout,
         trusted_proxy_hops: settings.trusted_proxy_hops,
+        consent_min_delay: settings.consent_min_delay,
     }
 }

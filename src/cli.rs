@@ -175,6 +175,12 @@ pub struct Cli {
     /// proxy's address for the device-code rate limit).
     #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
+
+    /// Milliseconds after the consent page was shown before an answer to it is taken; a sooner
+    /// one (a double click that a page swapped onto "Allow") gets the page again. 0 turns the
+    /// check off.
+    #[arg(long, env = "HERA_CONSENT_MIN_DELAY_MS", value_name = "HERA_CONSENT_MIN_DELAY_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub consent_min_delay_ms: u64,
 }
 
 /// Admin commands and the BFF server role; `hera` without one runs the server.
@@ -264,6 +270,8 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     pub kratos_logout: KratosLogout,
     pub trusted_proxy_hops: u8,
+    /// How long after the consent page was shown an answer is taken.
+    pub consent_min_delay: Duration,
 }
 
 impl From<Cli> for Settings {
@@ -314,6 +322,7 @@ impl From<Cli> for Settings {
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             kratos_logout: cli.kratos_logout,
             trusted_proxy_hops: cli.trusted_proxy_hops,
+            consent_min_delay: Duration::from_millis(cli.consent_min_delay_ms),
         }
     }
 }
@@ -454,6 +463,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("HERA_TRUSTED_PROXY_HOPS"), "{err}");
+    }
+
+    #[test]
+    fn a_consent_answer_is_taken_a_second_after_the_page_by_default() {
+        assert_eq!(
+            Settings::defaults().consent_min_delay,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            parse(&["--consent-min-delay-ms", "0"])
+                .unwrap()
+                .consent_min_delay,
+            Duration::ZERO
+        );
+        let err = parse(&["--consent-min-delay-ms", "60000"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HERA_CONSENT_MIN_DELAY_MS"), "{err}");
     }
 
     #[test]

@@ -170,6 +170,22 @@ fn is_local_ip(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified()
 }
 
+/// True when an answer to the consent page came sooner than `min_delay` after the page was
+/// shown, or dated before it (clocks of several instances out of step count as too soon).
+///
+/// Double-clickjacking: a page asks for a double click, and between the two clicks swaps
+/// itself for the consent page in the window under the pointer, so the second click lands on
+/// "Allow" before the person could read anything. Frame-busting headers cannot stop it, because
+/// the consent page is a top-level window. A person needs longer than that to read a page, so
+/// an answer this fast is shown the page again.
+pub fn answered_too_soon(
+    shown_at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    min_delay: time::Duration,
+) -> bool {
+    now - shown_at < min_delay
+}
+
 /// Scopes that are always granted when requested and cannot be unticked.
 ///
 /// Only `openid`: without it an OIDC client receives no ID token and the sign-in it asked for
@@ -575,6 +591,26 @@ mod tests {
             );
             assert!(!needs_remembered_audiences(&request), "{case}");
         }
+    }
+
+    #[test]
+    fn an_answer_within_the_minimum_delay_is_too_soon() {
+        use time::macros::datetime;
+        use time::Duration;
+        let shown = datetime!(2026-01-02 03:04:05 UTC);
+        let second = Duration::SECOND;
+        assert!(answered_too_soon(shown, shown, second));
+        assert!(answered_too_soon(
+            shown,
+            shown + Duration::milliseconds(999),
+            second
+        ));
+        assert!(!answered_too_soon(shown, shown + second, second));
+        assert!(
+            answered_too_soon(shown, shown - Duration::seconds(5), second),
+            "an answer dated before the page"
+        );
+        assert!(!answered_too_soon(shown, shown, Duration::ZERO));
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Settings {
     pub kratos_logout: KratosLogout,
     /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
     pub trusted_proxy_hops: u8,
+    /// How long after the consent page was shown an answer is taken (sooner ones get the page
+    /// again).
+    pub consent_min_delay: Duration,
 }
 
 /// Shared by every request.
@@ -93,10 +96,19 @@ impl State {
 
     /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
     pub fn login_url(&self, challenge: &Challenge) -> String {
+        self.challenge_url("/login", "login_challenge", challenge)
+    }
+
+    /// Hera's own `/consent?consent_challenge=…`.
+    pub fn consent_url(&self, challenge: &Challenge) -> String {
+        self.challenge_url("/consent", "consent_challenge", challenge)
+    }
+
+    fn challenge_url(&self, path: &str, parameter: &str, challenge: &Challenge) -> String {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("login_challenge", challenge.as_str())
+            .append_pair(parameter, challenge.as_str())
             .finish();
-        format!("{}?{query}", self.page_url("/login"))
+        format!("{}?{query}", self.page_url(path))
     }
 }
 

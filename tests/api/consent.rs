@@ -795,3 +795,54 @@ async fn a_public_first_party_client_with_a_loopback_or_custom_scheme_redirect_g
         assert_eq!(app.hydra.accepted_consents().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn an_answer_sooner_than_a_second_after_the_page_gets_the_page_again() {
+    let app = TestApp::spawn_with(|s| {
+        s.consent_min_delay = hera::cli::Settings::defaults().consent_min_delay;
+    })
+    .await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let token = app.consent_csrf_token(&challenge).await;
+    let form = [
+        ("consent_challenge", challenge.as_str()),
+        ("csrf_token", token.as_str()),
+        ("grant_scope", "email"),
+        ("action", "accept"),
+    ];
+
+    // A double click the page swapped onto "Allow": the second click comes at once.
+    let hasty = app.post_consent(&form).await;
+
+    assert_redirect_to(
+        &hasty,
+        &app.url(&format!(
+            "/consent?consent_challenge={}",
+            crate::support::encode(&challenge)
+        )),
+    );
+    assert!(app.hydra.accepted_consents().is_empty(), "nothing accepted");
+
+    // The render time is inside the token's MAC: an earlier time cannot be written in.
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut bytes = engine.decode(&token).unwrap();
+    let earlier = i64::from_be_bytes(bytes[..8].try_into().unwrap()) - 60_000;
+    bytes[..8].copy_from_slice(&earlier.to_be_bytes());
+    let backdated = engine.encode(bytes);
+    let forged = app
+        .post_consent(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", backdated.as_str()),
+            ("action", "accept"),
+        ])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // A person who read the page for a second is taken at their word.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let considered = app.post_consent(&form).await;
+    assert_eq!(considered.status(), StatusCode::SEE_OTHER);
+    assert!(location_of(&considered).contains("consent_verifier="));
+    assert_eq!(app.hydra.accepted_consents().len(), 1);
+}

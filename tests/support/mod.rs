@@ -77,6 +77,8 @@ impl TestApp {
         settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
         settings.upstream_connect_timeout = Duration::from_millis(500);
+        // Tests answer the consent page at once; the tests of that check restore the default.
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
 
         let application = Application::build_with_listener(settings, listener).unwrap();
@@ -135,6 +137,7 @@ impl TestApp {
         settings.kratos_browser_url = Url::parse(KRATOS_BROWSER_URL).unwrap();
         settings.kratos_admin_url = Url::parse(&self.kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
         let application = Application::build_with_listener(settings, listener).unwrap();
         tokio::spawn(application.run_until_stopped());

@@ -5,10 +5,11 @@ use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use time::OffsetDateTime;
 use tracing::Span;
 use url::Url;
 
-use super::{challenge, check_csrf, follow, loaded, logo, render, texts};
+use super::{challenge, check_csrf, follow, loaded, logo, render, see_other, texts};
 use crate::domain::claims;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::model::challenge::Challenge;
@@ -94,13 +95,23 @@ pub async fn consent_submit(
 ) -> Result<HttpResponse, HeraError> {
     let form = ConsentForm::parse(&http, &body)?;
     let challenge = challenge("consent_challenge", form.consent_challenge.as_deref())?;
-    check_csrf(
+    let shown_at = check_csrf(
         &http,
         &session,
         FormPurpose::Consent,
         challenge.as_str(),
         form.csrf_token.as_deref(),
     )?;
+    let min_delay = time::Duration::try_from(state.settings.consent_min_delay)
+        .unwrap_or(time::Duration::SECOND);
+    if consent::answered_too_soon(shown_at, OffsetDateTime::now_utc(), min_delay) {
+        // Nothing is sent to Hydra; the page is shown again with a new token.
+        tracing::info!(
+            target: "hera::audit",
+            event = "consent.answered_too_soon",
+        );
+        return Ok(see_other(&state.consent_url(&challenge)));
+    }
     let request = match loaded(state.hydra.consent_request(&challenge).await)? {
         Ok(request) => request,
         Err(redirect) => return Ok(redirect),

@@ -12,6 +12,7 @@ mod oauth_error;
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
+use time::OffsetDateTime;
 
 use crate::model::{Challenge, Client, RedirectTo};
 use crate::ory::HydraError;
@@ -90,14 +91,14 @@ pub fn challenge(parameter: &'static str, value: Option<&str>) -> Result<Challen
 
 /// CSRF for a form post, checked before anything is sent upstream: no cross-site post
 /// (`Sec-Fetch-Site`, defence in depth), and a token bound to this browser's session, the
-/// form's purpose and what the form acts on.
+/// form's purpose and what the form acts on. Returns when the form was rendered.
 pub fn check_csrf(
     http: &HttpRequest,
     session: &Session,
     purpose: FormPurpose,
     subject_of_form: &str,
     token: Option<&str>,
-) -> Result<(), HeraError> {
+) -> Result<OffsetDateTime, HeraError> {
     let cross_site = http
         .headers()
         .get("sec-fetch-site")
@@ -106,10 +107,9 @@ pub fn check_csrf(
         return Err(HeraError::Csrf("cross-site form post"));
     }
     let token = token.ok_or(HeraError::Csrf("no token"))?;
-    if !TypedSession::new(session).verify_csrf_for(purpose, subject_of_form, token) {
-        return Err(HeraError::Csrf("token does not match the session and form"));
-    }
-    Ok(())
+    TypedSession::new(session)
+        .verify_csrf_for(purpose, subject_of_form, token)
+        .ok_or(HeraError::Csrf("token does not match the session and form"))
 }
 
 /// An application's name and logo for a page; the logo only when it is an https URL, and the
