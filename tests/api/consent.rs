@@ -7,8 +7,8 @@ use time::{Duration, OffsetDateTime};
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, Fault};
 use crate::support::fake_kratos::{identity, session};
 use crate::support::{
-    ada, assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of,
-    strings, TestApp, ADA, ADA_EMAIL,
+    ada, assert_error_page, assert_redirect_to, bob, closed_port_url, hidden_field, location_of,
+    sign_in_ada, strings, TestApp, ADA, ADA_EMAIL, BOB,
 };
 
 fn third_party(app: &TestApp, scopes: &[&str]) -> String {
@@ -358,7 +358,7 @@ async fn first_party_needs_the_json_boolean_true() {
 #[tokio::test]
 async fn the_consent_page_names_the_client_its_destination_and_every_scope() {
     let app = TestApp::spawn().await;
-    app.kratos.add_identity(ada());
+    sign_in_ada(&app, Duration::ZERO);
     let challenge = app.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         client: with(
@@ -845,4 +845,57 @@ async fn an_answer_sooner_than_a_second_after_the_page_gets_the_page_again() {
     assert_eq!(considered.status(), StatusCode::SEE_OTHER);
     assert!(location_of(&considered).contains("consent_verifier="));
     assert_eq!(app.hydra.accepted_consents().len(), 1);
+}
+
+#[tokio::test]
+async fn the_consent_page_shows_personal_data_only_to_a_browser_signed_in_as_the_subject() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    app.kratos.add_identity(bob());
+    let now = OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        "bob-token",
+        session(
+            "5e550000-0000-4000-8000-000000000b0b",
+            bob(),
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        requested_scope: vec!["openid".into(), "email".into(), "profile".into()],
+        ..ConsentSpec::default()
+    });
+    let neutral = "The account this request is for is not signed in in this browser";
+
+    // Nobody signed in, then Bob: neither learns Ada's email or name from her consent link.
+    for who in [None, Some("bob-token")] {
+        if let Some(token) = who {
+            app.sign_in_browser(token);
+        }
+        let response = app.get_consent(&challenge).await;
+        assert_eq!(response.status(), StatusCode::OK, "{who:?}");
+        let html = response.text().await.unwrap();
+        assert!(
+            !html.contains(ADA_EMAIL),
+            "{who:?}: the email is shown:\n{html}"
+        );
+        assert!(!html.contains("Lovelace"), "{who:?}: the name is shown");
+        assert!(html.contains(neutral), "{who:?}");
+        assert!(
+            html.contains("name=\"grant_scope\" value=\"email\""),
+            "the page still works"
+        );
+    }
+    assert_ne!(BOB, ADA);
+
+    // Ada herself sees what she would share.
+    sign_in_ada(&app, Duration::ZERO);
+    let html = app.get_consent(&challenge).await.text().await.unwrap();
+    assert!(html.contains(ADA_EMAIL));
+    assert!(html.contains("Ada Lovelace"));
+    assert!(!html.contains(neutral));
 }

@@ -154,7 +154,7 @@ async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
     let challenge = device(&app);
     app.hydra.add_user_code("xWvTsRqP", "tv-app");
     app.hydra.expire_user_code("xWvTsRqP");
-    let token = form_token(&app, &challenge).await;
+    let mut token = form_token(&app, &challenge).await;
 
     for code in ["WRONGCDE", "xWvTsRqP"] {
         let response = submit(&app, &challenge, &token, code).await;
@@ -170,10 +170,9 @@ async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
             "what was typed stays"
         );
         assert!(page.contains("aria-invalid=\"true\""));
-        // The re-rendered form works.
-        let retry_token = hidden_field(&page, "csrf_token");
+        // The re-rendered form works: its new token is the next answer's.
         assert_eq!(hidden_field(&page, "device_challenge"), challenge);
-        assert_eq!(retry_token, token, "same browser, same challenge");
+        token = hidden_field(&page, "csrf_token");
     }
     let response = submit(&app, &challenge, &token, CODE).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -353,7 +352,12 @@ async fn csrf_failures_send_nothing_to_hydra() {
     let token = form_token(&app, &challenge).await;
     // The logout confirmation's token for a challenge does not pass the device form for the
     // same challenge string: tokens are bound to their form's purpose.
-    let logout = app.hydra.add_logout(Default::default());
+    let logout = app
+        .hydra
+        .add_logout(crate::support::fake_hydra::LogoutSpec {
+            rp_initiated: false,
+            ..Default::default()
+        });
     let page = app.get_logout(&logout).await.text().await.unwrap();
     let logout_token = hidden_field(&page, "csrf_token");
     let calls_before = app.hydra_calls();

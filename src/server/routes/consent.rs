@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tracing::Span;
 use url::Url;
 
-use super::{challenge, check_csrf, follow, loaded, logo, render, see_other, texts};
+use super::{challenge, check_csrf, follow, loaded, logo, render, see_other, texts, viewer};
 use crate::domain::claims;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::model::challenge::Challenge;
@@ -80,7 +80,24 @@ pub async fn consent_page(
             let csrf_token =
                 TypedSession::new(&session).csrf_token(FormPurpose::Consent, &challenge)?;
             let t = texts(&http, &state, &request.oidc_context.ui_locales);
-            let page = page(&request, &identity, &challenge, csrf_token, &state, &t);
+            // The subject's email, name and other values are shown only to a browser signed in
+            // as the subject: a consent link opened anywhere else shows no personal data. A
+            // Kratos that cannot say shows none either; the page still works.
+            let shown = match viewer(&http, &state).await {
+                Ok(viewer) => viewer.is_some_and(|viewer| viewer.id == request.subject),
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not tell who is signed in; the consent page shows no personal data");
+                    false
+                }
+            };
+            let page = page(
+                &request,
+                shown.then_some(&identity),
+                &challenge,
+                csrf_token,
+                &state,
+                &t,
+            );
             Ok(render(StatusCode::OK, &page))
         }
     }
@@ -245,9 +262,11 @@ impl ConsentForm {
     }
 }
 
+/// The consent page; `identity` is the subject's, given only when its personal data may be shown
+/// (the account line and each scope's values).
 fn page(
     request: &ConsentRequest,
-    identity: &Identity,
+    identity: Option<&Identity>,
     challenge: &Challenge,
     csrf_token: String,
     state: &State,
@@ -272,7 +291,9 @@ fn page(
                     .map_or_else(|| scope.clone(), |(title, _)| title.clone()),
                 description: words.map(|(_, description)| description),
                 locked: scopes::is_locked(scope),
-                claims: claims_preview::preview(identity, scope, t),
+                claims: identity
+                    .map(|identity| claims_preview::preview(identity, scope, t))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -297,9 +318,11 @@ fn page(
                 .filter(|uri| has_scheme(uri, &["https", "http"])),
             redirect_host: request.redirect_host(),
         },
-        account: identity
-            .trait_str("email")
-            .map_or_else(|| identity.id.clone(), str::to_owned),
+        account: identity.map(|identity| {
+            identity
+                .trait_str("email")
+                .map_or_else(|| identity.id.clone(), str::to_owned)
+        }),
         scopes,
         audiences: request.requested_audience.clone(),
         consent_challenge: challenge.as_str().to_owned(),

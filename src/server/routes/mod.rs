@@ -14,12 +14,13 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use time::OffsetDateTime;
 
-use crate::model::{Challenge, Client, RedirectTo};
-use crate::ory::HydraError;
+use crate::model::{Challenge, Client, Identity, RedirectTo, Whoami};
+use crate::ory::{HydraError, UpstreamError};
 use crate::server::error::HeraError;
 use crate::server::session::{FormPurpose, TypedSession};
 use crate::server::theme::{self, Theme};
 use crate::server::views::AppBadge;
+use crate::server::State;
 
 pub use super::state::texts;
 
@@ -110,6 +111,18 @@ pub fn check_csrf(
     TypedSession::new(session)
         .verify_csrf_for(purpose, subject_of_form, token)
         .ok_or(HeraError::Csrf("token does not match the session and form"))
+}
+
+/// The identity this browser's Kratos session belongs to, if it has an active one.
+pub async fn viewer(http: &HttpRequest, state: &State) -> Result<Option<Identity>, UpstreamError> {
+    let cookies = forwarded_cookies(http);
+    if cookies.is_none() {
+        return Ok(None);
+    }
+    Ok(match state.kratos.whoami(cookies.as_deref()).await? {
+        Whoami::Active(session) => Some(session.identity),
+        Whoami::Unauthenticated | Whoami::Aal2Required => None,
+    })
 }
 
 /// An application's name and logo for a page; the logo only when it is an https URL, and the
