@@ -1069,3 +1069,47 @@ async fn over_https_the_bffs_cookies_carry_the_host_and_secure_prefixes() {
     let cleared = cookie_named(&set_cookies, "__Host-hera_bff").unwrap();
     assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/"));
 }
+
+#[tokio::test]
+async fn the_proxy_refuses_path_parameters_and_twice_encoded_segments() {
+    let bff = TestBff::start().await;
+    bff.signed_in().await;
+    for path in [
+        "orders/admin;/x",
+        "orders/..;/admin",
+        "orders/admin%3B/x",
+        "orders/%252e%252e/admin",
+        "orders/a%2541",
+    ] {
+        let raw = raw_get(&bff, &format!("/api/proxy/{path}"));
+        assert!(raw.starts_with("HTTP/1.1 400"), "{path}: {raw}");
+        assert!(raw.contains("invalid_path"), "{path}: {raw}");
+    }
+    assert!(bff.api_calls().is_empty(), "nothing reached the API");
+    // A single encoding is the browser's to choose, and passes.
+    assert_eq!(bff.proxy(0, Method::GET, "orders/a%20b").await.status, 200);
+}
+
+#[tokio::test]
+async fn html_from_an_api_is_sandboxed_and_json_is_left_alone() {
+    let bff = TestBff::start().await;
+    bff.signed_in().await;
+
+    let page = bff.proxy(0, Method::GET, "files/page").await;
+
+    assert_eq!(page.status, 200);
+    let policies: Vec<&str> = page
+        .headers
+        .get_all("content-security-policy")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(policies.contains(&"sandbox"), "{policies:?}");
+    assert!(
+        policies.contains(&"default-src 'self'"),
+        "the API's own policy still applies: {policies:?}"
+    );
+    let data = bff.proxy(0, Method::GET, "orders/items").await;
+    assert_eq!(data.status, 200);
+    assert!(data.headers.get("content-security-policy").is_none());
+}
