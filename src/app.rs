@@ -69,6 +69,7 @@ impl Application {
             settings.bridge.clone(),
             settings.public_url.clone(),
             settings.login_policy.clone(),
+            settings.trusted_proxy_hops,
             upstreams,
         );
         let server = HttpServer::new(move || {

@@ -98,6 +98,11 @@ pub struct Cli {
     )]
     pub bridge_client_secret: Option<ClientSecret>,
 
+    /// Token exchanges (`POST /oauth2/token-exchange`) each client may make per minute, on each
+    /// instance (each client address is also limited to 60 a minute).
+    #[arg(long, env = "HERA_TOKEN_EXCHANGE_PER_CLIENT_PER_MINUTE", value_name = "HERA_TOKEN_EXCHANGE_PER_CLIENT_PER_MINUTE", default_value = "600", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub token_exchange_per_client_per_minute: u64,
+
     /// Minimum seconds between two `POST /session/extend` calls for the same Kratos session.
     #[arg(long, env = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", value_name = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
     pub session_extend_interval_seconds: u64,
@@ -291,6 +296,10 @@ impl From<Cli> for Settings {
                 client_id: cli.bridge_client_id.filter(|id| !id.trim().is_empty()),
                 client_secret: cli.bridge_client_secret,
                 extend_interval: Duration::from_secs(cli.session_extend_interval_seconds),
+                exchanges_per_client_per_minute: usize::try_from(
+                    cli.token_exchange_per_client_per_minute,
+                )
+                .unwrap_or(usize::MAX),
             },
             kratos_public_url: cli.kratos_public_url,
             kratos_admin_url: cli.kratos_admin_url,

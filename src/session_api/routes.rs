@@ -280,7 +280,8 @@ async fn bridge_client(state: &State, id: &str) -> Result<Client, ApiError> {
     Ok(client)
 }
 
-fn failed(failure: BridgeFailure) -> ApiError {
+/// A flow that produced no code, as the caller hears it.
+pub(super) fn failed(failure: BridgeFailure) -> ApiError {
     match failure {
         BridgeFailure::Refused { error, description } => {
             ApiError::refused(StatusCode::BAD_REQUEST, error, description)
@@ -366,10 +367,7 @@ pub async fn token(
     let authorized = flow::authorize(&state, &session, &client, &request)
         .await
         .map_err(failed)?;
-    let credentials = ClientCredentials {
-        id: client.id.clone(),
-        secret,
-    };
+    let credentials = ClientCredentials::basic(client.id.clone(), secret);
     match state
         .hydra_public
         .exchange_code(
@@ -442,6 +440,7 @@ pub async fn extend(http: HttpRequest, state: web::Data<State>) -> Result<HttpRe
     if let Err(wait) = state.extend_throttle.check(&session.id, Instant::now()) {
         return Err(ApiError::TooSoon {
             retry_after_seconds: wait.as_secs(),
+            why: "The session was extended moments ago.",
         });
     }
     match state.kratos.extend_session(&session.id).await? {
