@@ -31,6 +31,7 @@ use super::bridge as flow;
 use super::routes::failed;
 use super::{ApiError, State};
 use crate::domain::token_exchange::{self as rules, ExchangeError, ExchangeRequest, Presented};
+use crate::metrics::Metrics;
 use crate::model::{Client, Session, SessionCredentials, Whoami};
 use crate::ory::hydra_public::{pkce_challenge, random_token, ClientCredentials, TokenError};
 use crate::secrets::ClientSecret;
@@ -66,20 +67,44 @@ pub async fn exchange(
 ) -> Result<HttpResponse, ApiError> {
     let mut client_id = None;
     let outcome = run(&http, &body, &state, &mut client_id).await;
+    let metrics = http.app_data::<web::Data<Metrics>>();
     if let Err(error) = &outcome {
         let code = match error {
             ApiError::Refused { error, .. } => error.as_str(),
             ApiError::TooSoon { .. } => "too_many_requests",
             ApiError::Upstream(_) | ApiError::Unexpected(_) => "server_error",
         };
+        if let Some(metrics) = metrics {
+            match error {
+                ApiError::TooSoon { .. } => metrics.rate_limited("token_exchange"),
+                _ => metrics.decision("token_exchange", "refused", refusal_reason(code)),
+            }
+        }
         tracing::info!(
             target: "hera::audit",
             event = "token_exchange.refused",
             client_id = %escape_for_log(client_id.as_deref().unwrap_or_default()),
             error = code,
         );
+    } else if let Some(metrics) = metrics {
+        metrics.decision("token_exchange", "issued", "kratos_session");
     }
     outcome
+}
+
+/// The error code as a metric label (a fixed set, whatever Hydra answered).
+fn refusal_reason(code: &str) -> &'static str {
+    match code {
+        "invalid_request" => "invalid_request",
+        "unsupported_grant_type" => "unsupported_grant_type",
+        "invalid_client" => "invalid_client",
+        "unauthorized_client" => "unauthorized_client",
+        "invalid_grant" => "invalid_grant",
+        "invalid_scope" => "invalid_scope",
+        "invalid_target" => "invalid_target",
+        "server_error" => "server_error",
+        _ => "other",
+    }
 }
 
 async fn run(

@@ -486,7 +486,11 @@ async fn the_session_token_is_taken_from_the_body_only() {
 
 #[tokio::test]
 async fn exchanges_are_rate_limited_per_client_before_anything_upstream_is_asked() {
-    let app = spawn_with(|s| s.bridge.exchanges_per_client_per_minute = 2).await;
+    let app = spawn_with(|s| {
+        s.bridge.exchanges_per_client_per_minute = 2;
+        s.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
     app.public
         .register_client(with(native(), json!({"client_id": "other-native"})));
     for _ in 0..2 {
@@ -517,6 +521,19 @@ async fn exchanges_are_rate_limited_per_client_before_anything_upstream_is_asked
     // Another client has its own allowance.
     let other = exchange(&app, &form(&[("client_id", "other-native")])).await;
     assert_eq!(other.status(), StatusCode::OK);
+    // Operators see both in the metrics.
+    let metrics = reqwest::get(app.metrics_url.as_deref().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "hera_rate_limited_total{limiter=\"token_exchange\"} 1",
+        "hera_decisions_total{flow=\"token_exchange\",outcome=\"issued\",reason=\"kratos_session\"} 3",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]

@@ -70,6 +70,8 @@ pub struct TestBff {
     pub state: actix_web::web::Data<hera::bff::BffState>,
     /// Every answer the browser got from a BFF, headers and body, for the no-token check.
     seen: Mutex<Vec<String>>,
+    /// Each instance's `/metrics` URL, when the test set `metrics_bind`.
+    pub metrics_urls: Vec<Option<String>>,
 }
 
 impl TestBff {
@@ -105,6 +107,7 @@ impl TestBff {
             }),
         ));
         let mut states = Vec::new();
+        let mut metrics_urls = Vec::new();
         for listener in listeners {
             let mut settings = BffSettings::parse_from([
                 "hera bff",
@@ -133,6 +136,10 @@ impl TestBff {
             customise(&mut settings);
             let bff = Bff::build(settings, listener).await.unwrap();
             states.push(bff.state());
+            metrics_urls.push(
+                bff.metrics_port()
+                    .map(|port| format!("http://127.0.0.1:{port}/metrics")),
+            );
             tokio::spawn(bff.run_until_stopped());
         }
         TestBff {
@@ -142,6 +149,7 @@ impl TestBff {
             origin,
             state: states.swap_remove(0),
             seen: Mutex::new(Vec::new()),
+            metrics_urls,
         }
     }
 

@@ -74,6 +74,9 @@ pub async fn consent_page(
                 "auto",
                 reason.as_str(),
             );
+            state
+                .metrics
+                .decision("consent", "granted_automatically", reason.as_str());
             Ok(response)
         }
         ConsentDecision::AskUser => {
@@ -148,6 +151,7 @@ pub async fn consent_submit(
             subject = %request.subject,
             client_id = %request.client.id,
         );
+        state.metrics.decision("consent", "rejected", "user_denied");
         return Ok(response);
     }
 
@@ -171,6 +175,7 @@ pub async fn consent_submit(
         "user",
         "user_allowed",
     );
+    state.metrics.decision("consent", "granted", "user_allowed");
     Ok(response)
 }
 
@@ -283,7 +288,7 @@ fn page(
             first
         })
         .map(|scope| {
-            let words = scopes::describe(scope).map(|info| info.words(t));
+            let words = scopes::words(&state.scopes, scope, t);
             ScopeItem {
                 name: scope.clone(),
                 title: words
