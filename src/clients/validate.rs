@@ -672,10 +672,7 @@ fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: b
     else {
         return;
     };
-    let first_party = body
-        .get("metadata")
-        .and_then(|metadata| metadata.get("first_party"))
-        == Some(&Value::Bool(true));
+    let first_party = metadata_flag(body, "first_party");
     if first_party {
         check.warn(format!(
             "metadata.first_party is not enough to skip consent for this public client: any \
@@ -718,20 +715,24 @@ fn check_session_features(
             ));
         }
     }
-    let first_party = flag("first_party") == Some(&Value::Bool(true))
-        || body.get("skip_consent") == Some(&Value::Bool(true));
+    let first_party =
+        metadata_flag(body, "first_party") || body.get("skip_consent") == Some(&Value::Bool(true));
     let code_flow = grant_types.contains(&"authorization_code");
-    if flag("session_bridge") == Some(&Value::Bool(true)) {
+    // What both need: first-party, and the code flow they mint with.
+    let common = |how: &str| {
         let mut why = Vec::new();
         if !first_party {
             why.push("it is not first-party (metadata.first_party or skip_consent)".to_owned());
         }
         if !code_flow {
-            why.push(
-                "it lacks the authorization_code grant (the bridge runs the code flow with PKCE)"
-                    .to_owned(),
-            );
+            why.push(format!(
+                "it lacks the authorization_code grant ({how} the code flow with PKCE)"
+            ));
         }
+        why
+    };
+    if metadata_flag(body, "session_bridge") {
+        let mut why = common("the bridge runs");
         let has_origin = !list(body, "allowed_cors_origins").is_empty()
             || list(body, "redirect_uris").iter().any(|uri| {
                 Url::parse(uri).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
@@ -753,24 +754,10 @@ fn check_session_features(
                  mint refresh tokens)"
             ));
         }
-        for reason in why {
-            check.problem(format!(
-                "metadata.session_bridge on a client the session bridge would refuse: {reason}"
-            ));
-        }
+        refuse(check, "session_bridge", "the session bridge", why);
     }
-    if flag("token_exchange") == Some(&Value::Bool(true)) {
-        let mut why = Vec::new();
-        if !first_party {
-            why.push("it is not first-party (metadata.first_party or skip_consent)".to_owned());
-        }
-        if !code_flow {
-            why.push(
-                "it lacks the authorization_code grant (Hera mints the token through the code \
-                 flow with PKCE)"
-                    .to_owned(),
-            );
-        }
+    if metadata_flag(body, "token_exchange") {
+        let mut why = common("Hera mints the token through");
         if auth_method == "private_key_jwt" {
             why.push(
                 "it authenticates with private_key_jwt; token exchange takes client_secret_basic, \
@@ -778,12 +765,22 @@ fn check_session_features(
                     .to_owned(),
             );
         }
-        for reason in why {
-            check.problem(format!(
-                "metadata.token_exchange on a client token exchange would refuse: {reason}"
-            ));
-        }
+        refuse(check, "token_exchange", "token exchange", why);
     }
+}
+
+/// One problem per reason a client marked with `metadata.<flag>` would be refused.
+fn refuse(check: &mut Check, flag: &str, feature: &str, why: Vec<String>) {
+    for reason in why {
+        check.problem(format!(
+            "metadata.{flag} on a client {feature} would refuse: {reason}"
+        ));
+    }
+}
+
+/// True when `metadata.<key>` is the JSON boolean `true`.
+fn metadata_flag(body: &Map<String, Value>, key: &str) -> bool {
+    body.get("metadata").and_then(|metadata| metadata.get(key)) == Some(&Value::Bool(true))
 }
 
 /// A device-flow client may not be marked to skip consent: Hera always shows the consent page
@@ -794,10 +791,7 @@ fn check_device_flow_consent(check: &mut Check, body: &Map<String, Value>, grant
     if !grant_types.contains(&DEVICE_CODE) {
         return;
     }
-    let first_party = body
-        .get("metadata")
-        .and_then(|metadata| metadata.get("first_party"))
-        == Some(&Value::Bool(true));
+    let first_party = metadata_flag(body, "first_party");
     if first_party {
         check.problem(
             "metadata.first_party on a client with the device-code grant: Hera asks for consent \

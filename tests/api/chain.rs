@@ -32,6 +32,31 @@ async fn exchange(
         .unwrap()
 }
 
+/// The page at `url`, as the browser gets it.
+async fn page(app: &TestApp, url: &str) -> String {
+    app.browser
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Answers the consent page `html` with "Allow" and the fields in `ticked`.
+async fn allow(app: &TestApp, html: &str, ticked: &[(&str, &str)]) -> reqwest::Response {
+    let challenge = hidden_field(html, "consent_challenge");
+    let token = hidden_field(html, "csrf_token");
+    let mut form = vec![
+        ("consent_challenge", challenge.as_str()),
+        ("csrf_token", token.as_str()),
+    ];
+    form.extend_from_slice(ticked);
+    form.push(("action", "accept"));
+    app.post_consent(&form).await
+}
+
 #[tokio::test]
 async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
     let app = TestApp::spawn().await;
@@ -98,27 +123,13 @@ async fn a_third_party_app_gets_only_what_the_user_ticked() {
 
     let (consent_url, status) = app.follow_until(&start, redirect_uri).await.unwrap_err();
     assert_eq!(status, 200, "the consent page is shown");
-    let html = app
-        .browser
-        .get(&consent_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let posted = app
-        .post_consent(&[
-            (
-                "consent_challenge",
-                &hidden_field(&html, "consent_challenge"),
-            ),
-            ("csrf_token", &hidden_field(&html, "csrf_token")),
-            ("grant_scope", "openid"),
-            ("grant_scope", "profile"),
-            ("action", "accept"),
-        ])
-        .await;
+    let html = page(&app, &consent_url).await;
+    let posted = allow(
+        &app,
+        &html,
+        &[("grant_scope", "openid"), ("grant_scope", "profile")],
+    )
+    .await;
     let next = crate::support::location_of(&posted);
     let landed = app.follow_until(&next, redirect_uri).await.unwrap();
 
@@ -566,27 +577,13 @@ async fn a_remembered_consent_covers_the_apis_it_granted_and_a_new_api_is_asked_
         .await
         .unwrap_err();
     assert_eq!(status, 200);
-    let html = app
-        .browser
-        .get(&consent_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let posted = app
-        .post_consent(&[
-            (
-                "consent_challenge",
-                &hidden_field(&html, "consent_challenge"),
-            ),
-            ("csrf_token", &hidden_field(&html, "csrf_token")),
-            ("grant_scope", "openid"),
-            ("remember", "true"),
-            ("action", "accept"),
-        ])
-        .await;
+    let html = page(&app, &consent_url).await;
+    let posted = allow(
+        &app,
+        &html,
+        &[("grant_scope", "openid"), ("remember", "true")],
+    )
+    .await;
     app.follow_until(&crate::support::location_of(&posted), redirect_uri)
         .await
         .unwrap();
@@ -603,16 +600,7 @@ async fn a_remembered_consent_covers_the_apis_it_granted_and_a_new_api_is_asked_
         .unwrap_err();
     assert_eq!(status, 200, "the consent page is shown for the new API");
     assert!(consent_url.starts_with(&app.url("/consent")));
-    let html = app
-        .browser
-        .get(&consent_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains(API_B));
+    assert!(page(&app, &consent_url).await.contains(API_B));
     let accepted = app.hydra.accepted_consents();
     assert_eq!(accepted.len(), 2, "the first page and the remembered API A");
     assert!(accepted

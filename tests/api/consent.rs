@@ -7,8 +7,8 @@ use time::{Duration, OffsetDateTime};
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, Fault};
 use crate::support::fake_kratos::{identity, session};
 use crate::support::{
-    ada, assert_error_page, assert_redirect_to, bob, closed_port_url, hidden_field, location_of,
-    sign_in_ada, strings, TestApp, ADA, ADA_EMAIL, BOB,
+    ada, assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of,
+    sign_in_ada, sign_in_bob, strings, TestApp, ADA, ADA_EMAIL, BOB,
 };
 
 fn third_party(app: &TestApp, scopes: &[&str]) -> String {
@@ -851,19 +851,6 @@ async fn an_answer_sooner_than_a_second_after_the_page_gets_the_page_again() {
 async fn the_consent_page_shows_personal_data_only_to_a_browser_signed_in_as_the_subject() {
     let app = TestApp::spawn().await;
     app.kratos.add_identity(ada());
-    app.kratos.add_identity(bob());
-    let now = OffsetDateTime::now_utc();
-    app.kratos.add_session(
-        "bob-token",
-        session(
-            "5e550000-0000-4000-8000-000000000b0b",
-            bob(),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
     let challenge = app.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         requested_scope: vec!["openid".into(), "email".into(), "profile".into()],
@@ -872,9 +859,9 @@ async fn the_consent_page_shows_personal_data_only_to_a_browser_signed_in_as_the
     let neutral = "The account this request is for is not signed in in this browser";
 
     // Nobody signed in, then Bob: neither learns Ada's email or name from her consent link.
-    for who in [None, Some("bob-token")] {
-        if let Some(token) = who {
-            app.sign_in_browser(token);
+    for who in ["nobody", "Bob"] {
+        if who == "Bob" {
+            sign_in_bob(&app);
         }
         let response = app.get_consent(&challenge).await;
         assert_eq!(response.status(), StatusCode::OK, "{who:?}");

@@ -250,21 +250,10 @@ async fn the_limit_also_holds_per_address_across_device_challenges() {
 async fn x_forwarded_for_is_ignored_unless_proxy_hops_are_trusted() {
     let app = TestApp::spawn().await;
     for n in 0..5 {
-        let challenge = app.hydra.add_device_challenge();
-        let token = form_token(&app, &challenge).await;
-        let response = app
-            .browser
-            .post(app.url("/device/verify"))
-            .header("x-forwarded-for", format!("203.0.113.{n}"))
-            .form(&[
-                ("device_challenge", challenge.as_str()),
-                ("csrf_token", token.as_str()),
-                ("user_code", "WRONGCDE"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            wrong_code_from(&app, format!("203.0.113.{n}")).await,
+            StatusCode::BAD_REQUEST
+        );
     }
     assert_eq!(
         try_code(&app, "WRONGCDE").await.status(),
@@ -273,28 +262,28 @@ async fn x_forwarded_for_is_ignored_unless_proxy_hops_are_trusted() {
     );
 }
 
+/// A wrong code for a new challenge, sent with this `X-Forwarded-For`.
+async fn wrong_code_from(app: &TestApp, forwarded_for: String) -> StatusCode {
+    let challenge = app.hydra.add_device_challenge();
+    let token = form_token(app, &challenge).await;
+    app.browser
+        .post(app.url("/device/verify"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[
+            ("device_challenge", challenge.as_str()),
+            ("csrf_token", token.as_str()),
+            ("user_code", "WRONGCDE"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
     let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
-    let from = |address: &'static str| {
-        let app = &app;
-        async move {
-            let challenge = app.hydra.add_device_challenge();
-            let token = form_token(app, &challenge).await;
-            app.browser
-                .post(app.url("/device/verify"))
-                .header("x-forwarded-for", format!("198.51.100.7, {address}"))
-                .form(&[
-                    ("device_challenge", challenge.as_str()),
-                    ("csrf_token", token.as_str()),
-                    ("user_code", "WRONGCDE"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let from = |address: &str| wrong_code_from(&app, format!("198.51.100.7, {address}"));
     for _ in 0..5 {
         assert_eq!(from("203.0.113.1").await, StatusCode::BAD_REQUEST);
     }
@@ -305,25 +294,7 @@ async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
 #[tokio::test]
 async fn an_ipv6_client_is_counted_by_its_64_network_whatever_its_interface_id() {
     let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
-    let from = |address: String| {
-        let app = &app;
-        async move {
-            let challenge = app.hydra.add_device_challenge();
-            let token = form_token(app, &challenge).await;
-            app.browser
-                .post(app.url("/device/verify"))
-                .header("x-forwarded-for", address)
-                .form(&[
-                    ("device_challenge", challenge.as_str()),
-                    ("csrf_token", token.as_str()),
-                    ("user_code", "WRONGCDE"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let from = |address: String| wrong_code_from(&app, address);
     // Five different addresses, one /64: one allowance.
     for host in 1..=5 {
         assert_eq!(

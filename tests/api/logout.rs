@@ -9,8 +9,8 @@ use time::Duration;
 use crate::support::fake_hydra::{client, with, Fault, LogoutSpec};
 use crate::support::fake_kratos::SESSION_COOKIE;
 use crate::support::{
-    ada, assert_error_page, assert_redirect_to, bob, hidden_field, location_of, sign_in_ada,
-    sign_in_ada_as, TestApp, ADA, ADA_EMAIL, ADA_TOKEN,
+    ada, assert_error_page, assert_redirect_to, hidden_field, location_of, sign_in_ada,
+    sign_in_ada_as, sign_in_bob, TestApp, ADA, ADA_EMAIL, ADA_TOKEN,
 };
 
 const HYDRA_LOGOUT: &str = "http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier=";
@@ -428,24 +428,6 @@ async fn the_default_leaves_the_kratos_session_to_hydra() {
         app.kratos.logout_cookies().is_empty(),
         "Kratos is not asked"
     );
-}
-
-/// Bob's session in the browser (his identity known to Kratos).
-fn sign_in_bob(app: &TestApp) {
-    let now = time::OffsetDateTime::now_utc();
-    app.kratos.add_identity(bob());
-    app.kratos.add_session(
-        "bob-token",
-        crate::support::fake_kratos::session(
-            "5e550000-0000-4000-8000-000000000b0b",
-            bob(),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("bob-token");
 }
 
 #[tokio::test]

@@ -83,25 +83,7 @@ async fn a_prompt_login_round_trip_started_on_one_instance_completes_on_the_othe
 async fn instances_with_different_secrets_do_not_share_sessions() {
     let first = TestApp::spawn_with(shared_secret).await;
     let second = first.spawn_twin(|s| s.cookie_secret = None).await;
-    sign_in_ada(&first, Duration::minutes(1));
-    let challenge = first.hydra.add_consent(ConsentSpec {
-        subject: ADA.into(),
-        ..ConsentSpec::default()
-    });
-    let page = first.get_consent(&challenge).await.text().await.unwrap();
-    let posted = first
-        .browser
-        .post(format!("{second}/consent"))
-        .form(&[
-            ("consent_challenge", challenge.as_str()),
-            ("csrf_token", &hidden_field(&page, "csrf_token")),
-            ("action", "accept"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
-    assert!(first.hydra.accepted_consents().is_empty());
+    assert_second_refuses_the_firsts_form(&first, &second).await;
 }
 
 #[tokio::test]
@@ -121,7 +103,12 @@ async fn every_byte_of_the_cookie_secret_counts_not_just_the_first_64() {
             s.cookie_secret = Some(hera::secrets::CookieSecret::new(&second_secret).unwrap());
         })
         .await;
-    sign_in_ada(&first, Duration::minutes(1));
+    assert_second_refuses_the_firsts_form(&first, &second).await;
+}
+
+/// A consent page rendered by `first`, answered at `second`: refused, nothing accepted.
+async fn assert_second_refuses_the_firsts_form(first: &TestApp, second: &str) {
+    sign_in_ada(first, Duration::minutes(1));
     let challenge = first.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         ..ConsentSpec::default()

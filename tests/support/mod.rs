@@ -307,6 +307,28 @@ pub fn sign_in_ada_as(app: &TestApp, token: &str, authenticated_ago: time::Durat
     app.sign_in_browser(token);
 }
 
+/// The Kratos session id of Bob's session in `sign_in_bob`.
+pub const BOB_SESSION: &str = "5e550000-0000-4000-8000-000000000b0b";
+
+/// Bob exists in Kratos and the browser holds his session (`bob-token`, aal1 by password,
+/// just authenticated, one hour left).
+pub fn sign_in_bob(app: &TestApp) {
+    let now = time::OffsetDateTime::now_utc();
+    app.kratos.add_identity(bob());
+    app.kratos.add_session(
+        "bob-token",
+        fake_kratos::session(
+            BOB_SESSION,
+            bob(),
+            now,
+            now + time::Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("bob-token");
+}
+
 /// The query parameters of `url` (the last value of a repeated name).
 pub fn query(url: &str) -> std::collections::HashMap<String, String> {
     Url::parse(url)
