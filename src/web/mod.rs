@@ -1,5 +1,6 @@
 //! The HTTP edge every server role shares: turning errors into answers with a request id,
-//! security headers, size limits, redirects, page rendering and the cookies forwarded to Kratos.
+//! security headers, size limits, attempt limits ([`rate_limit`]), redirects, page rendering and
+//! the cookies forwarded to Kratos.
 
 pub mod errors;
 pub mod limits;
