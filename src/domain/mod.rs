@@ -9,3 +9,4 @@ pub mod connected_apps;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod token_exchange;

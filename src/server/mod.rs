@@ -6,7 +6,6 @@ pub mod brand;
 pub mod claims_preview;
 pub mod error;
 pub mod i18n;
-pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
 pub mod session;

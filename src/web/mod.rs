@@ -1,8 +1,10 @@
 //! The HTTP edge every server role shares: turning errors into answers with a request id,
-//! security headers, size limits, redirects, page rendering and the cookies forwarded to Kratos.
+//! security headers, size limits, attempt limits ([`rate_limit`]), redirects, page rendering and
+//! the cookies forwarded to Kratos.
 
 pub mod errors;
 pub mod limits;
+pub mod rate_limit;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,9 +16,23 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-/// Name of Hera's own session cookie (actix-session's default, `id`, says nothing). It is never
-/// forwarded to Kratos.
+/// Name of Hera's own session cookie over plain http (actix-session's default, `id`, says
+/// nothing). It is never forwarded to Kratos.
 pub const SESSION_COOKIE: &str = "hera_session";
+
+/// Name of Hera's own session cookie over https: the `__Host-` prefix makes browsers accept it
+/// only with `Secure`, `Path=/` and no `Domain`, so no sibling subdomain or plain-http page can
+/// set or shadow it (RFC 6265bis §4.1.3.2).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hera_session";
+
+/// The session cookie's name: `__Host-hera_session` when it is `Secure`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Headers on every response of a page-serving role; a handler's own value wins (the stylesheet
 /// sets its own `Cache-Control`).
@@ -150,17 +166,21 @@ pub fn see_other(location: &str) -> Option<HttpResponse> {
     )
 }
 
-/// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
-/// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
+/// The browser's cookies to forward to Kratos, minus Hera's own session cookie (under either
+/// name), which Kratos has no business seeing. HTTP/2 may split cookies over several headers;
+/// they are joined.
 pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
-    let own = format!("{SESSION_COOKIE}=");
+    let own = [
+        format!("{SESSION_COOKIE}="),
+        format!("{SECURE_SESSION_COOKIE}="),
+    ];
     let cookies: Vec<&str> = request
         .headers()
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .map(str::trim)
-        .filter(|cookie| !cookie.is_empty() && !cookie.starts_with(&own))
+        .filter(|cookie| !cookie.is_empty() && !own.iter().any(|name| cookie.starts_with(name)))
         .collect();
     (!cookies.is_empty()).then(|| cookies.join("; "))
 }
@@ -175,7 +195,7 @@ mod tests {
         let request = TestRequest::default()
             .append_header((
                 header::COOKIE,
-                "ory_kratos_session=abc; hera_session=secret",
+                "ory_kratos_session=abc; hera_session=secret; __Host-hera_session=secret",
             ))
             .append_header((header::COOKIE, "csrf_token_x=y"))
             .to_http_request();

@@ -31,3 +31,4 @@ mod recorded;
 mod scale_out;
 #[path = "../support/mod.rs"]
 mod support;
+mod token_exchange;
