@@ -335,6 +335,8 @@ fn consent_form(hera: &Hera) -> (String, String) {
     let marker = "name=\"csrf_token\" value=\"";
     let start = text.find(marker).expect("a csrf token") + marker.len();
     let token = text[start..][..text[start..].find('"').unwrap()].to_owned();
+    // Hera takes an answer only a second after the page was shown (HERA_CONSENT_MIN_DELAY_MS).
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
     (token, cookie)
 }
 

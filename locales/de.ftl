@@ -40,6 +40,7 @@ consent-scopes-legend = { $client } möchte:
 consent-scope-unknown = Diese Berechtigung kann Hera nicht beschreiben. Erlauben Sie sie nur, wenn Sie { $client } vertrauen.
 consent-scope-required = Erforderlich: lässt sich nicht abwählen.
 consent-scope-shared = Was weitergegeben wird
+consent-account-not-shown = Das Konto, für das diese Anfrage gilt, ist in diesem Browser nicht angemeldet; seine Angaben werden hier deshalb nicht gezeigt.
 consent-audiences = Zugriff auf diese APIs:
 consent-remember = Diese Entscheidung { $duration } merken
 consent-allow = Erlauben
@@ -103,6 +104,9 @@ logout-requested-by = Angefordert von
 logout-explanation = Die Abmeldung beendet Ihre Sitzung hier und in den Anwendungen, bei denen Sie sich mit diesem Konto angemeldet haben.
 logout-accept = Ja, abmelden
 logout-reject = Nein, angemeldet bleiben
+logout-not-yours-title = Es wurde nichts abgemeldet
+logout-not-yours-message = Diese Abmeldung gilt für ein Konto, das in diesem Browser nicht angemeldet ist. Zum Schutz dieses Kontos wurde nichts abgemeldet. Wenn Sie sich abmelden möchten, tun Sie es in der Anwendung in dem Browser, in dem Sie angemeldet sind.
+logout-continue = Weiter
 
 ## Device sign-in
 device-title = Auf Ihrem Gerät anmelden

@@ -44,6 +44,7 @@ consent-scopes-legend = { $client } is asking to:
 consent-scope-unknown = This permission is not described by Hera. Only allow it if you trust { $client }.
 consent-scope-required = Required: this cannot be turned off.
 consent-scope-shared = What will be shared
+consent-account-not-shown = The account this request is for is not signed in in this browser, so its details are not shown here.
 consent-audiences = Access to these APIs:
 consent-remember = Remember this decision { $duration }
 consent-allow = Allow
@@ -107,6 +108,9 @@ logout-requested-by = Requested by
 logout-explanation = Signing out ends your session here and in the applications you signed in to with this account.
 logout-accept = Yes, sign me out
 logout-reject = No, stay signed in
+logout-not-yours-title = Nothing was signed out
+logout-not-yours-message = This sign-out request is for an account that is not signed in in this browser. To protect that account, nothing was signed out. If you want to sign out, do it from the application in the browser where you are signed in.
+logout-continue = Continue
 
 ## Device sign-in
 device-title = Sign in on your device

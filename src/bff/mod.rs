@@ -38,14 +38,16 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::metrics::Metrics;
 use crate::telemetry::{self, HeraRootSpan};
 use crate::web::errors;
+use config::StoreSettings;
 use config::{BffCli, BffSettings};
 use id_token::IdTokenVerifier;
 use oidc::Hydra;
 use refresh::Refresher;
 use session::Cookies;
-use store::Sessions;
+use store::{Sessions, SignIns};
 
 /// Idle connections kept per upstream API host.
 const MAX_IDLE_PER_HOST: usize = 32;
@@ -61,6 +63,8 @@ pub struct BffState {
     pub hydra: Hydra,
     pub verifier: IdTokenVerifier,
     pub sessions: Sessions,
+    /// Sign-ins in progress, sealed in their cookie.
+    pub sign_ins: SignIns,
     pub refresher: Refresher,
     /// The client for upstream APIs: no redirects, no cookies, bounded reads.
     pub api: reqwest::Client,
@@ -80,6 +84,16 @@ impl BffState {
         let sessions = Sessions::open(&settings.store)
             .await
             .map_err(anyhow::Error::msg)?;
+        let sign_ins = match (&settings.cookie_secret, &settings.store) {
+            (Some(secret), _) | (None, StoreSettings::Cookie(secret)) => SignIns::new(secret),
+            (None, StoreSettings::Memory) => SignIns::random(),
+            (None, StoreSettings::Redis(_)) => Err(
+                "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_COOKIE_SECRET, the same on every \
+                 instance"
+                    .to_owned(),
+            ),
+        }
+        .map_err(anyhow::Error::msg)?;
         let api = reqwest::Client::builder()
             .connect_timeout(settings.upstream_timeout.min(Duration::from_secs(10)))
             .read_timeout(settings.upstream_timeout)
@@ -107,16 +121,19 @@ impl BffState {
             },
             hydra,
             sessions,
+            sign_ins,
             api,
             settings,
         })
     }
 }
 
-/// A bound, not yet running BFF.
+/// A bound, not yet running BFF (and its metrics listener, when one is configured).
 pub struct Bff {
     port: u16,
     server: Server,
+    state: web::Data<BffState>,
+    metrics: Option<(Server, u16)>,
 }
 
 impl Bff {
@@ -125,13 +142,20 @@ impl Bff {
     pub async fn build(settings: BffSettings, listener: TcpListener) -> anyhow::Result<Bff> {
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
+        let metrics_bind = settings.metrics_bind;
+        let metrics = Metrics::new();
+        let metrics_data = web::Data::from(metrics.clone());
         let state = web::Data::new(BffState::new(settings).await?);
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
+                .app_data(metrics_data.clone())
                 .app_data(errors::renderer(error::BffErrors))
                 .wrap(from_fn(errors::respond))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(from_fn(crate::web::access_log))
+                .wrap(from_fn(crate::metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(
                     web::scope("/api")
@@ -157,14 +181,35 @@ impl Bff {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Bff { port, server })
+        let metrics = metrics_bind
+            .map(|bind| crate::metrics::serve(bind, metrics))
+            .transpose()?;
+        Ok(Bff {
+            port,
+            server,
+            state: shared,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The state every request shares (its session store, for metrics and tests).
+    pub fn state(&self) -> web::Data<BffState> {
+        self.state.clone()
+    }
+
+    /// The metrics listener's port, when `HERA_BFF_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((metrics, _)) = self.metrics {
+            tokio::spawn(metrics);
+        }
         self.server.await
     }
 }
@@ -209,7 +254,7 @@ pub async fn run(cli: BffCli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    telemetry::init(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, "hera-bff");
     let bind = settings.bind;
     let listener = match TcpListener::bind(bind) {
         Ok(listener) => listener,

@@ -10,3 +10,4 @@ pub mod consent;
 pub mod login;
 pub mod logout;
 pub mod selfservice;
+pub mod token_exchange;

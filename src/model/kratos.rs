@@ -103,6 +103,13 @@ pub struct Device {
     pub location: Option<String>,
 }
 
+impl Session {
+    /// True when the session was authenticated with a second factor (`aal2`, or above).
+    pub fn is_aal2(&self) -> bool {
+        matches!(self.aal.as_deref(), Some("aal2" | "aal3"))
+    }
+}
+
 /// What `GET /sessions/whoami` said about the browser.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Whoami {

@@ -3,11 +3,11 @@
 //! and signed-in devices, with their state, error pages, texts and Hera's own cookie.
 
 pub mod assets;
+pub mod brand;
 pub mod claims_preview;
 pub mod error;
 pub mod i18n;
 pub mod kratos_texts;
-pub mod rate_limit;
 pub mod routes;
 pub mod scopes;
 pub mod session;

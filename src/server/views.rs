@@ -82,8 +82,9 @@ pub struct ScopeItem {
 pub struct ConsentPage {
     pub layout: Layout,
     pub client: ClientCard,
-    /// Who is signed in ("ada@example.com"), shown so a user notices the wrong account.
-    pub account: String,
+    /// Who is signed in ("ada@example.com"), shown so a user notices the wrong account; `None`
+    /// when the browser is not signed in as the consent's subject (no personal data then).
+    pub account: Option<String>,
     pub scopes: Vec<ScopeItem>,
     /// Requested access-token audiences (APIs).
     pub audiences: Vec<String>,
@@ -120,6 +121,18 @@ pub struct AppBadge {
     pub logo_uri: Option<String>,
 }
 
+/// `GET /logout` for a logout this browser may not perform: it would end the sessions of an
+/// account that is not signed in here.
+#[derive(Template, Debug)]
+#[template(path = "logout_not_yours.html")]
+pub struct LogoutNotYoursPage {
+    pub layout: Layout,
+    /// The application that asked.
+    pub app: Option<AppBadge>,
+    /// Where "Continue" leads: the client's https site, or Hera's home page.
+    pub continue_to: String,
+}
+
 /// `GET /logout` when the user must confirm.
 #[derive(Template, Debug)]
 #[template(path = "logout.html")]
@@ -127,7 +140,7 @@ pub struct LogoutPage {
     pub layout: Layout,
     /// The application that asked; `None` when the user started the logout at Hydra.
     pub app: Option<AppBadge>,
-    /// Who would be signed out ("ada@example.com"), when Kratos knows.
+    /// Who would be signed out ("ada@example.com"), only when this browser is signed in as them.
     pub account: Option<String>,
     pub logout_challenge: String,
     pub csrf_token: String,

@@ -374,3 +374,32 @@ async fn a_session_method_hera_has_never_seen_is_accepted_and_passed_on() {
         json!(["deviceauthn"])
     );
 }
+
+#[tokio::test]
+async fn over_https_heras_session_cookie_is_a_host_cookie() {
+    for (public_url, expected) in [
+        ("https://hera.example.com", "__Host-hera_session="),
+        ("http://127.0.0.1:3000", "hera_session="),
+    ] {
+        let app =
+            TestApp::spawn_with(|s| s.public_url = url::Url::parse(public_url).unwrap()).await;
+        let challenge = app.hydra.add_device_challenge();
+        let response = app.get_device_verify(&challenge).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set_cookie.starts_with(expected),
+            "{public_url}: {set_cookie}"
+        );
+        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+        assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+        assert_eq!(
+            set_cookie.contains("Secure"),
+            public_url.starts_with("https"),
+            "{set_cookie}"
+        );
+    }
+}

@@ -25,6 +25,7 @@ mod login_decisions;
 mod logout;
 mod logs;
 mod look;
+mod operations;
 mod pages;
 mod recorded;
 mod recorded_selfservice;
@@ -35,3 +36,4 @@ mod selfservice_states;
 mod sessions;
 #[path = "../support/mod.rs"]
 mod support;
+mod token_exchange;

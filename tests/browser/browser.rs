@@ -617,32 +617,61 @@ async fn every_page_passes_axe_in_both_languages_and_colour_schemes() {
             }
         };
 
-        let consent = app.hydra.add_consent(ConsentSpec {
-            subject: ADA.into(),
-            client: photos.clone(),
-            requested_scope: ["openid", "email", "profile", "photos.read"]
-                .map(str::to_owned)
-                .to_vec(),
-            ..ConsentSpec::default()
-        });
-        browser
-            .goto(&world.hera(&format!("/consent?consent_challenge={consent}")))
-            .await;
+        let consent = || {
+            app.hydra.add_consent(ConsentSpec {
+                subject: ADA.into(),
+                client: photos.clone(),
+                requested_scope: ["openid", "email", "profile", "photos.read"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                ..ConsentSpec::default()
+            })
+        };
+        let logout = || {
+            app.hydra.add_logout(LogoutSpec {
+                subject: ADA.into(),
+                client: Some(photos.clone()),
+                ..LogoutSpec::default()
+            })
+        };
+
+        // Signed out: the pages without anyone's personal data.
+        browser.goto(&world.hera("/")).await;
         assert_eq!(
             browser.prefers_dark().await,
             dark,
             "colour scheme emulation"
         );
+        check_page(&browser, &name("home-signed-out"), language).await;
+        browser
+            .goto(&world.hera(&format!("/consent?consent_challenge={}", consent())))
+            .await;
+        check_page(&browser, &name("consent-not-signed-in"), language).await;
+        browser
+            .goto(&world.hera(&format!("/logout?logout_challenge={}", logout())))
+            .await;
+        check_page(&browser, &name("logout-not-signed-in"), language).await;
+
+        browser
+            .goto(&format!(
+                "{}/self-service/login/browser?return_to={}",
+                app.kratos.public_url,
+                crate::support::encode(&world.hera("/connected-apps"))
+            ))
+            .await;
+        sign_in_at_kratos(&browser, &world).await;
+        browser.wait_for_url(&world.hera("/connected-apps")).await;
+        check_page(&browser, &name("connected-apps"), language).await;
+        shoot("connected-apps").await;
+
+        browser
+            .goto(&world.hera(&format!("/consent?consent_challenge={}", consent())))
+            .await;
         check_page(&browser, &name("consent"), language).await;
         shoot("consent").await;
 
-        let logout = app.hydra.add_logout(LogoutSpec {
-            subject: ADA.into(),
-            client: Some(photos.clone()),
-            ..LogoutSpec::default()
-        });
         browser
-            .goto(&world.hera(&format!("/logout?logout_challenge={logout}")))
+            .goto(&world.hera(&format!("/logout?logout_challenge={}", logout())))
             .await;
         check_page(&browser, &name("logout"), language).await;
         shoot("logout").await;
@@ -659,20 +688,6 @@ async fn every_page_passes_axe_in_both_languages_and_colour_schemes() {
             .await;
         check_page(&browser, &name("error"), language).await;
         shoot("error").await;
-
-        browser.goto(&world.hera("/")).await;
-        check_page(&browser, &name("home-signed-out"), language).await;
-        browser
-            .goto(&format!(
-                "{}/self-service/login/browser?return_to={}",
-                app.kratos.public_url,
-                crate::support::encode(&world.hera("/connected-apps"))
-            ))
-            .await;
-        sign_in_at_kratos(&browser, &world).await;
-        browser.wait_for_url(&world.hera("/connected-apps")).await;
-        check_page(&browser, &name("connected-apps"), language).await;
-        shoot("connected-apps").await;
         browser.close().await;
     }
 }

@@ -53,6 +53,10 @@ pub struct TestApp {
     /// A browser: no automatic redirects, a cookie jar.
     pub browser: reqwest::Client,
     pub jar: Arc<Jar>,
+    /// `http://127.0.0.1:PORT/metrics` when the test set `metrics_bind`.
+    pub metrics_url: Option<String>,
+    /// Starts Hera's graceful shutdown, as SIGTERM does.
+    pub shutdown: hera::app::Shutdown,
 }
 
 impl TestApp {
@@ -85,9 +89,15 @@ impl TestApp {
         settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
         settings.upstream_connect_timeout = Duration::from_millis(500);
+        // Tests answer the consent page at once; the tests of that check restore the default.
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
 
         let application = Application::build_with_listener(settings, listener).unwrap();
+        let metrics_url = application
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}/metrics"));
+        let shutdown = application.shutdown();
         tokio::spawn(application.run_until_stopped());
 
         let jar = Arc::new(Jar::default());
@@ -103,6 +113,8 @@ impl TestApp {
             kratos,
             browser,
             jar,
+            metrics_url,
+            shutdown,
         }
     }
 
@@ -247,6 +259,7 @@ impl TestApp {
         settings.kratos_browser_url = Url::parse(KRATOS_BROWSER_URL).unwrap();
         settings.kratos_admin_url = Url::parse(&self.kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
         let application = Application::build_with_listener(settings, listener).unwrap();
         tokio::spawn(application.run_until_stopped());
@@ -455,6 +468,28 @@ pub fn sign_in_ada_as(app: &TestApp, token: &str, authenticated_ago: time::Durat
         ada_session(now - authenticated_ago, now + time::Duration::hours(1)),
     );
     app.sign_in_browser(token);
+}
+
+/// The Kratos session id of Bob's session in `sign_in_bob`.
+pub const BOB_SESSION: &str = "5e550000-0000-4000-8000-000000000b0b";
+
+/// Bob exists in Kratos and the browser holds his session (`bob-token`, aal1 by password,
+/// just authenticated, one hour left).
+pub fn sign_in_bob(app: &TestApp) {
+    let now = time::OffsetDateTime::now_utc();
+    app.kratos.add_identity(bob());
+    app.kratos.add_session(
+        "bob-token",
+        fake_kratos::session(
+            BOB_SESSION,
+            bob(),
+            now,
+            now + time::Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("bob-token");
 }
 
 /// The query parameters of `url` (the last value of a repeated name).

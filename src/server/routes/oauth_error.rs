@@ -7,12 +7,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
 use super::{render, texts};
 use crate::server::error::HeraError;
 use crate::server::views::{ErrorPage, Layout};
 use crate::server::State;
+use crate::telemetry::escape_for_log;
 
 #[derive(Debug, Deserialize)]
 pub struct ErrorQuery {
@@ -27,28 +27,22 @@ pub struct ErrorQuery {
 pub async fn oauth_error(
     http: HttpRequest,
     query: web::Query<ErrorQuery>,
-    request_id: RequestId,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
     if let Some(id) = query.id.as_deref().filter(|_| query.error.is_none()) {
-        return super::selfservice::kratos_error(&http, id, &request_id.to_string(), &state).await;
+        return super::selfservice::kratos_error(&http, id, &crate::web::request_id(&http), &state)
+            .await;
     }
-    Ok(hydra_error(&http, &query, &request_id, &state))
+    Ok(hydra_error(&http, &query, &state))
 }
 
-fn hydra_error(
-    http: &HttpRequest,
-    query: &ErrorQuery,
-    request_id: &RequestId,
-    state: &State,
-) -> HttpResponse {
+fn hydra_error(http: &HttpRequest, query: &ErrorQuery, state: &State) -> HttpResponse {
     let code = query.error.as_deref().unwrap_or_default();
     let known = describe(code);
-    tracing::info!(
-        error = %code.chars().take(64).collect::<String>(),
-        error_description = %query.error_description.as_deref().unwrap_or_default().chars().take(200).collect::<String>(),
-        known = known.is_some(),
-        "Hydra reported an error"
+    log_reported(
+        code,
+        query.error_description.as_deref().unwrap_or_default(),
+        known.is_some(),
     );
     let (title, message) = known.unwrap_or(("oauth-generic-title", "oauth-generic-message"));
     let t = texts(http, state, &[]);
@@ -59,9 +53,22 @@ fn hydra_error(
         code: known.map(|_| code.to_owned()),
         reference: None,
         start_again: None,
-        request_id: request_id.to_string(),
+        request_id: crate::web::request_id(http),
     };
     render(StatusCode::BAD_REQUEST, &page)
+}
+
+/// Logs what Hydra reported. Both values come from the URL, so anyone can write them: they are
+/// cut short and escaped, so a newline cannot start a forged log line.
+fn log_reported(code: &str, description: &str, known: bool) {
+    let code: String = code.chars().take(64).collect();
+    let description: String = description.chars().take(200).collect();
+    tracing::info!(
+        error = %escape_for_log(&code),
+        error_description = %escape_for_log(&description),
+        known,
+        "Hydra reported an error"
+    );
 }
 
 /// Message keys (title, message) of Hera's wording for the OAuth2 and OIDC error codes Hydra
@@ -108,6 +115,42 @@ fn describe(code: &str) -> Option<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer into a shared buffer, for a text-format subscriber.
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_error_description_cannot_forge_lines_in_a_text_log() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            log_reported(
+                "access_denied\n2026-01-01T00:00:00Z ERROR forged",
+                "nope\r\n2026-01-01T00:00:00Z  INFO hera::audit: event=\"login.accepted\" subject=admin",
+                false,
+            );
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains(r"nope\r\n2026-01-01"), "{text}");
+        assert!(text.contains(r"access_denied\n2026"), "{text}");
+    }
 
     #[test]
     fn unknown_codes_get_no_wording_so_their_text_is_never_shown() {
