@@ -3,7 +3,9 @@
 //!
 //! This is where the roles meet: it builds each worker's upstream clients once and hands them to
 //! both roles, wraps the shared middleware around them, and sends each error to the role that
-//! owns the path (`/session/*` answers JSON, everything else a page).
+//! owns the path (`/session/*` answers JSON, everything else a page). Every route is served
+//! under the path prefix of `HERA_PUBLIC_URL` (`https://example.com/auth/` → `/auth/login`,
+//! `/auth/health/alive`); other paths are 404 pages.
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,6 +101,10 @@ impl Application {
             }
         };
         let secure_cookie = !settings.is_plain_http();
+        let prefix = crate::urls::path_prefix(&settings.public_url)
+            .map_err(|e| anyhow::anyhow!("HERA_PUBLIC_URL: {e}"))?
+            .to_owned();
+        let home = crate::urls::join(&settings.public_url, "/");
         let server_timing = settings.server_timing;
         let trusted_proxy_hops = web::Data::new(TrustedProxyHops(settings.trusted_proxy_hops));
         let forwarded_for_warning = web::Data::new(ForwardedForWarning::default());
@@ -130,10 +136,26 @@ impl Application {
                 ),
                 Err(_) => (provider.clone(), session_api.clone()),
             };
+            let mut routes = web::scope(&prefix)
+                .configure(server::configure)
+                .configure(session_api::configure);
+            if !prefix.is_empty() {
+                // `/auth` itself: the home page is `/auth/`.
+                let home = home.clone();
+                routes = routes.route(
+                    "",
+                    web::get().to(move || {
+                        let home = home.clone();
+                        async move { server::routes::see_other(&home) }
+                    }),
+                );
+            }
             App::new()
                 .app_data(web::Data::new(provider))
                 .app_data(web::Data::new(session_api))
-                .app_data(errors::renderer(ByPath))
+                .app_data(errors::renderer(ByPath {
+                    prefix: prefix.clone(),
+                }))
                 .app_data(metrics_data.clone())
                 .app_data(web::Data::new(edge::TrustIncomingRequestIds(
                     trust_request_ids,
@@ -145,7 +167,11 @@ impl Application {
                 .wrap(from_fn(limits))
                 .wrap(from_fn(warn_when_forwarded_for_is_ignored))
                 .wrap(from_fn(errors::respond))
-                .wrap(server::session::middleware(key.clone(), secure_cookie))
+                .wrap(server::session::middleware(
+                    key.clone(),
+                    secure_cookie,
+                    &prefix,
+                ))
                 .wrap(edge::security_headers())
                 .wrap(Condition::new(
                     server_timing,
@@ -155,8 +181,7 @@ impl Application {
                 .wrap(from_fn(metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .wrap(from_fn(edge::request_ids))
-                .configure(server::configure)
-                .configure(session_api::configure)
+                .service(routes)
                 .default_service(web::to(server::not_found))
         })
         .listen(listener)?
@@ -232,7 +257,10 @@ pub fn stop_signal() -> impl std::future::Future<Output = ()> {
 }
 
 /// Errors on the session API's paths are JSON; everything else gets the provider's page.
-struct ByPath;
+struct ByPath {
+    /// The path prefix every route is served under (empty at the root).
+    prefix: String,
+}
 
 impl RenderErrors for ByPath {
     fn render(
@@ -242,7 +270,8 @@ impl RenderErrors for ByPath {
         error: &actix_web::Error,
         request_id: &str,
     ) -> Option<HttpResponse> {
-        if session_api::owns(request.path()) {
+        let path = request.path();
+        if session_api::owns(path.strip_prefix(self.prefix.as_str()).unwrap_or(path)) {
             session_api::JsonErrors.render(request, status, error, request_id)
         } else {
             server::ErrorPages.render(request, status, error, request_id)

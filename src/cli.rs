@@ -63,7 +63,8 @@ pub struct Cli {
     pub bind: SocketAddr,
 
     /// Hera's own public URL as browsers reach it; `https:` makes the session cookie `Secure`.
-    #[arg(long, env = "HERA_PUBLIC_URL", value_name = "HERA_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_base_url)]
+    /// A path (`https://example.com/auth/`) is the prefix every route is served under.
+    #[arg(long, env = "HERA_PUBLIC_URL", value_name = "HERA_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = crate::urls::parse_public_url)]
     pub public_url: Url,
 
     /// Key for Hera's encrypted session cookie, at least 64 bytes. If unset, a random key is
@@ -423,6 +424,22 @@ mod tests {
             crate::urls::join(&settings.hydra_admin_url, "/admin/clients"),
             "https://ory.example/hydra/admin/clients"
         );
+    }
+
+    #[test]
+    fn the_public_urls_path_is_a_prefix_and_a_query_is_refused_naming_the_variable() {
+        let settings = parse(&["--public-url", "https://example.com/auth/"]).unwrap();
+        assert_eq!(settings.public_url.as_str(), "https://example.com/auth");
+        assert_eq!(crate::urls::path_prefix(&settings.public_url), Ok("/auth"));
+        assert_eq!(
+            crate::urls::path_prefix(&Settings::defaults().public_url),
+            Ok("")
+        );
+        for bad in ["https://example.com/auth?x=1", "https://example.com/auth#x"] {
+            let err = parse(&["--public-url", bad]).unwrap_err().to_string();
+            assert!(err.contains("HERA_PUBLIC_URL"), "{err}");
+            assert!(err.contains("no query or fragment"), "{err}");
+        }
     }
 
     #[test]

@@ -200,7 +200,7 @@ const MAX_RETURN_TO: usize = 2048;
 
 /// A `return_to` from a link into Hera (`/login?return_to=…`), to pass to Kratos, which checks
 /// it against `selfservice.allowed_return_urls`: an absolute `http(s)` URL, or a path on Hera
-/// (`/connected-apps`), normalised. Protocol-relative (`//evil`), backslashed, credentialed,
+/// (`/connected-apps`, taken under Hera's public URL and so under its path prefix), normalised. Protocol-relative (`//evil`), backslashed, credentialed,
 /// other-scheme, overlong and control-character values are dropped.
 pub fn accept_return_to(raw: &str, hera: &Url) -> Option<String> {
     if raw.is_empty()

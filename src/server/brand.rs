@@ -24,7 +24,7 @@ const MAX_NAME_CHARS: usize = 80;
 /// One image Hera serves for the brand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
-    /// `/brand/<hash>.<ext>`.
+    /// `/brand/<hash>.<ext>`: Hera's route, which pages put under the path prefix.
     pub path: String,
     pub content_type: &'static str,
     pub bytes: Arc<[u8]>,

@@ -92,7 +92,8 @@ impl HeraError {
         }
     }
 
-    /// Where "Start again" leads, when starting again helps: a new flow of the same kind.
+    /// Where "Start again" leads (Hera's route), when starting again helps: a new flow of the
+    /// same kind.
     fn start_again(&self) -> Option<String> {
         match self {
             HeraError::Flow { kind, .. } => Some(format!("/{}", kind.name())),
@@ -306,7 +307,9 @@ impl RenderErrors for ErrorPages {
             message: t.text(message_key).into(),
             code: None,
             reference: None,
-            start_again: hera_error.and_then(HeraError::start_again),
+            start_again: hera_error
+                .and_then(HeraError::start_again)
+                .map(|route| t.own(&route)),
             request_id: request_id.to_owned(),
         };
         Some(render(status, &page))

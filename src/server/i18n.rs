@@ -58,6 +58,8 @@ struct Language {
     plurals: Option<PluralRules>,
     /// The operator's brand, the same for every language.
     brand: Arc<Brand>,
+    /// The path prefix Hera is served under (`/auth`, or empty), the same for every language.
+    prefix: Arc<str>,
 }
 
 impl fmt::Debug for Language {
@@ -150,6 +152,7 @@ impl Catalogue {
                     messages,
                     plurals,
                     brand: Arc::default(),
+                    prefix: Arc::from(""),
                 }))
             })
             .collect();
@@ -162,10 +165,12 @@ impl Catalogue {
         Ok(Catalogue { languages, default })
     }
 
-    /// This catalogue with the operator's brand: every language names the product
-    /// `brand.name` (message `site-name`) and renders its logo and icon.
-    pub fn branded(self, brand: Brand) -> Catalogue {
+    /// This catalogue for the operator's site: every language names the product `brand.name`
+    /// (message `site-name`), renders its logo and icon, and links to Hera's own pages under
+    /// the path `prefix` Hera is served under (empty at the root of its host).
+    pub fn for_site(self, brand: Brand, prefix: &str) -> Catalogue {
         let brand = Arc::new(brand);
+        let prefix: Arc<str> = Arc::from(prefix);
         let rebrand = |texts: &Texts| {
             let mut messages = texts.0.messages.clone();
             if let Some(name) = &brand.name {
@@ -176,6 +181,7 @@ impl Catalogue {
                 messages,
                 plurals: plural_rules(&texts.0.tag),
                 brand: brand.clone(),
+                prefix: prefix.clone(),
             }))
         };
         Catalogue {
@@ -231,6 +237,7 @@ impl Language {
             messages: HashMap::new(),
             plurals: None,
             brand: Arc::default(),
+            prefix: Arc::from(""),
         }
     }
 }
@@ -244,6 +251,16 @@ impl Texts {
     /// The operator's brand (product name, logo, tab icon).
     pub fn brand(&self) -> &Brand {
         &self.0.brand
+    }
+
+    /// The path prefix Hera is served under: empty at the root of its host, else `/auth`.
+    pub fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+
+    /// The link to Hera's own `route` (`/login?aal=aal2`): the route under [`Texts::prefix`].
+    pub fn own(&self, route: &str) -> String {
+        format!("{}{route}", self.0.prefix)
     }
 
     /// The message `key`. A key no file has is a bug: it is logged and shown as the key, never

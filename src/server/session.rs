@@ -30,7 +30,7 @@ use crate::domain::login::ReauthMarker;
 use crate::model::challenge::Challenge;
 use crate::telemetry::short_hash;
 
-use crate::web::session_cookie_name;
+use crate::web::session_cookie;
 
 const CSRF_KEY: &str = "csrf_key";
 const REAUTH_KEY: &str = "reauth";
@@ -64,15 +64,16 @@ type HmacSha256 = Hmac<Sha256>;
 const ISSUED_AT_BYTES: usize = 8;
 
 /// The middleware that keeps Hera's session in an encrypted, `HttpOnly`, `SameSite=Lax` cookie
-/// that ends with the browser session; `Secure` and named `__Host-hera_session` unless Hera is
-/// reached over plain http.
-pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+/// that ends with the browser session; `Secure` unless Hera is reached over plain http, and
+/// named and scoped to the path `prefix` Hera is served under by [`session_cookie`].
+pub fn middleware(key: Key, secure: bool, prefix: &str) -> SessionMiddleware<CookieSessionStore> {
+    let (name, path) = session_cookie(secure, prefix);
     SessionMiddleware::builder(CookieSessionStore::default(), key)
-        .cookie_name(session_cookie_name(secure).into())
+        .cookie_name(name.into())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
-        .cookie_path("/".into())
+        .cookie_path(path)
         .cookie_content_security(CookieContentSecurity::Private)
         .session_lifecycle(BrowserSession::default())
         .build()

@@ -85,8 +85,11 @@ impl State {
         metrics: Arc<Metrics>,
         draining: Arc<AtomicBool>,
     ) -> anyhow::Result<State> {
-        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?
-            .branded(settings.brand.clone());
+        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?.for_site(
+            settings.brand.clone(),
+            crate::urls::path_prefix(&settings.public_url)
+                .map_err(|e| anyhow::anyhow!("HERA_PUBLIC_URL: {e}"))?,
+        );
         let scopes = OperatorScopes::load(settings.scopes_file.as_deref())?;
         Ok(State {
             hydra: upstreams.hydra,

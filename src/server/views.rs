@@ -19,14 +19,20 @@ use crate::server::i18n::Texts;
 use crate::server::theme::Theme;
 
 /// What every page needs from the layout (`base.html`).
+///
+/// Every link, form action and asset of Hera's own is served under the path prefix Hera is
+/// served under (`HERA_PUBLIC_URL`'s path): templates write it as `{{ layout.prefix }}/settings`,
+/// and the URLs views carry for Hera's own pages already include it ([`Texts::own`]).
 #[derive(Debug, Clone)]
 pub struct Layout {
     /// The page's language: `<html lang>` and every message.
     pub t: Texts,
     /// The `<title>` and main heading of the page.
     pub title: String,
+    /// The path prefix Hera is served under (`/auth`), empty at the root of its host.
+    pub prefix: String,
     /// Hera's stylesheet, under its content-hashed name.
-    pub stylesheet: &'static str,
+    pub stylesheet: String,
     /// The client's theme stylesheet (`/theme/<rrggbb>.css`), on pages about one client.
     pub theme: Option<String>,
 }
@@ -36,14 +42,15 @@ impl Layout {
         Layout {
             t: t.clone(),
             title: title.into(),
-            stylesheet: STYLESHEET_PATH,
+            prefix: t.prefix().to_owned(),
+            stylesheet: t.own(STYLESHEET_PATH),
             theme: None,
         }
     }
 
     /// The page about one client takes its accent colour.
     pub fn themed(mut self, theme: &Theme) -> Layout {
-        self.theme = theme.stylesheet();
+        self.theme = theme.stylesheet().map(|path| self.t.own(&path));
         self
     }
 }
@@ -252,7 +259,7 @@ pub struct FlowPage {
     /// Kratos's scripts (its WebAuthn script), each allowed by the page's CSP.
     pub scripts: Vec<ScriptView>,
     /// Hera's own script, when a section needs Kratos's script.
-    pub hera_script: Option<&'static str>,
+    pub hera_script: Option<String>,
     /// Links to the neighbouring pages ("Forgot your password?").
     pub links: Vec<LinkView>,
 }
@@ -433,4 +440,53 @@ pub struct SessionsPage {
     pub sign_out_url: Option<String>,
     pub confirmation: Option<String>,
     pub problem: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::brand::Brand;
+    use crate::server::i18n::Catalogue;
+
+    #[test]
+    fn the_layouts_own_urls_are_under_the_prefix() {
+        let t = Catalogue::load()
+            .unwrap()
+            .for_site(Brand::default(), "/auth")
+            .default_texts();
+        let theme = Theme::from_metadata(&serde_json::json!({"theme": {"accent": "#0a7f3f"}}));
+        let layout = Layout::new(&t, "Title").themed(&theme);
+        assert_eq!(layout.prefix, "/auth");
+        assert_eq!(layout.stylesheet, format!("/auth{STYLESHEET_PATH}"));
+        assert_eq!(layout.theme.as_deref(), Some("/auth/theme/0a7f3f.css"));
+        let root = Layout::new(&Catalogue::load().unwrap().default_texts(), "Title");
+        assert_eq!(root.prefix, "");
+        assert_eq!(root.stylesheet, STYLESHEET_PATH);
+    }
+
+    /// A template writes Hera's own URLs as `{{ layout.prefix }}/…`: a bare `/…` would leave
+    /// the path prefix out. (`bff_error.html` is `hera bff`'s page, at its application's root.)
+    #[test]
+    fn no_template_writes_an_own_url_without_the_prefix() {
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates"
+        ))];
+        let mut checked = 0;
+        while let Some(path) = stack.pop() {
+            if path.is_dir() {
+                stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.ends_with("bff_error.html") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for bare in ["href=\"/", "src=\"/", "action=\"/"] {
+                assert!(!source.contains(bare), "{}: {bare}", path.display());
+            }
+            checked += 1;
+        }
+        assert!(checked > 10, "{checked} templates");
+    }
 }

@@ -152,9 +152,7 @@ fn unauthenticated() -> HttpResponse {
 }
 
 fn step_up(state: &State) -> HttpResponse {
-    let url = state
-        .kratos
-        .login_url(state.public_url.as_str(), true, false);
+    let url = state.kratos.login_url(&state.page_url("/"), true, false);
     HttpResponse::Forbidden().json(json!({
         "authenticated": false,
         "error": "session_aal2_required",

@@ -25,13 +25,23 @@ pub const SESSION_COOKIE: &str = "hera_session";
 /// set or shadow it (RFC 6265bis §4.1.3.2).
 pub const SECURE_SESSION_COOKIE: &str = "__Host-hera_session";
 
-/// The session cookie's name: `__Host-hera_session` when it is `Secure`.
-pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SECURE_SESSION_COOKIE
-    } else {
-        SESSION_COOKIE
-    }
+/// Name of Hera's own session cookie over https when Hera is served under a path prefix:
+/// `__Host-` requires `Path=/`, so the cookie takes the `__Secure-` prefix (browsers accept it
+/// only with `Secure`) and the path of Hera's prefix.
+pub const SECURE_PREFIXED_SESSION_COOKIE: &str = "__Secure-hera_session";
+
+/// The session cookie's name and path for Hera served under `prefix` (empty at the root of its
+/// host): `__Host-hera_session` with `Path=/` when it is `Secure` at the root,
+/// `__Secure-hera_session` with `Path=<prefix>` when it is `Secure` under a prefix, and
+/// `hera_session` over plain http, with the path of the prefix.
+pub fn session_cookie(secure: bool, prefix: &str) -> (&'static str, String) {
+    let path = if prefix.is_empty() { "/" } else { prefix };
+    let name = match (secure, prefix.is_empty()) {
+        (false, _) => SESSION_COOKIE,
+        (true, true) => SECURE_SESSION_COOKIE,
+        (true, false) => SECURE_PREFIXED_SESSION_COOKIE,
+    };
+    (name, path.to_owned())
 }
 
 /// Headers on every response of a page-serving role; a handler's own value wins (the stylesheet
@@ -186,13 +196,14 @@ pub fn see_other(location: &str) -> Option<HttpResponse> {
     )
 }
 
-/// The browser's cookies to forward to Kratos, minus Hera's own session cookie (under either
-/// name), which Kratos has no business seeing. HTTP/2 may split cookies over several headers;
+/// The browser's cookies to forward to Kratos, minus Hera's own session cookie (under any of
+/// its names), which Kratos has no business seeing. HTTP/2 may split cookies over several headers;
 /// they are joined.
 pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
     let own = [
         format!("{SESSION_COOKIE}="),
         format!("{SECURE_SESSION_COOKIE}="),
+        format!("{SECURE_PREFIXED_SESSION_COOKIE}="),
     ];
     let cookies: Vec<&str> = request
         .headers()
@@ -215,13 +226,30 @@ mod tests {
         let request = TestRequest::default()
             .append_header((
                 header::COOKIE,
-                "ory_kratos_session=abc; hera_session=secret; __Host-hera_session=secret",
+                "ory_kratos_session=abc; hera_session=secret; __Host-hera_session=secret; __Secure-hera_session=secret",
             ))
             .append_header((header::COOKIE, "csrf_token_x=y"))
             .to_http_request();
         assert_eq!(
             forwarded_cookies(&request).as_deref(),
             Some("ory_kratos_session=abc; csrf_token_x=y")
+        );
+    }
+
+    #[test]
+    fn the_session_cookie_is_host_only_at_the_root_and_scoped_to_a_prefix() {
+        assert_eq!(
+            session_cookie(true, ""),
+            ("__Host-hera_session", "/".to_owned())
+        );
+        assert_eq!(
+            session_cookie(true, "/auth"),
+            ("__Secure-hera_session", "/auth".to_owned())
+        );
+        assert_eq!(session_cookie(false, ""), ("hera_session", "/".to_owned()));
+        assert_eq!(
+            session_cookie(false, "/auth"),
+            ("hera_session", "/auth".to_owned())
         );
     }
 

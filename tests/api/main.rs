@@ -27,6 +27,7 @@ mod logs;
 mod look;
 mod operations;
 mod pages;
+mod prefix;
 mod recorded;
 mod recorded_selfservice;
 mod scale_out;

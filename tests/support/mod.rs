@@ -44,7 +44,8 @@ pub const NAVIGATION: &str = "text/html,application/xhtml+xml,application/xml;q=
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_millis(1500);
 
 pub struct TestApp {
-    /// `http://127.0.0.1:PORT`, also Hera's `HERA_PUBLIC_URL`.
+    /// `http://127.0.0.1:PORT` (with the path prefix Hera is served under, for
+    /// [`TestApp::spawn_under`]), also Hera's `HERA_PUBLIC_URL`.
     pub address: String,
     pub hydra: FakeHydra,
     /// Hydra's public side (authorize dance, token endpoint), sending browsers to this Hera.
@@ -66,11 +67,21 @@ impl TestApp {
 
     /// Starts Hera after `customise` has adjusted its settings (URLs already point at the fakes).
     pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+        TestApp::spawn_under("", customise).await
+    }
+
+    /// [`TestApp::spawn_with`] with Hera served under the path `prefix` (`/auth`), as behind a
+    /// reverse proxy that forwards `/auth/…` unchanged: `HERA_PUBLIC_URL`, `address` and the
+    /// URLs Hydra and Kratos send browsers to all carry it.
+    pub async fn spawn_under(prefix: &str, customise: impl FnOnce(&mut Settings)) -> TestApp {
         logs::init();
         let hydra = FakeHydra::start().await;
         let kratos = FakeKratos::start().await;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let address = format!(
+            "http://127.0.0.1:{}{prefix}",
+            listener.local_addr().unwrap().port()
+        );
         // Kratos's `selfservice.flows.*.ui_url` and default return address are Hera's.
         kratos.set_ui_base(&address);
         let public = fake_hydra_public::FakeHydraPublic::start(

@@ -59,10 +59,14 @@ pub async fn theme(file: web::Path<String>) -> Result<HttpResponse, HeraError> {
 #[get("/brand/{file}")]
 pub async fn brand(
     http: actix_web::HttpRequest,
+    file: web::Path<String>,
     state: web::Data<crate::server::State>,
 ) -> Result<HttpResponse, HeraError> {
     let t = crate::server::texts(&http, &state, &[]);
-    let image = t.brand().image(http.path()).ok_or(HeraError::NotFound)?;
+    let image = t
+        .brand()
+        .image(&format!("/brand/{file}"))
+        .ok_or(HeraError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(image.content_type)
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))

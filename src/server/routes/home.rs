@@ -65,11 +65,11 @@ fn signed_out(t: &Texts, needs_second_factor: bool) -> HomePage {
         account: None,
         sign_out_url: None,
         sign_in_url: Some(if needs_second_factor {
-            "/login?aal=aal2".into()
+            t.own("/login?aal=aal2")
         } else {
-            "/login".into()
+            t.own("/login")
         }),
-        sign_up_url: (!needs_second_factor).then(|| "/registration".into()),
+        sign_up_url: (!needs_second_factor).then(|| t.own("/registration")),
         needs_second_factor,
         unverified: None,
     }

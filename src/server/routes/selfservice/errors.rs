@@ -38,7 +38,7 @@ pub async fn kratos_error(
             message: t.text("error-unexpected-message").to_owned(),
             code: None,
             reference: None,
-            start_again: Some("/".into()),
+            start_again: Some(t.own("/")),
             request_id: request_id.to_owned(),
         };
         return Ok(render(StatusCode::NOT_FOUND, &page));
@@ -100,7 +100,7 @@ pub async fn kratos_error(
         message: t.text(message).to_owned(),
         code: None,
         reference: Some(recorded.id.clone()),
-        start_again: (!start_again.is_empty()).then(|| start_again.to_owned()),
+        start_again: (!start_again.is_empty()).then(|| t.own(start_again)),
         request_id: request_id.to_owned(),
     };
     Ok(render(status, &page))

@@ -231,7 +231,7 @@ async fn show(
         kind,
         app,
         kratos_browser,
-        hera_origin: state.settings.public_url.origin().ascii_serialization(),
+        hera_script_url: state.page_url(crate::server::assets::SCRIPT_PATH),
     };
     let built = view::build(&cx, flow, &layout);
     let mut response = render(StatusCode::OK, &built.page);

@@ -34,8 +34,8 @@ pub struct Context<'a> {
     pub app: Option<AppBadge>,
     /// Kratos as browsers reach it: the only origin scripts may come from.
     pub kratos_browser: &'a Url,
-    /// Hera's own origin, for its script's URL.
-    pub hera_origin: String,
+    /// Hera's own script as browsers reach it (absolute, for the CSP).
+    pub hera_script_url: String,
 }
 
 pub fn build(cx: &Context<'_>, flow: &Flow, layout: &FlowLayout) -> Built {
@@ -93,9 +93,9 @@ pub fn build(cx: &Context<'_>, flow: &Flow, layout: &FlowLayout) -> Built {
         .filter_map(|&i| script(&nodes[i], cx.kratos_browser))
         .collect();
     let mut script_urls: Vec<String> = scripts.iter().map(|s| s.src.clone()).collect();
-    let hera_script = (!scripts.is_empty()).then_some(SCRIPT_PATH);
+    let hera_script = (!scripts.is_empty()).then(|| t.own(SCRIPT_PATH));
     if hera_script.is_some() {
-        script_urls.push(format!("{}{SCRIPT_PATH}", cx.hera_origin));
+        script_urls.push(cx.hera_script_url.clone());
     }
     let note = (flow.is_second_factor() && sections.iter().all(|s| s.needs_script))
         .then(|| t.text("flow-no-second-factor").to_owned());
@@ -158,9 +158,9 @@ fn links(t: &Texts, kind: KratosFlow, flow: &Flow) -> Vec<LinkView> {
             let query: String = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("return_to", return_to)
                 .finish();
-            format!("{path}?{query}")
+            t.own(&format!("{path}?{query}"))
         }
-        None => path.to_owned(),
+        None => t.own(path),
     };
     let link = |href: String, key: &str| LinkView {
         href,
@@ -173,12 +173,12 @@ fn links(t: &Texts, kind: KratosFlow, flow: &Flow) -> Vec<LinkView> {
         .any(|n| n.group == "password" || n.group == "identifier_first");
     match kind {
         KratosFlow::Login if flow.refresh || flow.is_second_factor() => {
-            vec![link("/".into(), "flow-link-home")]
+            vec![link(t.own("/"), "flow-link-home")]
         }
         KratosFlow::Login => {
             let mut links = Vec::new();
             if has_password {
-                links.push(link("/recovery".into(), "flow-link-recovery"));
+                links.push(link(t.own("/recovery"), "flow-link-recovery"));
             }
             links.push(link(
                 with_return_to("/registration"),
@@ -187,10 +187,10 @@ fn links(t: &Texts, kind: KratosFlow, flow: &Flow) -> Vec<LinkView> {
             links
         }
         KratosFlow::Registration => vec![link(with_return_to("/login"), "flow-link-login")],
-        KratosFlow::Recovery => vec![link("/login".into(), "flow-link-sign-in")],
+        KratosFlow::Recovery => vec![link(t.own("/login"), "flow-link-sign-in")],
         KratosFlow::Verification if flow.state.as_deref() == Some("passed_challenge") => Vec::new(),
         KratosFlow::Verification | KratosFlow::Settings => {
-            vec![link("/".into(), "flow-link-home")]
+            vec![link(t.own("/"), "flow-link-home")]
         }
     }
 }
