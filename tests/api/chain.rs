@@ -135,20 +135,14 @@ async fn a_third_party_app_gets_only_what_the_user_ticked() {
 
     let params = query(&landed);
     assert_eq!(params["scope"], "openid profile");
-    let token: Value = reqwest::Client::new()
-        .post(format!("{}/oauth2/token", public.url))
-        .basic_auth("photos", Some("photos-secret-value"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", params["code"].as_str()),
-            ("redirect_uri", redirect_uri),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = public
+        .redeem(
+            "photos",
+            "photos-secret-value",
+            &params["code"],
+            redirect_uri,
+        )
+        .await;
     let claims = id_token_claims(&token);
     assert_eq!(claims["name"], "Ada Lovelace");
     assert!(
@@ -481,20 +475,9 @@ async fn a_login_hint_for_another_account_takes_exactly_one_kratos_sign_in() {
 
     assert_eq!(sign_ins, 1, "one Kratos sign-in for one account switch");
     let code = query(&landed)["code"].clone();
-    let token: Value = reqwest::Client::new()
-        .post(format!("{}/oauth2/token", public.url))
-        .basic_auth("own", Some("own-secret-value"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect_uri),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = public
+        .redeem("own", "own-secret-value", &code, redirect_uri)
+        .await;
     assert_eq!(id_token_claims(&token)["sub"], BOB);
 }
 

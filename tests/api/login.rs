@@ -376,13 +376,32 @@ async fn a_session_method_hera_has_never_seen_is_accepted_and_passed_on() {
 }
 
 #[tokio::test]
-async fn over_https_heras_session_cookie_is_a_host_cookie() {
-    for (public_url, expected) in [
-        ("https://hera.example.com", "__Host-hera_session="),
-        ("http://127.0.0.1:3000", "hera_session="),
+async fn over_https_heras_session_cookie_is_a_host_cookie_or_under_a_prefix_a_secure_one() {
+    for (prefix, public_url, expected, path) in [
+        (
+            "",
+            "https://hera.example.com",
+            "__Host-hera_session=",
+            "Path=/",
+        ),
+        ("", "http://127.0.0.1:3000", "hera_session=", "Path=/"),
+        (
+            "/auth",
+            "https://hera.example.com/auth/",
+            "__Secure-hera_session=",
+            "Path=/auth",
+        ),
+        (
+            "/auth",
+            "http://hera.example.com/auth",
+            "hera_session=",
+            "Path=/auth",
+        ),
     ] {
-        let app =
-            TestApp::spawn_with(|s| s.public_url = url::Url::parse(public_url).unwrap()).await;
+        let app = TestApp::spawn_under(prefix, |s| {
+            s.public_url = url::Url::parse(public_url).unwrap();
+        })
+        .await;
         let challenge = app.hydra.add_device_challenge();
         let response = app.get_device_verify(&challenge).await;
         assert_eq!(response.status(), reqwest::StatusCode::OK);
@@ -394,12 +413,18 @@ async fn over_https_heras_session_cookie_is_a_host_cookie() {
             set_cookie.starts_with(expected),
             "{public_url}: {set_cookie}"
         );
-        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+        let attributes: Vec<&str> = set_cookie.split("; ").skip(1).collect();
+        assert!(attributes.contains(&path), "{public_url}: {set_cookie}");
         assert!(!set_cookie.contains("Domain"), "{set_cookie}");
         assert_eq!(
-            set_cookie.contains("Secure"),
+            attributes.contains(&"Secure"),
             public_url.starts_with("https"),
             "{set_cookie}"
+        );
+        let form = format!("action=\"{prefix}/device/verify\"");
+        assert!(
+            response.text().await.unwrap().contains(&form),
+            "{public_url}"
         );
     }
 }

@@ -251,6 +251,31 @@ impl FakeHydraPublic {
         format!("{}/oauth2/auth?{query}", self.url)
     }
 
+    /// Redeems `code` at `/oauth2/token` as the confidential client `client_id` (HTTP Basic) and
+    /// returns the token response.
+    pub async fn redeem(
+        &self,
+        client_id: &str,
+        secret: &str,
+        code: &str,
+        redirect_uri: &str,
+    ) -> serde_json::Value {
+        reqwest::Client::new()
+            .post(format!("{}/oauth2/token", self.url))
+            .basic_auth(client_id, Some(secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Hydra's `urls.identity_provider`: a completed logout ends the Kratos session too.
     pub fn set_identity_provider(&self, kratos: KratosSessions) {
         lock(&self.shared.state).identity_provider = Some(kratos);
