@@ -124,13 +124,14 @@ impl Application {
         let worker_metrics = metrics.clone();
         let server = HttpServer::new(move || {
             // Building a client succeeded once already; should it fail now, share that one.
-            let (provider, session_api) = match Upstreams::new(&upstream_settings, Some(worker_metrics.clone())) {
-                Ok(own) => (
-                    provider.with_upstreams(own.clone()),
-                    session_api.with_upstreams(own),
-                ),
-                Err(_) => (provider.clone(), session_api.clone()),
-            };
+            let (provider, session_api) =
+                match Upstreams::new(&upstream_settings, Some(worker_metrics.clone())) {
+                    Ok(own) => (
+                        provider.with_upstreams(own.clone()),
+                        session_api.with_upstreams(own),
+                    ),
+                    Err(_) => (provider.clone(), session_api.clone()),
+                };
             App::new()
                 .app_data(web::Data::new(provider))
                 .app_data(web::Data::new(session_api))
@@ -154,7 +155,7 @@ impl Application {
                 ))
                 .wrap(from_fn(edge::access_log))
                 .wrap(from_fn(metrics::count_requests))
-                .wrap(from_fn(edge::propagate))
+                .wrap(from_fn(crate::telemetry::propagate))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .wrap(from_fn(edge::request_ids))
                 .configure(server::configure)

@@ -231,7 +231,7 @@ pub struct Cli {
 pub enum Command {
     /// Keep Hydra's OAuth2 clients in step with the JSON files in a folder (`hydra-clients/`).
     #[command(subcommand)]
-    Clients(crate::clients::ClientsCommand),
+    Clients(Box<crate::clients::ClientsCommand>),
     /// Run the backend-for-frontend for a single-page app (settings `HERA_BFF_*`).
     ///
     /// A server on the app's own origin that signs users in with Hydra, keeps their tokens

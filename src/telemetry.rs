@@ -173,6 +173,21 @@ pub fn outgoing_headers() -> Vec<(String, String)> {
     headers
 }
 
+/// Hands the request's id and the caller's trace context on to every call Hera makes to Hydra
+/// and Kratos while answering it ([`outgoing_headers`]). Wraps inside
+/// `TracingLogger`, whose request id it reads.
+pub async fn propagate(
+    request: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    let outgoing = Outgoing {
+        request_id: crate::web::request_id(request.request()),
+        trace_context: incoming_trace_context(request.headers()),
+    };
+    let response = propagating(outgoing, next.call(request)).await?;
+    Ok(response.map_into_boxed_body())
+}
+
 /// The caller's `traceparent` and `tracestate`, when the `traceparent` is well formed
 /// (`version-trace_id-parent_id-flags` in lower-case hex, as W3C Trace Context writes it).
 pub fn incoming_trace_context(

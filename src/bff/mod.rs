@@ -164,7 +164,7 @@ impl Bff {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(from_fn(crate::web::access_log))
                 .wrap(from_fn(crate::metrics::count_requests))
-                .wrap(from_fn(crate::web::propagate))
+                .wrap(from_fn(crate::telemetry::propagate))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(
                     web::scope("/api")

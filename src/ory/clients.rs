@@ -73,7 +73,10 @@ impl HydraClients {
     /// `GET /admin/clients/{id}`; `None` when Hydra answers 404.
     #[tracing::instrument(name = "hydra.get_client", skip_all, fields(client_id = %id))]
     pub async fn get(&self, id: &str) -> Result<Option<ClientObject>, ClientsError> {
-        let response = self.api.send("get_client", self.api.http().get(self.member(id))).await?;
+        let response = self
+            .api
+            .send("get_client", self.api.http().get(self.member(id)))
+            .await?;
         match response.status().as_u16() {
             200 => read_json(response).await.map(Some),
             404 => Ok(None),
@@ -85,7 +88,11 @@ impl HydraClients {
     #[tracing::instrument(name = "hydra.create_client", skip_all)]
     pub async fn create(&self, client: &ClientObject) -> Result<(), ClientsError> {
         let response = self
-            .api.send("create_client", self.api.http().post(self.collection.clone()).json(client))
+            .api
+            .send(
+                "create_client",
+                self.api.http().post(self.collection.clone()).json(client),
+            )
             .await?;
         // The answer echoes the secret; it is dropped unread.
         match response.status().as_u16() {
@@ -100,7 +107,11 @@ impl HydraClients {
     #[tracing::instrument(name = "hydra.replace_client", skip_all, fields(client_id = %id))]
     pub async fn replace(&self, id: &str, client: &ClientObject) -> Result<(), ClientsError> {
         let response = self
-            .api.send("replace_client", self.api.http().put(self.member(id)).json(client))
+            .api
+            .send(
+                "replace_client",
+                self.api.http().put(self.member(id)).json(client),
+            )
             .await?;
         match response.status().as_u16() {
             200 => Ok(()),
@@ -112,7 +123,10 @@ impl HydraClients {
     /// `DELETE /admin/clients/{id}`: 204 deleted; 404 when there is no such client.
     #[tracing::instrument(name = "hydra.delete_client", skip_all, fields(client_id = %id))]
     pub async fn delete(&self, id: &str) -> Result<(), ClientsError> {
-        let response = self.api.send("delete_client", self.api.http().delete(self.member(id))).await?;
+        let response = self
+            .api
+            .send("delete_client", self.api.http().delete(self.member(id)))
+            .await?;
         match response.status().as_u16() {
             204 => Ok(()),
             404 => Err(ClientsError::NotFound),
@@ -132,7 +146,10 @@ impl HydraClients {
             if let Some(token) = &token {
                 url.query_pairs_mut().append_pair("page_token", token);
             }
-            let response = self.api.send("list_clients", self.api.http().get(url)).await?;
+            let response = self
+                .api
+                .send("list_clients", self.api.http().get(url))
+                .await?;
             let status = response.status().as_u16();
             if status != 200 {
                 return Err(failure(status, response).await);

@@ -566,9 +566,9 @@ impl HydraAdmin {
         self.call_empty("revoke_consent", request)
             .await
             .map_err(|error| match error {
-            HydraError::Upstream(error) => error,
-            other => UpstreamError::malformed(Service::HydraAdmin, other),
-        })
+                HydraError::Upstream(error) => error,
+                other => UpstreamError::malformed(Service::HydraAdmin, other),
+            })
     }
 }
 

@@ -312,7 +312,9 @@ impl HydraPublic {
     ) -> Result<(), TokenError> {
         let form = vec![("token", token.expose()), ("token_type_hint", hint)];
         let request = authenticated(
-            self.api.http().post(join(&self.base, &["oauth2", "revoke"])),
+            self.api
+                .http()
+                .post(join(&self.base, &["oauth2", "revoke"])),
             client,
             form,
         );

@@ -276,7 +276,10 @@ impl Kratos {
     /// `GET /health/ready` on the public API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
         let url = format!("{}/health/ready", self.public_base);
-        let response = self.public.send("ready", self.public.http().get(url)).await?;
+        let response = self
+            .public
+            .send("ready", self.public.http().get(url))
+            .await?;
         match response.status() {
             status if status.is_success() => Ok(()),
             status => Err(UpstreamError::Status {

@@ -211,11 +211,21 @@ impl UpstreamTls {
 pub struct AdminAccess {
     /// Bearer token sent on every call to Hydra's admin API (an admin API behind a gateway, or
     /// Ory Network's API key).
-    #[arg(long, env = "HYDRA_ADMIN_TOKEN", value_name = "HYDRA_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HYDRA_ADMIN_TOKEN",
+        value_name = "HYDRA_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub hydra_token: Option<AdminToken>,
 
     /// Bearer token sent on every call to Kratos's admin API.
-    #[arg(long, env = "KRATOS_ADMIN_TOKEN", value_name = "KRATOS_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "KRATOS_ADMIN_TOKEN",
+        value_name = "KRATOS_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
     pub kratos_token: Option<AdminToken>,
 
     /// Send `X-Forwarded-Proto: https` to Hydra's admin API, for a Hydra serving plain HTTP

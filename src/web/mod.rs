@@ -125,21 +125,6 @@ pub async fn request_ids(
     Ok(next.call(request).await?.map_into_boxed_body())
 }
 
-/// Hands the request's id and the caller's trace context on to every call Hera makes to Hydra
-/// and Kratos while answering it ([`crate::telemetry::outgoing_headers`]). Wraps inside
-/// `TracingLogger`, whose request id it reads.
-pub async fn propagate(
-    request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let outgoing = crate::telemetry::Outgoing {
-        request_id: request_id(request.request()),
-        trace_context: crate::telemetry::incoming_trace_context(request.headers()),
-    };
-    let response = crate::telemetry::propagating(outgoing, next.call(request)).await?;
-    Ok(response.map_into_boxed_body())
-}
-
 /// The access log: one line per answered request at `info`, target `hera::access`, with the
 /// method, the route template (never the path or query, which carry challenges), the status,
 /// the time taken and the request id. Wraps inside `TracingLogger` and outside the error

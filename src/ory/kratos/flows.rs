@@ -156,7 +156,10 @@ impl Kratos {
     ) -> Result<Option<Vec<Session>>, UpstreamError> {
         let url = self.public_path(&["sessions"])?;
         let request = with_cookie(
-            self.public.http().get(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .get(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
         let response = self.public.send("other_sessions", request).await?;
@@ -179,7 +182,10 @@ impl Kratos {
     ) -> Result<EndedSession, UpstreamError> {
         let url = self.public_path(&["sessions", id])?;
         let request = with_cookie(
-            self.public.http().delete(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .delete(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
         let response = self.public.send("end_session", request).await?;
@@ -208,12 +214,17 @@ impl Kratos {
         }
         let url = self.public_path(&["sessions"])?;
         let request = with_cookie(
-            self.public.http().delete(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .delete(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
         let response = self.public.send("end_other_sessions", request).await?;
         match response.status() {
-            StatusCode::OK => self.public.json::<Count>(response)
+            StatusCode::OK => self
+                .public
+                .json::<Count>(response)
                 .await
                 .map(|c| Some(c.count)),
             StatusCode::NO_CONTENT => Ok(Some(0)),
@@ -227,8 +238,8 @@ impl Kratos {
 
     /// `<public>/<segments…>`, each segment percent-encoded.
     fn public_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
-        let mut url = Url::parse(&self.public_base)
-            .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+        let mut url =
+            Url::parse(&self.public_base).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
         url.path_segments_mut()
             .map_err(|()| UpstreamError::malformed(SERVICE, "public URL cannot be a base"))?
             .pop_if_empty()
