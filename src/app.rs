@@ -104,7 +104,10 @@ impl Application {
         let forwarded_for_warning = web::Data::new(ForwardedForWarning::default());
         let upstream_settings = upstreams(&settings)?;
         let metrics = Metrics::new();
-        let upstreams = Upstreams::new(&upstream_settings, Some(metrics.clone()))?;
+        // Requests and upstream calls are counted only when someone can read the counts.
+        let counting = settings.metrics_bind.is_some();
+        let upstream_metrics = counting.then(|| metrics.clone());
+        let upstreams = Upstreams::new(&upstream_settings, upstream_metrics.clone())?;
         let draining = Arc::new(AtomicBool::new(false));
         let provider = server::State::new(
             provider_settings(&settings)?,
@@ -121,11 +124,10 @@ impl Application {
         );
         let metrics_data = web::Data::from(metrics.clone());
         let trust_request_ids = settings.trusted_proxy_hops > 0;
-        let worker_metrics = metrics.clone();
         let server = HttpServer::new(move || {
             // Building a client succeeded once already; should it fail now, share that one.
             let (provider, session_api) =
-                match Upstreams::new(&upstream_settings, Some(worker_metrics.clone())) {
+                match Upstreams::new(&upstream_settings, upstream_metrics.clone()) {
                     Ok(own) => (
                         provider.with_upstreams(own.clone()),
                         session_api.with_upstreams(own),
@@ -154,7 +156,7 @@ impl Application {
                     from_fn(timing::server_timing),
                 ))
                 .wrap(from_fn(edge::access_log))
-                .wrap(from_fn(metrics::count_requests))
+                .wrap(Condition::new(counting, from_fn(metrics::count_requests)))
                 .wrap(from_fn(crate::telemetry::propagate))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .wrap(from_fn(edge::request_ids))
