@@ -121,10 +121,7 @@ impl Kratos {
             }
             StatusCode::UNAUTHORIZED => Ok(Whoami::Unauthenticated),
             StatusCode::FORBIDDEN => Ok(Whoami::Aal2Required),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -150,10 +147,7 @@ impl Kratos {
                 })
             }
             StatusCode::NOT_FOUND => Ok(Extended::NoSuchSession),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -200,10 +194,7 @@ impl Kratos {
                 Ok(Some(flow.logout_url))
             }
             StatusCode::UNAUTHORIZED => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -230,10 +221,7 @@ impl Kratos {
         match response.status() {
             StatusCode::OK => self.admin.json(response).await.map(Some),
             StatusCode::NOT_FOUND => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -282,10 +270,7 @@ impl Kratos {
             .await?;
         match response.status() {
             status if status.is_success() => Ok(()),
-            status => Err(UpstreamError::Status {
-                service: Service::KratosPublic,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(Service::KratosPublic, status)),
         }
     }
 }

@@ -98,6 +98,14 @@ impl UpstreamError {
         }
     }
 
+    /// An answer whose status the call does not expect.
+    pub(crate) fn status(service: Service, status: reqwest::StatusCode) -> Self {
+        UpstreamError::Status {
+            service,
+            status: status.as_u16(),
+        }
+    }
+
     pub(crate) fn malformed(service: Service, error: impl fmt::Display) -> Self {
         UpstreamError::Malformed {
             service,

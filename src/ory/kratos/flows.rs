@@ -95,10 +95,7 @@ impl Kratos {
             status if status.is_client_error() => {
                 Ok(FlowAnswer::Problem(problem(status, response).await?))
             }
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -139,10 +136,7 @@ impl Kratos {
             }
             // 404 for an unknown id; 400 for one that is not even an id.
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -166,10 +160,7 @@ impl Kratos {
         match response.status() {
             StatusCode::OK => self.public.json(response).await.map(Some),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -193,10 +184,7 @@ impl Kratos {
             StatusCode::NO_CONTENT | StatusCode::OK => Ok(EndedSession::Ended),
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => Ok(EndedSession::Refused),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(EndedSession::NotSignedIn),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -229,10 +217,7 @@ impl Kratos {
                 .map(|c| Some(c.count)),
             StatusCode::NO_CONTENT => Ok(Some(0)),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
