@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::stack::Stack;
+use crate::stack::{send, Stack};
 
 /// Runs `hera clients <args>` against the stack's Hydra; returns the exit code and stdout.
 fn hera_clients(stack: &Stack, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
@@ -26,14 +26,12 @@ fn hera_clients(stack: &Stack, args: &[&str], env: &[(&str, &str)]) -> (i32, Str
 }
 
 async fn hydra_client(stack: &Stack, id: &str) -> (u16, Value) {
-    let response = stack
-        .http
-        .get(format!("{}/admin/clients/{id}", stack.ory.hydra_admin))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    send(
+        stack
+            .http
+            .get(format!("{}/admin/clients/{id}", stack.ory.hydra_admin)),
+    )
+    .await
 }
 
 fn write(dir: &Path, name: &str, client: &Value) {

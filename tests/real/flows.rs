@@ -27,6 +27,12 @@ async fn received(browser: &Browser, stack: &Stack) -> Outcome {
     stack.client_app.last_outcome()
 }
 
+/// The `sub` of the ID token the app received at its callback.
+async fn received_subject(browser: &Browser, stack: &Stack) -> String {
+    let (_, claims) = tokens(&received(browser, stack).await);
+    claims["sub"].as_str().unwrap_or_default().to_owned()
+}
+
 /// The granted scope and the ID token's claims of an outcome with tokens.
 fn tokens(outcome: &Outcome) -> (String, Value) {
     match outcome {
@@ -51,16 +57,15 @@ async fn consent(browser: &Browser, stack: &Stack, untick: &[&str], remember: bo
     browser.press(Key::Enter).await;
 }
 
-/// A third-party client ("Photos") and a first-party one ("Our own app").
-async fn register_apps(stack: &Stack) {
-    stack.register_client("photos", "Photos", json!({})).await;
-    stack
-        .register_client(
-            "own-app",
-            "Our own app",
-            json!({"metadata": {"first_party": true}}),
-        )
-        .await;
+/// What most tests start with: the stack, its two apps, Ada in Kratos (with her identity id) and
+/// a browser.
+async fn with_ada(setup: Setup) -> (Stack, Person, String, Browser) {
+    let stack = Stack::start_with(setup).await;
+    stack.register_apps().await;
+    let ada = Person::ada();
+    let ada_id = stack.create_person(&ada).await;
+    let browser = Browser::open(Look::default()).await;
+    (stack, ada, ada_id, browser)
 }
 
 /// Starts a flow for `client_id` and signs `person` in on Kratos's page.
@@ -73,6 +78,26 @@ async fn sign_in_to(
 ) {
     start_flow(browser, stack, client_id, params).await;
     kratos_pages::sign_in(browser, stack, person).await;
+}
+
+/// Signs `person` in to Photos for `openid email` and allows it on Hera's consent page
+/// (remembered if asked); returns what the app received.
+async fn allow_photos(
+    browser: &Browser,
+    stack: &Stack,
+    person: &Person,
+    remember: bool,
+) -> Outcome {
+    sign_in_to(
+        browser,
+        stack,
+        "photos",
+        &[("scope", "openid email")],
+        person,
+    )
+    .await;
+    consent(browser, stack, &[], remember).await;
+    received(browser, stack).await
 }
 
 /// The Kratos identity id of `person`.
@@ -133,22 +158,10 @@ async fn a_new_person_signs_up_and_the_app_receives_only_what_they_granted() {
 
 #[tokio::test]
 async fn a_remembered_consent_lets_the_next_flow_through_without_asking() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    let ada_id = stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
 
-    sign_in_to(
-        &browser,
-        &stack,
-        "photos",
-        &[("scope", "openid email")],
-        &ada,
-    )
-    .await;
-    consent(&browser, &stack, &[], true).await;
-    assert_eq!(tokens(&received(&browser, &stack).await).0, "openid email");
+    let outcome = allow_photos(&browser, &stack, &ada, true).await;
+    assert_eq!(tokens(&outcome).0, "openid email");
 
     // The second flow: no Kratos page, no consent page, straight back to the app.
     start_flow(&browser, &stack, "photos", &[("scope", "openid email")]).await;
@@ -168,11 +181,7 @@ async fn a_remembered_consent_lets_the_next_flow_through_without_asking() {
 
 #[tokio::test]
 async fn a_first_party_app_gets_its_code_without_a_consent_page_and_then_silently() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    let ada_id = stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
 
     sign_in_to(
         &browser,
@@ -210,11 +219,7 @@ async fn a_first_party_app_gets_its_code_without_a_consent_page_and_then_silentl
 
 #[tokio::test]
 async fn denying_consent_sends_access_denied_to_the_app() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    let ada_id = stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
 
     sign_in_to(
         &browser,
@@ -240,11 +245,7 @@ async fn denying_consent_sends_access_denied_to_the_app() {
 
 #[tokio::test]
 async fn prompt_none_prompt_login_and_max_age_decide_when_to_sign_in_again() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, _, browser) = with_ada(Setup::default()).await;
 
     // Signed out, a silent request fails at Hydra.
     start_flow(
@@ -309,18 +310,12 @@ async fn prompt_none_prompt_login_and_max_age_decide_when_to_sign_in_again() {
 
 #[tokio::test]
 async fn a_login_hint_for_another_account_signs_that_account_in() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let (ada, bob) = (Person::ada(), Person::bob());
-    let ada_id = stack.create_person(&ada).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
+    let bob = Person::bob();
     let bob_id = stack.create_person(&bob).await;
-    let browser = Browser::open(Look::default()).await;
 
     sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &bob).await;
-    assert_eq!(
-        tokens(&received(&browser, &stack).await).1["sub"],
-        bob_id.as_str()
-    );
+    assert_eq!(received_subject(&browser, &stack).await, bob_id);
 
     // Bob is signed in; the app asks for Ada. Kratos asks who is there, and Ada signs in.
     sign_in_to(
@@ -331,10 +326,7 @@ async fn a_login_hint_for_another_account_signs_that_account_in() {
         &ada,
     )
     .await;
-    assert_eq!(
-        tokens(&received(&browser, &stack).await).1["sub"],
-        ada_id.as_str()
-    );
+    assert_eq!(received_subject(&browser, &stack).await, ada_id);
     let (status, session) = stack.whoami(&cookie_header(&browser).await).await;
     assert_eq!(status, 200);
     assert_eq!(session["identity"]["id"], ada_id.as_str());
@@ -343,18 +335,12 @@ async fn a_login_hint_for_another_account_signs_that_account_in() {
 
 #[tokio::test]
 async fn after_switching_accounts_the_new_code_is_for_the_new_person() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let (ada, bob) = (Person::ada(), Person::bob());
-    let ada_id = stack.create_person(&ada).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
+    let bob = Person::bob();
     let bob_id = stack.create_person(&bob).await;
-    let browser = Browser::open(Look::default()).await;
 
     sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &ada).await;
-    assert_eq!(
-        tokens(&received(&browser, &stack).await).1["sub"],
-        ada_id.as_str()
-    );
+    assert_eq!(received_subject(&browser, &stack).await, ada_id);
 
     // On Hera's home page: sign out of Kratos (Hydra still remembers Ada), sign in as Bob.
     browser.goto(&stack.hera("/")).await;
@@ -377,15 +363,11 @@ async fn after_switching_accounts_the_new_code_is_for_the_new_person() {
 #[tokio::test]
 async fn an_app_asking_for_a_second_factor_gets_one() {
     // Sign-ins stay at aal1 until something asks for more, so the step-up is Hera's doing.
-    let stack = Stack::start_with(Setup {
+    let (stack, ada, _, browser) = with_ada(Setup {
         kratos_env: vec![("SESSION_WHOAMI_REQUIRED_AAL".into(), "aal1".into())],
         ..Setup::default()
     })
     .await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
 
     sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &ada).await;
     let (_, claims) = tokens(&received(&browser, &stack).await);
@@ -418,11 +400,7 @@ async fn an_app_asking_for_a_second_factor_gets_one() {
 #[tokio::test]
 async fn with_an_authenticator_app_every_sign_in_asks_for_its_code() {
     // The local stack's Kratos: `session.whoami.required_aal: highest_available`.
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, _, browser) = with_ada(Setup::default()).await;
     sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &ada).await;
     received(&browser, &stack).await;
     let secret = kratos_pages::enrol_totp(&browser, &stack).await;
@@ -435,25 +413,32 @@ async fn with_an_authenticator_app_every_sign_in_asks_for_its_code() {
     assert_eq!(claims["acr"], "aal2", "{claims}");
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
     browser.close().await;
+
+    // Someone who stops after the password holds a session Kratos's whoami refuses (403,
+    // second factor required); Hera sends them back for the code, then on to the app.
+    let browser = Browser::open(Look::default()).await;
+    sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &ada).await;
+    browser.find("form[data-group=totp]").await;
+    assert_eq!(stack.whoami(&cookie_header(&browser).await).await.0, 403);
+    browser.goto(&stack.hera("/")).await;
+    assert!(
+        browser
+            .page_text()
+            .await
+            .contains("confirm it is you with your second factor"),
+        "the home page asks for the second factor"
+    );
+    start_flow(&browser, &stack, "own-app", &[("scope", "openid")]).await;
+    kratos_pages::enter_totp(&browser, &stack, &secret).await;
+    let (_, claims) = tokens(&received(&browser, &stack).await);
+    assert_eq!(claims["acr"], "aal2", "{claims}");
+    browser.close().await;
 }
 
 #[tokio::test]
 async fn signing_out_of_an_app_ends_the_hydra_and_the_kratos_session() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
-    sign_in_to(
-        &browser,
-        &stack,
-        "photos",
-        &[("scope", "openid email")],
-        &ada,
-    )
-    .await;
-    consent(&browser, &stack, &[], false).await;
-    received(&browser, &stack).await;
+    let (stack, ada, _, browser) = with_ada(Setup::default()).await;
+    allow_photos(&browser, &stack, &ada, false).await;
     let cookies = cookie_header(&browser).await;
     assert_eq!(stack.whoami(&cookies).await.0, 200);
 
@@ -509,21 +494,8 @@ async fn signing_out_of_an_app_ends_the_hydra_and_the_kratos_session() {
 
 #[tokio::test]
 async fn removing_a_connected_app_means_it_has_to_ask_again() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    let ada_id = stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
-    sign_in_to(
-        &browser,
-        &stack,
-        "photos",
-        &[("scope", "openid email")],
-        &ada,
-    )
-    .await;
-    consent(&browser, &stack, &[], true).await;
-    received(&browser, &stack).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
+    allow_photos(&browser, &stack, &ada, true).await;
     assert_eq!(stack.consent_sessions(&ada_id).await.len(), 1);
 
     browser.goto(&stack.hera("/connected-apps")).await;
@@ -548,11 +520,7 @@ async fn removing_a_connected_app_means_it_has_to_ask_again() {
 
 #[tokio::test]
 async fn a_person_who_forgot_their_password_recovers_the_account_with_a_mailed_code() {
-    let stack = Stack::start().await;
-    register_apps(&stack).await;
-    let ada = Person::ada();
-    let ada_id = stack.create_person(&ada).await;
-    let browser = Browser::open(Look::default()).await;
+    let (stack, ada, ada_id, browser) = with_ada(Setup::default()).await;
 
     // From the sign-in page of an app's flow: "Forgot your password?".
     start_flow(&browser, &stack, "own-app", &[("scope", "openid")]).await;

@@ -43,15 +43,21 @@ pub async fn sign_in(browser: &Browser, stack: &Stack, person: &Person) {
         &person.email,
     )
     .await;
+    submit(browser, "password", "password", &person.password).await;
+}
+
+/// Types `value` into the field `name` of the form for `method` (`password`, `totp`, `code`)
+/// and submits that form with its `method` button.
+async fn submit(browser: &Browser, method: &str, name: &str, value: &str) {
     fill(
         browser,
-        "form[data-group=password] input[name=password]",
-        &person.password,
+        &format!("form[data-group={method}] input[name={name}]"),
+        value,
     )
     .await;
     click(
         browser,
-        "form[data-group=password] button[name=method][value=password]",
+        &format!("form[data-group={method}] button[name=method][value={method}]"),
     )
     .await;
 }
@@ -85,36 +91,13 @@ pub async fn sign_up(browser: &Browser, stack: &Stack, person: &Person) {
     )
     .await;
     // The same flow again, now asking for a credential.
-    browser
-        .find("form[data-group=password] input[name=password]")
-        .await;
-    fill(
-        browser,
-        "form[data-group=password] input[name=password]",
-        &person.password,
-    )
-    .await;
-    click(
-        browser,
-        "form[data-group=password] button[name=method][value=password]",
-    )
-    .await;
+    submit(browser, "password", "password", &person.password).await;
 }
 
 /// Enters the current TOTP code on Kratos's second-factor page.
 pub async fn enter_totp(browser: &Browser, stack: &Stack, secret: &str) {
     on_page(browser, stack, "login").await;
-    fill(
-        browser,
-        "form[data-group=totp] input[name=totp_code]",
-        &totp(secret),
-    )
-    .await;
-    click(
-        browser,
-        "form[data-group=totp] button[name=method][value=totp]",
-    )
-    .await;
+    submit(browser, "totp", "totp_code", &totp(secret)).await;
 }
 
 /// Opens Kratos's settings in the signed-in browser, adds an authenticator app with the secret
@@ -128,17 +111,7 @@ pub async fn enrol_totp(browser: &Browser, stack: &Stack) -> String {
         .await;
     on_page(browser, stack, "settings").await;
     let secret = browser.text("code#totp_secret_key").await;
-    fill(
-        browser,
-        "form[data-group=totp] input[name=totp_code]",
-        &totp(&secret),
-    )
-    .await;
-    click(
-        browser,
-        "form[data-group=totp] button[name=method][value=totp]",
-    )
-    .await;
+    submit(browser, "totp", "totp_code", &totp(&secret)).await;
     // Kratos comes back to the settings page with "Your changes have been saved!".
     wait_for_message(browser, "1050001").await;
     secret
@@ -149,19 +122,9 @@ pub async fn enrol_totp(browser: &Browser, stack: &Stack) -> String {
 pub async fn recover(browser: &Browser, stack: &Stack, email: &str) {
     on_page(browser, stack, "recovery").await;
     let mark = stack.mail.count();
-    fill(browser, "form[data-group=code] input[name=email]", email).await;
-    click(
-        browser,
-        "form[data-group=code] button[name=method][value=code]",
-    )
-    .await;
+    submit(browser, "code", "email", email).await;
     let code = mailed_code(stack, email, "recovery_code", mark).await;
-    fill(browser, "form[data-group=code] input[name=code]", &code).await;
-    click(
-        browser,
-        "form[data-group=code] button[name=method][value=code]",
-    )
-    .await;
+    submit(browser, "code", "code", &code).await;
     on_page(browser, stack, "settings").await;
 }
 
@@ -169,17 +132,7 @@ pub async fn recover(browser: &Browser, stack: &Stack, email: &str) {
 /// flow's `return_to`, or shows the settings page again with "Your changes have been saved!".
 pub async fn set_password(browser: &Browser, stack: &Stack, password: &str) {
     on_page(browser, stack, "settings").await;
-    fill(
-        browser,
-        "form[data-group=password] input[name=password]",
-        password,
-    )
-    .await;
-    click(
-        browser,
-        "form[data-group=password] button[name=method][value=password]",
-    )
-    .await;
+    submit(browser, "password", "password", password).await;
 }
 
 /// Enters the verification code Kratos mailed to `email` (sent at or after message `mark`)
@@ -187,12 +140,7 @@ pub async fn set_password(browser: &Browser, stack: &Stack, password: &str) {
 pub async fn verify(browser: &Browser, stack: &Stack, email: &str, mark: usize) {
     on_page(browser, stack, "verification").await;
     let code = mailed_code(stack, email, "verification_code", mark).await;
-    fill(browser, "form[data-group=code] input[name=code]", &code).await;
-    click(
-        browser,
-        "form[data-group=code] button[name=method][value=code]",
-    )
-    .await;
+    submit(browser, "code", "code", &code).await;
     wait_for_message(browser, "1080002").await;
     click(browser, "a#continue").await;
 }

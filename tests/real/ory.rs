@@ -168,7 +168,19 @@ impl Ory {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
-        Ok(())
+        // Hydra creates its signing keys when they are first needed, which can take longer on
+        // a busy machine than Hydra lets a browser's request wait for the first ID token: the
+        // browser then retries the request with the consent verifier already redeemed. Asking
+        // for the public keys creates them now.
+        let keys = http
+            .get(format!("{}/.well-known/jwks.json", self.hydra_public))
+            .timeout(STARTUP)
+            .send()
+            .await;
+        match keys {
+            Ok(response) if response.status().is_success() => Ok(()),
+            other => Err(format!("Hydra's keys: {other:?}")),
+        }
     }
 }
 

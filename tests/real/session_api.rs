@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::stack::{Person, Setup, Stack};
+use crate::stack::{send, Person, Setup, Stack};
 use crate::support::fake_hydra_public::s256;
 
 const ORIGIN: &str = "https://app.example.com";
@@ -66,11 +66,6 @@ fn from_app(request: reqwest::RequestBuilder, cookie: &str) -> reqwest::RequestB
         .header("cookie", cookie)
 }
 
-async fn json_of(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn whoami_knows_a_session_by_its_cookie_its_token_or_a_bearer_header() {
     let stack = start().await;
@@ -88,7 +83,7 @@ async fn whoami_knows_a_session_by_its_cookie_its_token_or_a_bearer_header() {
         ),
         ("bearer", stack.http.get(&url).bearer_auth(&token)),
     ] {
-        let (status, body) = json_of(request.send().await.unwrap()).await;
+        let (status, body) = send(request).await;
         assert_eq!(status, 200, "{how}: {body}");
         assert_eq!(body["authenticated"], true, "{how}");
         assert_eq!(
@@ -98,16 +93,13 @@ async fn whoami_knows_a_session_by_its_cookie_its_token_or_a_bearer_header() {
         );
         assert_eq!(body["session"]["aal"], "aal1", "{how}");
     }
-    let (status, body) = json_of(stack.http.get(&url).send().await.unwrap()).await;
+    let (status, body) = send(stack.http.get(&url)).await;
     assert_eq!((status, body), (401, json!({"authenticated": false})));
-    let (status, _) = json_of(
+    let (status, _) = send(
         stack
             .http
             .get(&url)
-            .header("x-session-token", "not-a-session")
-            .send()
-            .await
-            .unwrap(),
+            .header("x-session-token", "not-a-session"),
     )
     .await;
     assert_eq!(status, 401);
@@ -121,27 +113,23 @@ async fn the_bridge_gives_a_first_party_app_a_code_it_exchanges_at_hydra() {
     let cookie = stack.session_cookie(&ada).await;
     let verifier = "bridge-pkce-verifier-bridge-pkce-verifier-bridge-0001";
 
-    let (status, body) = json_of(
-        from_app(stack.http.post(stack.hera("/session/bridge")), &cookie)
-            .json(&json!({
-                "client_id": "own-spa",
-                "redirect_uri": SPA_REDIRECT,
-                "scope": "openid email",
-                "audience": API,
-                "state": "app-state-1234",
-                "code_challenge": s256(verifier),
-                "code_challenge_method": "S256",
-            }))
-            .send()
-            .await
-            .unwrap(),
+    let (status, body) = send(
+        from_app(stack.http.post(stack.hera("/session/bridge")), &cookie).json(&json!({
+            "client_id": "own-spa",
+            "redirect_uri": SPA_REDIRECT,
+            "scope": "openid email",
+            "audience": API,
+            "state": "app-state-1234",
+            "code_challenge": s256(verifier),
+            "code_challenge_method": "S256",
+        })),
     )
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "app-state-1234");
 
     // The app exchanges the code itself, with its verifier.
-    let (status, tokens) = json_of(
+    let (status, tokens) = send(
         stack
             .http
             .post(format!("{}/oauth2/token", stack.ory.hydra_public))
@@ -151,10 +139,7 @@ async fn the_bridge_gives_a_first_party_app_a_code_it_exchanges_at_hydra() {
                 ("client_id", "own-spa"),
                 ("redirect_uri", SPA_REDIRECT),
                 ("code_verifier", verifier),
-            ])
-            .send()
-            .await
-            .unwrap(),
+            ]),
     )
     .await;
     assert_eq!(status, 200, "{tokens}");
@@ -179,12 +164,9 @@ async fn the_session_grant_mints_a_short_lived_access_token_hydra_vouches_for() 
     let ada_id = stack.create_person(&ada).await;
     let cookie = stack.session_cookie(&ada).await;
 
-    let (status, tokens) = json_of(
+    let (status, tokens) = send(
         from_app(stack.http.post(stack.hera("/session/token")), &cookie)
-            .form(&[("grant_type", "session"), ("audience", API)])
-            .send()
-            .await
-            .unwrap(),
+            .form(&[("grant_type", "session"), ("audience", API)]),
     )
     .await;
     assert_eq!(status, 200, "{tokens}");
@@ -202,12 +184,9 @@ async fn the_session_grant_mints_a_short_lived_access_token_hydra_vouches_for() 
     assert_eq!(introspection["aud"], json!([API]));
 
     // Without a Kratos session there is nothing to mint from.
-    let (status, body) = json_of(
+    let (status, body) = send(
         from_app(stack.http.post(stack.hera("/session/token")), "")
-            .form(&[("grant_type", "session"), ("audience", API)])
-            .send()
-            .await
-            .unwrap(),
+            .form(&[("grant_type", "session"), ("audience", API)]),
     )
     .await;
     assert_eq!(status, 401, "{body}");
@@ -229,12 +208,10 @@ async fn extend_pushes_the_kratos_session_expiry_out_at_most_once_a_minute() {
     let before = expires_at(&stack.whoami(&cookie).await.1);
 
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let (status, body) = json_of(
-        from_app(stack.http.post(stack.hera("/session/extend")), &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, body) = send(from_app(
+        stack.http.post(stack.hera("/session/extend")),
+        &cookie,
+    ))
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["extended"], true);

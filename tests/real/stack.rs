@@ -138,25 +138,33 @@ impl Stack {
             }),
             patch,
         );
-        let response = self
-            .http
-            .post(format!("{}/admin/clients", self.ory.hydra_admin))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let created: Value = response.json().await.unwrap();
+        let (status, created) = send(
+            self.http
+                .post(format!("{}/admin/clients", self.ory.hydra_admin))
+                .json(&body),
+        )
+        .await;
         assert_eq!(status, 201, "Hydra refused the client: {created}");
         self.client_app.add_client(id, Some(&secret));
         created
     }
 
+    /// A third-party client ("Photos") and a first-party one ("Our own app",
+    /// `metadata.first_party`).
+    pub async fn register_apps(&self) {
+        self.register_client("photos", "Photos", json!({})).await;
+        self.register_client(
+            "own-app",
+            "Our own app",
+            json!({"metadata": {"first_party": true}}),
+        )
+        .await;
+    }
+
     /// Creates a person in Kratos with a password, email verified (`POST /admin/identities`);
     /// returns the identity id.
     pub async fn create_person(&self, person: &Person) -> String {
-        let response = self
-            .http
+        let (status, identity) = send(self.http
             .post(format!("{}/admin/identities", self.ory.kratos_admin))
             .json(&json!({
                 "schema_id": "default",
@@ -168,57 +176,39 @@ impl Stack {
                     "value": person.email, "verified": true, "via": "email", "status": "completed",
                 }],
                 "credentials": {"password": {"config": {"password": person.password}}},
-            }))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let identity: Value = response.json().await.unwrap();
+            })))
+        .await;
         assert_eq!(status, 201, "Kratos refused the identity: {identity}");
         identity["id"].as_str().unwrap().to_owned()
     }
 
     /// The identity Kratos has for `email`, if any.
     pub async fn identity_by_email(&self, email: &str) -> Option<Value> {
-        let all: Value = self
-            .http
-            .get(format!("{}/admin/identities", self.ory.kratos_admin))
-            .query(&[("credentials_identifier", email)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, all) = send(
+            self.http
+                .get(format!("{}/admin/identities", self.ory.kratos_admin))
+                .query(&[("credentials_identifier", email)]),
+        )
+        .await;
         all.as_array().and_then(|list| list.first()).cloned()
     }
 
     /// Signs `person` in through Kratos's API flow, as a native app does; returns the session
     /// token.
     pub async fn session_token(&self, person: &Person) -> String {
-        let flow: Value = self
-            .http
-            .get(format!("{}/self-service/login/api", self.ory.kratos_public))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let signed_in: Value = self
-            .http
-            .post(flow["ui"]["action"].as_str().unwrap())
-            .json(&json!({
+        let (_, flow) = send(
+            self.http
+                .get(format!("{}/self-service/login/api", self.ory.kratos_public)),
+        )
+        .await;
+        let (_, signed_in) = send(self.http.post(flow["ui"]["action"].as_str().unwrap()).json(
+            &json!({
                 "method": "password",
                 "identifier": person.email,
                 "password": person.password,
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            }),
+        ))
+        .await;
         signed_in["session_token"]
             .as_str()
             .unwrap_or_else(|| panic!("Kratos did not sign {} in: {signed_in}", person.email))
@@ -248,18 +238,15 @@ impl Stack {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let flow: Value = browser
-            .get(format!(
-                "{}/self-service/login/browser",
-                self.ory.kratos_public
-            ))
-            .header("accept", "application/json")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, flow) = send(
+            browser
+                .get(format!(
+                    "{}/self-service/login/browser",
+                    self.ory.kratos_public
+                ))
+                .header("accept", "application/json"),
+        )
+        .await;
         let csrf_token = flow["ui"]["nodes"]
             .as_array()
             .unwrap()
@@ -268,65 +255,63 @@ impl Stack {
             .and_then(|node| node["attributes"]["value"].as_str())
             .unwrap()
             .to_owned();
-        let response = browser
-            .post(flow["ui"]["action"].as_str().unwrap())
-            .header("accept", "application/json")
-            .json(&json!({
-                "method": "password",
-                "identifier": person.email,
-                "password": person.password,
-                "csrf_token": csrf_token,
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let (status, signed_in) = send(
+            browser
+                .post(flow["ui"]["action"].as_str().unwrap())
+                .header("accept", "application/json")
+                .json(&json!({
+                    "method": "password",
+                    "identifier": person.email,
+                    "password": person.password,
+                    "csrf_token": csrf_token,
+                })),
+        )
+        .await;
+        assert_eq!(status, 200, "{signed_in}");
         (browser, jar)
     }
 
     /// Hydra's introspection of a token (`POST /admin/oauth2/introspect`).
     pub async fn introspect(&self, token: &str) -> Value {
-        self.http
-            .post(format!("{}/admin/oauth2/introspect", self.ory.hydra_admin))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        send(
+            self.http
+                .post(format!("{}/admin/oauth2/introspect", self.ory.hydra_admin))
+                .form(&[("token", token)]),
+        )
+        .await
+        .1
     }
 
     /// Kratos's `/sessions/whoami` for a `Cookie` header: the status, and the session when 200.
     pub async fn whoami(&self, cookie: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}/sessions/whoami", self.ory.kratos_public))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        send(
+            self.http
+                .get(format!("{}/sessions/whoami", self.ory.kratos_public))
+                .header("cookie", cookie),
+        )
+        .await
     }
 
     /// The consent sessions Hydra keeps for `subject` (`GET /admin/oauth2/auth/sessions/consent`).
     pub async fn consent_sessions(&self, subject: &str) -> Vec<Value> {
-        let list: Value = self
-            .http
-            .get(format!(
-                "{}/admin/oauth2/auth/sessions/consent",
-                self.ory.hydra_admin
-            ))
-            .query(&[("subject", subject)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, list) = send(
+            self.http
+                .get(format!(
+                    "{}/admin/oauth2/auth/sessions/consent",
+                    self.ory.hydra_admin
+                ))
+                .query(&[("subject", subject)]),
+        )
+        .await;
         list.as_array().cloned().unwrap_or_default()
     }
+}
+
+/// Sends a request; the status and the JSON body (`null` when there is none).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Someone who signs in during a test.

@@ -1,9 +1,9 @@
 //! The versions this tier runs (Hydra v2.3.0, Kratos v1.3.1), and what Hera relies on in them
 //! that the v26.2 contract of the fakes also promises.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::stack::{Person, Stack};
+use crate::stack::{send, Person, Stack};
 
 /// Follows redirects from `url` with `browser` until one leads to a URL starting with `stop`
 /// (returned); every URL passed on the way is collected in `seen`.
@@ -57,15 +57,7 @@ async fn the_servers_are_the_versions_this_tier_claims_to_test() {
             "v1.3.1",
         ),
     ] {
-        let body: Value = stack
-            .http
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, body) = send(stack.http.get(&url)).await;
         assert_eq!(body, json!({"version": version}), "{url}");
     }
 }
@@ -73,13 +65,7 @@ async fn the_servers_are_the_versions_this_tier_claims_to_test() {
 #[tokio::test]
 async fn going_back_to_a_finished_sign_in_never_yields_a_second_code() {
     let stack = Stack::start().await;
-    stack
-        .register_client(
-            "own-app",
-            "Our own app",
-            json!({"metadata": {"first_party": true}}),
-        )
-        .await;
+    stack.register_apps().await;
     let ada = Person::ada();
     stack.create_person(&ada).await;
     let (browser, _jar) = stack.signed_in_client(&ada).await;
