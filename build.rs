@@ -1,14 +1,46 @@
 //! Build-time inventory of what Hera embeds:
 //! - every `locales/*.ftl` file, so adding a language is adding one file;
 //! - the stylesheet's content hash, so its URL changes whenever it does and browsers may cache
-//!   it forever.
+//!   it forever;
+//! - the git commit it is built from (`HERA_GIT_COMMIT` overrides it, for builds without the
+//!   repository), for `hera --version`, `/health/alive` and the `hera_build_info` metric.
 
 use std::error::Error;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::Command;
 use std::{env, fs};
 
+/// The short commit of `HEAD`, or `unknown`; asks cargo to run again when `HEAD` moves.
+fn git_commit() -> String {
+    println!("cargo:rerun-if-env-changed=HERA_GIT_COMMIT");
+    if let Ok(commit) = env::var("HERA_GIT_COMMIT") {
+        return commit;
+    }
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .map(|text| text.trim().to_owned())
+    };
+    for file in ["HEAD", "packed-refs"] {
+        if let Some(path) = git(&["rev-parse", "--git-path", file]) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    if let Some(head) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(path) = git(&["rev-parse", "--git-path", &head]) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+    git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
+    println!("cargo:rustc-env=HERA_GIT_COMMIT={}", git_commit());
     println!("cargo:rerun-if-changed=locales");
     println!("cargo:rerun-if-changed=static/hera.css");
     let root = env::var("CARGO_MANIFEST_DIR")?;

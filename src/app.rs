@@ -6,25 +6,65 @@
 //! owns the path (`/session/*` answers JSON, everything else a page).
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::cookie::Key;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::cli::Settings;
+use crate::metrics::{self, Metrics};
 use crate::ory::{UpstreamSettings, Upstreams};
 use crate::telemetry::HeraRootSpan;
 use crate::web::errors::{self, RenderErrors};
 use crate::web::limits::{limits, MAX_FORM_BYTES};
 use crate::{server, session_api, timing, web as edge};
 
-/// A bound, not yet running server.
+/// A bound, not yet running server (and its metrics listener, when one is configured).
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(Server, u16)>,
+    shutdown: Shutdown,
+}
+
+/// A graceful shutdown within `HERA_SHUTDOWN_TIMEOUT_SECONDS`:
+/// 1. readiness answers 503 at once, so load balancers stop sending traffic, while every other
+///    request is still served, for the first part of the budget (a fifth, at most 5 s);
+/// 2. then new connections are refused and requests in flight get the rest of the budget to
+///    finish.
+#[derive(Clone)]
+pub struct Shutdown {
+    draining: Arc<AtomicBool>,
+    servers: Vec<ServerHandle>,
+    budget: Duration,
+}
+
+impl Shutdown {
+    /// The time load balancers get to notice readiness before new connections are refused.
+    pub fn notice_period(&self) -> Duration {
+        (self.budget / 5).min(Duration::from_secs(5))
+    }
+
+    pub async fn begin(&self) {
+        if self.draining.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let notice = self.notice_period();
+        tracing::info!(
+            notice_ms = u64::try_from(notice.as_millis()).unwrap_or(u64::MAX),
+            "shutting down: readiness answers 503; then requests in flight may finish"
+        );
+        tokio::time::sleep(notice).await;
+        for server in &self.servers {
+            server.stop(true).await;
+        }
+    }
 }
 
 impl Application {
@@ -54,13 +94,22 @@ impl Application {
         let server_timing = settings.server_timing;
         let upstream_settings = upstreams(&settings);
         let upstreams = Upstreams::new(&upstream_settings)?;
-        let provider = server::State::new(provider_settings(&settings), upstreams.clone())?;
+        let metrics = Metrics::new();
+        let draining = Arc::new(AtomicBool::new(false));
+        let provider = server::State::new(
+            provider_settings(&settings)?,
+            upstreams.clone(),
+            metrics.clone(),
+            draining.clone(),
+        )?;
         let session_api = session_api::State::new(
             settings.bridge.clone(),
             settings.public_url.clone(),
             settings.login_policy.clone(),
             upstreams,
         );
+        let metrics_data = web::Data::from(metrics.clone());
+        let trust_request_ids = settings.trusted_proxy_hops > 0;
         let server = HttpServer::new(move || {
             // Building a client succeeded once already; should it fail now, share that one.
             let (provider, session_api) = match Upstreams::new(&upstream_settings) {
@@ -74,6 +123,10 @@ impl Application {
                 .app_data(web::Data::new(provider))
                 .app_data(web::Data::new(session_api))
                 .app_data(errors::renderer(ByPath))
+                .app_data(metrics_data.clone())
+                .app_data(web::Data::new(edge::TrustIncomingRequestIds(
+                    trust_request_ids,
+                )))
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
                 .wrap(from_fn(limits))
@@ -84,23 +137,83 @@ impl Application {
                     server_timing,
                     from_fn(timing::server_timing),
                 ))
+                .wrap(from_fn(edge::access_log))
+                .wrap(from_fn(metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
+                .wrap(from_fn(edge::request_ids))
                 .configure(server::configure)
                 .configure(session_api::configure)
                 .default_service(web::to(server::not_found))
         })
         .listen(listener)?
-        .shutdown_timeout(5)
+        .shutdown_timeout(
+            settings
+                .shutdown_timeout
+                .saturating_sub(settings.shutdown_timeout / 5)
+                .as_secs()
+                .max(1),
+        )
+        .disable_signals()
         .run();
-        Ok(Application { port, server })
+        let metrics = settings
+            .metrics_bind
+            .map(|bind| metrics::serve(bind, metrics))
+            .transpose()?;
+        let mut servers = vec![server.handle()];
+        servers.extend(metrics.iter().map(|(server, _)| server.handle()));
+        Ok(Application {
+            port,
+            server,
+            metrics,
+            shutdown: Shutdown {
+                draining,
+                servers,
+                budget: settings.shutdown_timeout,
+            },
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The metrics listener's port, when `HERA_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
+    /// What stops this server gracefully (SIGTERM and Ctrl-C do the same).
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until stopped by [`Shutdown::begin`] (the binary calls it on SIGTERM and Ctrl-C,
+    /// see [`stop_signal`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((metrics, _)) = self.metrics {
+            tokio::spawn(metrics);
+        }
         self.server.await
+    }
+}
+
+/// SIGTERM (orchestrators) or SIGINT (Ctrl-C): the handlers are installed when this is
+/// called, and the future ends at the first signal.
+pub fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let terminate =
+        actix_web::rt::signal::unix::signal(actix_web::rt::signal::unix::SignalKind::terminate());
+    let interrupt = actix_web::rt::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Ok(mut terminate) = terminate {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt => {}
+            }
+            return;
+        }
+        let _ = interrupt.await;
     }
 }
 
@@ -135,8 +248,8 @@ fn upstreams(settings: &Settings) -> UpstreamSettings {
     }
 }
 
-fn provider_settings(settings: &Settings) -> server::Settings {
-    server::Settings {
+fn provider_settings(settings: &Settings) -> anyhow::Result<server::Settings> {
+    Ok(server::Settings {
         public_url: settings.public_url.clone(),
         trusted_client_ids: settings.trusted_client_ids.clone(),
         remember_consent_for: settings.remember_consent_for,
@@ -144,5 +257,12 @@ fn provider_settings(settings: &Settings) -> server::Settings {
         login_policy: settings.login_policy.clone(),
         kratos_logout: settings.kratos_logout,
         trusted_proxy_hops: settings.trusted_proxy_hops,
-    }
+        locales_dir: settings.locales_dir.clone(),
+        scopes_file: settings.scopes_file.clone(),
+        brand: server::brand::Brand::load(
+            settings.product_name.as_deref(),
+            settings.logo_file.as_deref(),
+            settings.favicon_file.as_deref(),
+        )?,
+    })
 }

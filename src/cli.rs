@@ -27,7 +27,7 @@ use crate::urls::parse_base_url;
 #[derive(Debug, Parser)]
 #[command(
     name = "hera",
-    version,
+    version = crate::VERSION,
     about,
     long_about,
     args_conflicts_with_subcommands = true
@@ -175,6 +175,41 @@ pub struct Cli {
     /// proxy's address for the device-code rate limit).
     #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
+
+    /// A directory of `<tag>.ftl` message files read over the built-in ones: reword messages,
+    /// or add a language.
+    #[arg(long, env = "HERA_LOCALES_DIR", value_name = "HERA_LOCALES_DIR")]
+    pub locales_dir: Option<std::path::PathBuf>,
+
+    /// A TOML (`.toml`) or JSON file describing the operator's own scopes per language, for the
+    /// consent and connected-apps pages.
+    #[arg(long, env = "HERA_SCOPES_FILE", value_name = "HERA_SCOPES_FILE")]
+    pub scopes_file: Option<std::path::PathBuf>,
+
+    /// The product name in every page's tab and header (for example `Acme Accounts`).
+    /// Unset: the tab says Hera and pages have no header.
+    #[arg(long, env = "HERA_PRODUCT_NAME", value_name = "HERA_PRODUCT_NAME")]
+    pub product_name: Option<String>,
+
+    /// A logo for every page's header (.svg, .png, .webp, .jpg or .gif, at most 512 KiB),
+    /// served by Hera itself.
+    #[arg(long, env = "HERA_LOGO_FILE", value_name = "HERA_LOGO_FILE")]
+    pub logo_file: Option<std::path::PathBuf>,
+
+    /// The browser-tab icon (.svg, .png, .ico, …, at most 512 KiB). Unset: Hera's own.
+    #[arg(long, env = "HERA_FAVICON_FILE", value_name = "HERA_FAVICON_FILE")]
+    pub favicon_file: Option<std::path::PathBuf>,
+
+    /// Address of a separate listener serving Prometheus metrics at `GET /metrics` (for example
+    /// `127.0.0.1:9464`). Unset: no metrics listener. Never the public address.
+    #[arg(long, env = "HERA_METRICS_BIND", value_name = "HERA_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// On SIGTERM or Ctrl-C, how long a graceful shutdown may take, in seconds. Readiness answers
+    /// 503 at once while other requests are still served for a fifth of it (at most 5 s), so
+    /// load balancers stop sending traffic; then requests in flight get the rest to finish.
+    #[arg(long, env = "HERA_SHUTDOWN_TIMEOUT_SECONDS", value_name = "HERA_SHUTDOWN_TIMEOUT_SECONDS", default_value = "30", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout_seconds: u64,
 }
 
 /// Admin commands and the BFF server role; `hera` without one runs the server.
@@ -244,7 +279,7 @@ impl HealthArgs {
 /// `hera <admin command> …`, parsed apart from [`Cli`] so that the server's settings, and the
 /// environment variables behind them, are neither needed nor checked by an admin command.
 #[derive(Debug, Parser)]
-#[command(name = "hera", version)]
+#[command(name = "hera", version = crate::VERSION)]
 pub struct AdminCli {
     #[command(subcommand)]
     pub command: Command,
@@ -310,6 +345,13 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     pub kratos_logout: KratosLogout,
     pub trusted_proxy_hops: u8,
+    pub metrics_bind: Option<SocketAddr>,
+    pub shutdown_timeout: Duration,
+    pub locales_dir: Option<std::path::PathBuf>,
+    pub scopes_file: Option<std::path::PathBuf>,
+    pub product_name: Option<String>,
+    pub logo_file: Option<std::path::PathBuf>,
+    pub favicon_file: Option<std::path::PathBuf>,
 }
 
 impl From<Cli> for Settings {
@@ -360,6 +402,13 @@ impl From<Cli> for Settings {
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             kratos_logout: cli.kratos_logout,
             trusted_proxy_hops: cli.trusted_proxy_hops,
+            metrics_bind: cli.metrics_bind,
+            shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_seconds),
+            locales_dir: cli.locales_dir,
+            scopes_file: cli.scopes_file,
+            product_name: cli.product_name,
+            logo_file: cli.logo_file,
+            favicon_file: cli.favicon_file,
         }
     }
 }

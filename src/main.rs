@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
         return run_admin(command).await;
     }
     let settings = Settings::from(cli);
-    telemetry::init(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, "hera");
     let bind = settings.bind;
     let application = match Application::build(settings) {
         Ok(application) => application,
@@ -41,7 +41,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shutdown = application.shutdown();
+    let stop = hera::app::stop_signal();
+    tokio::spawn(async move {
+        stop.await;
+        shutdown.begin().await;
+    });
     tracing::info!(%bind, port = application.port(), "Hera is listening");
+    if let Some(port) = application.metrics_port() {
+        tracing::info!(port, "metrics are served at /metrics");
+    }
     match application.run_until_stopped().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

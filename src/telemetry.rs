@@ -1,30 +1,161 @@
-//! Logging: the tracing subscriber (text or JSON lines) and the per-request root span.
+//! Logs, traces and the per-request root span.
+//!
+//! Logs are text or JSON lines on stderr. Traces are opt-in: with the standard
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, every request is
+//! a span and every call to Hydra or Kratos a child span, exported over OTLP/HTTP (protobuf);
+//! the other `OTEL_*` variables (`OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_HEADERS`,
+//! `OTEL_TRACES_SAMPLER`, `OTEL_SDK_DISABLED`, …) work as everywhere. A W3C `traceparent` on the
+//! request makes its span a child of the caller's. Without the variables no exporter exists and
+//! nothing is recorded for it.
 //!
 //! The root span deliberately records the path without its query string: Hera's query strings
 //! carry Hydra challenges, which must never reach the logs. Challenges are logged
 //! only as a short hash ([`short_hash`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{Error, HttpMessage};
+use actix_web::Error;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
-use tracing_subscriber::EnvFilter;
+use tracing_actix_web::RootSpanBuilder;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global subscriber. Filter with `RUST_LOG` (default `info`).
-pub fn init(format: LogFormat) {
+/// Set once traces are exported: request spans then take the caller's `traceparent`, and calls
+/// to Hydra and Kratos carry theirs.
+static TRACING: AtomicBool = AtomicBool::new(false);
+
+/// Keeps the trace exporter alive; dropping it sends what is still buffered.
+#[must_use = "dropping it stops exporting traces"]
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.traces.take() {
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// Installs the global subscriber: logs filtered with `RUST_LOG` (default `info`), and traces
+/// when the `OTEL_*` variables ask for them. `service` names the process in traces unless
+/// `OTEL_SERVICE_NAME` does.
+pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Colours only for a person at a terminal, never into a file, pipe or container log.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(std::io::stderr);
-    // A second init (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let logs = match format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().flatten_event(true).boxed(),
     };
+    let provider = traces_wanted().then(|| trace_provider(service)).flatten();
+    let traces = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("hera"))
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
+    // A second init (tests) keeps the first subscriber.
+    let installed = tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(traces)
+        .try_init()
+        .is_ok();
+    if installed && provider.is_some() {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        TRACING.store(true, Ordering::SeqCst);
+        tracing::info!("traces are exported over OTLP/HTTP");
+    }
+    Telemetry { traces: provider }
+}
+
+/// True when the standard variables ask for OTLP traces.
+fn traces_wanted() -> bool {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return false;
+    }
+    if var("OTEL_TRACES_EXPORTER").is_some_and(|v| !v.split(',').any(|e| e.trim() == "otlp")) {
+        return false;
+    }
+    var("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+}
+
+fn trace_provider(service: &'static str) -> Option<SdkTracerProvider> {
+    if std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").is_ok_and(|p| p.trim() == "grpc") {
+        eprintln!("OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported; exporting over HTTP");
+    }
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+    {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            eprintln!("traces are off: the OTLP exporter could not be built: {error}");
+            return None;
+        }
+    };
+    let name = std::env::var("OTEL_SERVICE_NAME")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| service.to_owned());
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(name)
+        .build();
+    Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build(),
+    )
+}
+
+/// True once traces are exported.
+pub fn tracing_enabled() -> bool {
+    TRACING.load(Ordering::Relaxed)
+}
+
+/// The W3C trace context of the current span, as headers for a call to Hydra or Kratos
+/// (`traceparent`, `tracestate`); empty while traces are off.
+pub fn trace_headers() -> Vec<(String, String)> {
+    let mut headers = Vec::new();
+    if tracing_enabled() {
+        let context = Span::current().context();
+        TraceContextPropagator::new().inject_context(&context, &mut HeaderPairs(&mut headers));
+    }
+    headers
+}
+
+struct HeaderPairs<'a>(&'a mut Vec<(String, String)>);
+
+impl Injector for HeaderPairs<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_owned(), value));
+    }
+}
+
+struct RequestHeaders<'a>(&'a actix_web::http::header::HeaderMap);
+
+impl Extractor for RequestHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|name| name.as_str()).collect()
+    }
 }
 
 pub use crate::model::short_hash;
@@ -41,15 +172,11 @@ pub struct HeraRootSpan;
 
 impl RootSpanBuilder for HeraRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let request_id = crate::web::request_id(request.request());
         let route = request
             .match_pattern()
             .unwrap_or_else(|| "unmatched".into());
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "request",
             method = %request.method(),
             route = %route,
@@ -59,21 +186,25 @@ impl RootSpanBuilder for HeraRootSpan {
             client_id = tracing::field::Empty,
             subject = tracing::field::Empty,
             challenge = tracing::field::Empty,
-        )
+        );
+        if tracing_enabled() {
+            let caller = TraceContextPropagator::new().extract(&RequestHeaders(request.headers()));
+            let _ = span.set_parent(caller);
+        }
+        span
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         // Error responses are rendered and logged by `error::error_pages`; only errors raised by
         // middleware reach this point as `Err`.
-        match outcome {
-            Ok(response) => {
-                span.record("status", response.status().as_u16());
-            }
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
             Err(error) => {
-                span.record("status", error.as_response_error().status_code().as_u16());
                 tracing::error!(parent: &span, error = %error, "request failed in middleware");
+                error.as_response_error().status_code().as_u16()
             }
-        }
+        };
+        span.record("status", status);
     }
 }
 

@@ -4,7 +4,7 @@
 //! the module it names. The rules:
 //! - `model` uses nothing else of Hera's;
 //! - `domain` uses only `model`;
-//! - `ory` and the shared pieces (`telemetry`, `timing`, `secrets`, `urls`, `web`) use only
+//! - `ory` and the shared pieces (`telemetry`, `metrics`, `timing`, `secrets`, `urls`, `web`) use only
 //!   `model` and the shared pieces, never `domain` or a role;
 //! - the roles (`server`, `session_api`, `bff`, `clients`) use the layers below them and the
 //!   shared pieces, never another role;
@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const ROLES: [&str; 4] = ["server", "session_api", "bff", "clients"];
-const SHARED: [&str; 5] = ["telemetry", "timing", "secrets", "urls", "web"];
+const SHARED: [&str; 6] = ["telemetry", "metrics", "timing", "secrets", "urls", "web"];
 const ROOTS: [&str; 5] = ["app", "cli", "main", "lib", "properties"];
 
 /// A module path, `["server", "routes", "login"]`.

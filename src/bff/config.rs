@@ -132,6 +132,15 @@ pub struct BffCli {
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "HERA_BFF_LOG_FORMAT", value_name = "HERA_BFF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Address of a separate listener serving Prometheus metrics at `GET /metrics`. Unset: no
+    /// metrics listener.
+    #[arg(
+        long,
+        env = "HERA_BFF_METRICS_BIND",
+        value_name = "HERA_BFF_METRICS_BIND"
+    )]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Where sessions are kept.
@@ -226,6 +235,7 @@ pub struct BffSettings {
     pub upstream_timeout: Duration,
     pub hydra_timeout: Duration,
     pub log_format: LogFormat,
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// `hera bff …` parsed on its own (for tests and `BffSettings::parse_from`).
@@ -337,6 +347,7 @@ impl TryFrom<BffCli> for BffSettings {
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             hydra_timeout: Duration::from_millis(cli.hydra_timeout_ms),
             log_format: cli.log_format,
+            metrics_bind: cli.metrics_bind,
         })
     }
 }

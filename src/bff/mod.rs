@@ -38,6 +38,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::metrics::Metrics;
 use crate::telemetry::{self, HeraRootSpan};
 use crate::web::errors;
 use config::{BffCli, BffSettings};
@@ -113,10 +114,11 @@ impl BffState {
     }
 }
 
-/// A bound, not yet running BFF.
+/// A bound, not yet running BFF (and its metrics listener, when one is configured).
 pub struct Bff {
     port: u16,
     server: Server,
+    metrics: Option<(Server, u16)>,
 }
 
 impl Bff {
@@ -125,13 +127,19 @@ impl Bff {
     pub async fn build(settings: BffSettings, listener: TcpListener) -> anyhow::Result<Bff> {
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
+        let metrics_bind = settings.metrics_bind;
+        let metrics = Metrics::new();
+        let metrics_data = web::Data::from(metrics.clone());
         let state = web::Data::new(BffState::new(settings).await?);
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
+                .app_data(metrics_data.clone())
                 .app_data(errors::renderer(error::BffErrors))
                 .wrap(from_fn(errors::respond))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(from_fn(crate::web::access_log))
+                .wrap(from_fn(crate::metrics::count_requests))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(
                     web::scope("/api")
@@ -157,14 +165,29 @@ impl Bff {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Bff { port, server })
+        let metrics = metrics_bind
+            .map(|bind| crate::metrics::serve(bind, metrics))
+            .transpose()?;
+        Ok(Bff {
+            port,
+            server,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The metrics listener's port, when `HERA_BFF_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((metrics, _)) = self.metrics {
+            tokio::spawn(metrics);
+        }
         self.server.await
     }
 }
@@ -209,7 +232,7 @@ pub async fn run(cli: BffCli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    telemetry::init(settings.log_format);
+    let _telemetry = telemetry::init(settings.log_format, "hera-bff");
     let bind = settings.bind;
     let listener = match TcpListener::bind(bind) {
         Ok(listener) => listener,

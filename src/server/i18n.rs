@@ -8,8 +8,15 @@
 //!
 //! The format is a small subset of [Fluent](https://projectfluent.org/): `key = text` lines,
 //! text continued on indented lines, `{ $name }` variables, and `#` comments. Counted messages
-//! come as `KEY-one` (exactly 1) and `KEY-other`; that rule fits English and German, and any
-//! language whose only singular is 1.
+//! come as `KEY-<category>`, one per CLDR plural category the language uses (`KEY-one` and
+//! `KEY-other` in English and German; Polish adds `KEY-few` and `KEY-many`, Arabic `KEY-zero`
+//! and `KEY-two` too). The category of a number comes from the CLDR plural rules; a category a
+//! file leaves out falls back to `KEY-other`.
+//!
+//! An operator can add languages or reword messages without a rebuild: every `<tag>.ftl` in
+//! `HERA_LOCALES_DIR` is read at start, over the built-in files. A key English does not have, or
+//! a message with other variables than English's, stops Hera with the file and line; keys a new
+//! language leaves out read in English.
 //!
 //! The language is chosen from the OpenID Connect `ui_locales` of the login or consent request,
 //! then the browser's `Accept-Language` (by q-value), then English. A region or script subtag
@@ -17,7 +24,12 @@
 
 use std::collections::HashMap;
 use std::fmt::{self, Display};
+use std::path::Path;
 use std::sync::Arc;
+
+use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+
+use super::brand::Brand;
 
 include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
@@ -37,11 +49,21 @@ pub struct Catalogue {
 #[derive(Debug, Clone)]
 pub struct Texts(Arc<Language>);
 
-#[derive(Debug)]
 struct Language {
     tag: String,
     /// This language's messages over English ones, so a missing key reads in English.
     messages: HashMap<String, String>,
+    /// CLDR cardinal plural rules; `None` for a tag CLDR does not know (then `one` is exactly
+    /// 1 and everything else `other`).
+    plurals: Option<PluralRules>,
+    /// The operator's brand, the same for every language.
+    brand: Arc<Brand>,
+}
+
+impl fmt::Debug for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Language").field("tag", &self.tag).finish()
+    }
 }
 
 /// A locale file that cannot be read.
@@ -59,12 +81,55 @@ impl Catalogue {
         Catalogue::from_files(LOCALE_FILES)
     }
 
+    /// The built-in files, with every `<tag>.ftl` in `dir` over them (`HERA_LOCALES_DIR`).
+    pub fn load_with_overrides(dir: Option<&Path>) -> Result<Catalogue, CatalogueError> {
+        let Some(dir) = dir else {
+            return Catalogue::load();
+        };
+        let unreadable = |problem: String| CatalogueError {
+            file: dir.display().to_string(),
+            line: 0,
+            problem: format!("HERA_LOCALES_DIR: {problem}"),
+        };
+        let mut extra = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| unreadable(e.to_string()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| unreadable(e.to_string()))?.path();
+            let Some(tag) = path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .filter(|_| path.extension().is_some_and(|e| e == "ftl"))
+            else {
+                continue;
+            };
+            let source = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+            extra.push((tag.to_owned(), source));
+        }
+        extra.sort();
+        let mut parsed = parse_all(LOCALE_FILES)?;
+        let english = parsed
+            .iter()
+            .find(|(tag, _)| tag == DEFAULT_LANGUAGE)
+            .map(|(_, messages)| messages.clone())
+            .unwrap_or_default();
+        for (tag, source) in &extra {
+            let messages = parse(tag, source)?;
+            check_against_english(tag, &messages, &english)?;
+            let tag = tag.to_ascii_lowercase();
+            match parsed.iter_mut().find(|(t, _)| *t == tag) {
+                Some((_, built_in)) => built_in.extend(messages),
+                None => parsed.push((tag, messages)),
+            }
+        }
+        Catalogue::from_parsed(parsed)
+    }
+
     /// Parses `(tag, contents)` pairs; one of them must be [`DEFAULT_LANGUAGE`].
     pub fn from_files(files: &[(&str, &str)]) -> Result<Catalogue, CatalogueError> {
-        let mut parsed = Vec::new();
-        for (tag, source) in files {
-            parsed.push((tag.to_ascii_lowercase(), parse(tag, source)?));
-        }
+        Catalogue::from_parsed(parse_all(files)?)
+    }
+
+    fn from_parsed(parsed: Parsed) -> Result<Catalogue, CatalogueError> {
         let english = parsed
             .iter()
             .find(|(tag, _)| tag == DEFAULT_LANGUAGE)
@@ -79,7 +144,13 @@ impl Catalogue {
             .map(|(tag, own)| {
                 let mut messages = english.clone();
                 messages.extend(own);
-                Texts(Arc::new(Language { tag, messages }))
+                let plurals = plural_rules(&tag);
+                Texts(Arc::new(Language {
+                    tag,
+                    messages,
+                    plurals,
+                    brand: Arc::default(),
+                }))
             })
             .collect();
         languages.sort_by(|a, b| a.0.tag.cmp(&b.0.tag));
@@ -89,6 +160,28 @@ impl Catalogue {
             .cloned()
             .unwrap_or_else(|| Texts(Arc::new(Language::empty())));
         Ok(Catalogue { languages, default })
+    }
+
+    /// This catalogue with the operator's brand: every language names the product
+    /// `brand.name` (message `site-name`) and renders its logo and icon.
+    pub fn branded(self, brand: Brand) -> Catalogue {
+        let brand = Arc::new(brand);
+        let rebrand = |texts: &Texts| {
+            let mut messages = texts.0.messages.clone();
+            if let Some(name) = &brand.name {
+                messages.insert("site-name".to_owned(), name.clone());
+            }
+            Texts(Arc::new(Language {
+                tag: texts.0.tag.clone(),
+                messages,
+                plurals: plural_rules(&texts.0.tag),
+                brand: brand.clone(),
+            }))
+        };
+        Catalogue {
+            languages: self.languages.iter().map(rebrand).collect(),
+            default: rebrand(&self.default),
+        }
     }
 
     /// The default language (English).
@@ -136,6 +229,8 @@ impl Language {
         Language {
             tag: DEFAULT_LANGUAGE.into(),
             messages: HashMap::new(),
+            plurals: None,
+            brand: Arc::default(),
         }
     }
 }
@@ -144,6 +239,11 @@ impl Texts {
     /// The BCP 47 tag for `<html lang>`.
     pub fn lang(&self) -> &str {
         &self.0.tag
+    }
+
+    /// The operator's brand (product name, logo, tab icon).
+    pub fn brand(&self) -> &Brand {
+        &self.0.brand
     }
 
     /// The message `key`. A key no file has is a bug: it is logged and shown as the key, never
@@ -168,10 +268,33 @@ impl Texts {
         fill(self.text(key), args)
     }
 
-    /// A counted message: `KEY-one` for 1, `KEY-other` otherwise, with `{ $count }`.
+    /// A counted message with `{ $count }`: `KEY-<category>` for the number's CLDR plural
+    /// category in this language, `KEY-other` when the file has no message for it.
     pub fn count(&self, key: &str, count: u64) -> String {
-        let form = if count == 1 { "one" } else { "other" };
-        self.text1(&format!("{key}-{form}"), "count", count)
+        let category = match &self.0.plurals {
+            Some(rules) => rules.select(count).ok(),
+            None => None,
+        }
+        .unwrap_or(if count == 1 {
+            PluralCategory::ONE
+        } else {
+            PluralCategory::OTHER
+        });
+        let form = match category {
+            PluralCategory::ZERO => "zero",
+            PluralCategory::ONE => "one",
+            PluralCategory::TWO => "two",
+            PluralCategory::FEW => "few",
+            PluralCategory::MANY => "many",
+            PluralCategory::OTHER => "other",
+        };
+        let specific = format!("{key}-{form}");
+        let chosen = if self.0.messages.contains_key(&specific) {
+            specific
+        } else {
+            format!("{key}-other")
+        };
+        self.text1(&chosen, "count", count)
     }
 
     /// A calendar date in this language ("2 January 2026", "2. Januar 2026").
@@ -246,6 +369,67 @@ pub fn variables(message: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// CLDR's cardinal plural rules for `tag`, when CLDR knows the language.
+fn plural_rules(tag: &str) -> Option<PluralRules> {
+    let id = tag.parse::<unic_langid::LanguageIdentifier>().ok()?;
+    PluralRules::create(id, PluralRuleType::CARDINAL).ok()
+}
+
+/// Each language's tag and messages.
+type Parsed = Vec<(String, HashMap<String, String>)>;
+
+fn parse_all(files: &[(&str, &str)]) -> Result<Parsed, CatalogueError> {
+    files
+        .iter()
+        .map(|(tag, source)| Ok((tag.to_ascii_lowercase(), parse(tag, source)?)))
+        .collect()
+}
+
+/// A plural category suffix CLDR has besides `one` and `other`.
+const EXTRA_PLURAL_FORMS: [&str; 4] = ["-zero", "-two", "-few", "-many"];
+
+/// True when `key` is a plural form of a counted English message (`KEY-few` for `KEY-other`).
+fn is_plural_form_of_english(key: &str, english: &HashMap<String, String>) -> bool {
+    EXTRA_PLURAL_FORMS.iter().any(|suffix| {
+        key.strip_suffix(suffix)
+            .is_some_and(|base| english.contains_key(&format!("{base}-other")))
+    })
+}
+
+/// An operator's file may only word English's messages (and plural forms of counted ones), with
+/// the same variables.
+fn check_against_english(
+    tag: &str,
+    messages: &HashMap<String, String>,
+    english: &HashMap<String, String>,
+) -> Result<(), CatalogueError> {
+    for (key, text) in messages {
+        let reference = english.get(key).or_else(|| {
+            is_plural_form_of_english(key, english)
+                .then(|| {
+                    EXTRA_PLURAL_FORMS
+                        .iter()
+                        .find_map(|suffix| key.strip_suffix(suffix))
+                        .and_then(|base| english.get(&format!("{base}-other")))
+                })
+                .flatten()
+        });
+        let problem = match reference {
+            None => format!("HERA_LOCALES_DIR: `{key}` is not a message Hera has"),
+            Some(english_text) if variables(text) != variables(english_text) => {
+                format!("HERA_LOCALES_DIR: `{key}` uses other variables than English")
+            }
+            Some(_) => continue,
+        };
+        return Err(CatalogueError {
+            file: tag.to_owned(),
+            line: 0,
+            problem,
+        });
+    }
+    Ok(())
 }
 
 /// Parses one `.ftl` file of the subset described in the module docs.
@@ -327,11 +511,74 @@ mod tests {
             }
             for key in messages.keys() {
                 assert!(
-                    english.contains_key(key),
+                    english.contains_key(key) || is_plural_form_of_english(key, english),
                     "{tag}.ftl has `{key}`, which English lacks"
                 );
             }
         }
+    }
+
+    #[test]
+    fn counted_messages_follow_each_languages_cldr_plural_rules() {
+        let english = "files-one = { $count } file\nfiles-other = { $count } files\n";
+        let polish = "files-one = { $count } plik\nfiles-few = { $count } pliki\n\
+                      files-many = { $count } plików\nfiles-other = { $count } pliku\n";
+        let catalogue = Catalogue::from_files(&[("en", english), ("pl", polish)]).unwrap();
+        let pl = catalogue.negotiate(&["pl".into()], None);
+        assert_eq!(pl.count("files", 1), "1 plik");
+        assert_eq!(pl.count("files", 2), "2 pliki");
+        assert_eq!(pl.count("files", 22), "22 pliki");
+        assert_eq!(pl.count("files", 5), "5 plików");
+        assert_eq!(pl.count("files", 12), "12 plików");
+        let en = catalogue.default_texts();
+        assert_eq!(en.count("files", 1), "1 file");
+        assert_eq!(en.count("files", 0), "0 files");
+        assert_eq!(en.count("files", 2), "2 files");
+        // A category the file leaves out reads as `other`.
+        let sparse =
+            Catalogue::from_files(&[("en", english), ("pl", "files-other = { $count } x\n")])
+                .unwrap();
+        assert_eq!(
+            sparse.negotiate(&["pl".into()], None).count("files", 3),
+            "3 x"
+        );
+    }
+
+    #[test]
+    fn an_operator_directory_adds_a_language_and_rewords_messages() {
+        let dir = std::env::temp_dir().join(format!("hera-locales-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("en.ftl"), "consent-deny = Not now\n").unwrap();
+        std::fs::write(
+            dir.join("pl.ftl"),
+            "consent-deny = Odmów\nremember-for-days-few = na { $count } dni\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
+        let catalogue = Catalogue::load_with_overrides(Some(&dir)).unwrap();
+        let en = catalogue.default_texts();
+        assert_eq!(en.text("consent-deny"), "Not now");
+        let pl = catalogue.negotiate(&["pl-PL".into()], None);
+        assert_eq!(pl.lang(), "pl");
+        assert_eq!(pl.text("consent-deny"), "Odmów");
+        assert_eq!(pl.count("remember-for-days", 3), "na 3 dni");
+        assert_eq!(
+            pl.text("consent-allow"),
+            en.text("consent-allow"),
+            "a message the file leaves out reads in English"
+        );
+        std::fs::write(dir.join("pl.ftl"), "no-such-message = x\n").unwrap();
+        let error = Catalogue::load_with_overrides(Some(&dir)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("`no-such-message` is not a message"),
+            "{error}"
+        );
+        std::fs::write(dir.join("pl.ftl"), "remember-for-days-few = dni\n").unwrap();
+        let error = Catalogue::load_with_overrides(Some(&dir)).unwrap_err();
+        assert!(error.to_string().contains("other variables"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! page and connected apps, with their state, error pages, texts and Hera's own cookie.
 
 pub mod assets;
+pub mod brand;
 pub mod claims_preview;
 pub mod error;
 pub mod i18n;

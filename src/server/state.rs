@@ -1,5 +1,6 @@
 //! What the provider's handlers share, and its settings.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,9 +8,12 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use url::Url;
 
+use super::brand::Brand;
 use super::i18n::{Catalogue, Texts};
 use super::rate_limit::RateLimiter;
+use super::scopes::OperatorScopes;
 use crate::domain::login::LoginPolicy;
+use crate::metrics::Metrics;
 use crate::model::Challenge;
 use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
 
@@ -42,6 +46,12 @@ pub struct Settings {
     pub kratos_logout: KratosLogout,
     /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
     pub trusted_proxy_hops: u8,
+    /// `HERA_LOCALES_DIR`: the operator's message files over the built-in ones.
+    pub locales_dir: Option<std::path::PathBuf>,
+    /// `HERA_SCOPES_FILE`: the operator's descriptions of their own scopes.
+    pub scopes_file: Option<std::path::PathBuf>,
+    /// The product name, logo and tab icon on every page.
+    pub brand: Brand,
 }
 
 /// Shared by every request.
@@ -58,10 +68,23 @@ pub struct State {
     pub device_attempts: Arc<RateLimiter>,
     /// Every language's messages.
     pub catalogue: Arc<Catalogue>,
+    /// The operator's scope descriptions.
+    pub scopes: Arc<OperatorScopes>,
+    pub metrics: Arc<Metrics>,
+    /// Set when a graceful shutdown began: readiness answers 503.
+    draining: Arc<AtomicBool>,
 }
 
 impl State {
-    pub fn new(settings: Settings, upstreams: Upstreams) -> anyhow::Result<State> {
+    pub fn new(
+        settings: Settings,
+        upstreams: Upstreams,
+        metrics: Arc<Metrics>,
+        draining: Arc<AtomicBool>,
+    ) -> anyhow::Result<State> {
+        let catalogue = Catalogue::load_with_overrides(settings.locales_dir.as_deref())?
+            .branded(settings.brand.clone());
+        let scopes = OperatorScopes::load(settings.scopes_file.as_deref())?;
         Ok(State {
             hydra: upstreams.hydra,
             hydra_public: upstreams.hydra_public,
@@ -72,8 +95,16 @@ impl State {
                 Duration::from_secs(60),
                 DEVICE_ATTEMPT_KEYS,
             )),
-            catalogue: Arc::new(Catalogue::load()?),
+            catalogue: Arc::new(catalogue),
+            scopes: Arc::new(scopes),
+            metrics,
+            draining,
         })
+    }
+
+    /// True once a graceful shutdown began.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// This state with other upstream clients (each actix worker has its own).

@@ -4,9 +4,12 @@
 pub mod errors;
 pub mod limits;
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
@@ -36,13 +39,88 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Cache-Control", "no-store"))
 }
 
-/// The request id `TracingLogger` gave this request (empty outside it).
+/// The request's id: the `X-Request-Id` a trusted proxy sent ([`trusted_request_ids`]), or the
+/// one `TracingLogger` made up (empty outside it).
 pub fn request_id(request: &HttpRequest) -> String {
-    request
-        .extensions()
+    let extensions = request.extensions();
+    if let Some(IncomingRequestId(id)) = extensions.get::<IncomingRequestId>() {
+        return id.clone();
+    }
+    extensions
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default()
+}
+
+/// An `X-Request-Id` taken from a trusted proxy.
+#[derive(Debug, Clone)]
+struct IncomingRequestId(String);
+
+/// Longest incoming request id kept.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Whether the `X-Request-Id` of requests may be taken: true when trusted proxies sit in front
+/// (`HERA_TRUSTED_PROXY_HOPS` > 0). App data for [`request_ids`].
+#[derive(Debug, Clone, Copy)]
+pub struct TrustIncomingRequestIds(pub bool);
+
+/// Takes the `X-Request-Id` of the request when [`TrustIncomingRequestIds`] says so and it is a
+/// plausible id (letters, digits, `-`, `_`, `.`, `:`, at most 128 characters). Without trusted
+/// proxies the header could come from anyone, so Hera makes up its own. Wraps outside
+/// `TracingLogger`, which reads it.
+pub async fn request_ids(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let trusted = request
+        .app_data::<actix_web::web::Data<TrustIncomingRequestIds>>()
+        .is_some_and(|trust| trust.0);
+    if trusted {
+        let incoming = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .filter(|id| plausible_request_id(id))
+            .map(str::to_owned);
+        if let Some(id) = incoming {
+            request.extensions_mut().insert(IncomingRequestId(id));
+        }
+    }
+    Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+/// The access log: one line per answered request at `info`, target `hera::access`, with the
+/// method, the route template (never the path or query, which carry challenges), the status,
+/// the time taken and the request id. Wraps inside `TracingLogger` and outside the error
+/// middleware, so the status is the final one.
+pub async fn access_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let response = next.call(request).await?.map_into_boxed_body();
+    let http = response.request();
+    let route = http
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    tracing::info!(
+        target: "hera::access",
+        method = %http.method(),
+        route = %route,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id = %request_id(http),
+        "request answered"
+    );
+    Ok(response)
+}
+
+fn plausible_request_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// Renders a page. A template failure becomes a plain 500, never a panic.
@@ -117,6 +195,14 @@ mod tests {
             forwarded_cookies(&TestRequest::default().to_http_request()),
             None
         );
+    }
+
+    #[test]
+    fn only_plausible_request_ids_are_taken() {
+        assert!(plausible_request_id("3f1c-0a:lb.7_x"));
+        for bad in ["", "a b", "a\nb", "<script>", &"a".repeat(129)] {
+            assert!(!plausible_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-const VARIABLES: [&str; 25] = [
+const VARIABLES: [&str; 33] = [
     "HYDRA_ADMIN_URL",
     "KRATOS_PUBLIC_URL",
     "KRATOS_BROWSER_URL",
@@ -27,12 +27,26 @@ const VARIABLES: [&str; 25] = [
     "HERA_KRATOS_LOGOUT",
     "HERA_TRUSTED_PROXY_HOPS",
     "HERA_SERVER_TIMING",
+    "HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS",
+    "HERA_METRICS_BIND",
+    "HERA_SHUTDOWN_TIMEOUT_SECONDS",
+    "HERA_LOCALES_DIR",
+    "HERA_SCOPES_FILE",
+    "HERA_PRODUCT_NAME",
+    "HERA_LOGO_FILE",
+    "HERA_FAVICON_FILE",
     "RUST_LOG",
 ];
 
 fn hera() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hera"));
     for variable in VARIABLES {
+        command.env_remove(variable);
+    }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ] {
         command.env_remove(variable);
     }
     command
@@ -68,6 +82,13 @@ fn a_bad_value_exits_non_zero_naming_the_variable() {
         ("HYDRA_PUBLIC_URL", "ftp://hydra"),
         ("HERA_KRATOS_LOGOUT", "kratos"),
         ("HERA_TRUSTED_PROXY_HOPS", "-1"),
+        ("HERA_AUTO_CONSENT_REMEMBER_FOR_SECONDS", "0"),
+        ("HERA_METRICS_BIND", "localhost"),
+        ("HERA_SHUTDOWN_TIMEOUT_SECONDS", "soon"),
+        ("HERA_SCOPES_FILE", "/nonexistent/scopes.toml"),
+        ("HERA_LOCALES_DIR", "/nonexistent/locales"),
+        ("HERA_LOGO_FILE", "/etc/hostname"),
+        ("HERA_FAVICON_FILE", "/nonexistent/icon.png"),
     ];
     for (variable, value) in cases {
         let output = hera().env(variable, value).output().unwrap();
@@ -149,6 +170,174 @@ fn the_binary_serves_and_logs_json_lines_warning_about_a_missing_cookie_secret()
             .any(|l| l.contains("HERA_COOKIE_SECRET is not set")),
         "no warning about the random cookie key: {startup:#?}"
     );
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let output = hera().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let version = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        version.trim(),
+        format!(
+            "hera {} (commit {})",
+            env!("CARGO_PKG_VERSION"),
+            hera::GIT_COMMIT
+        )
+    );
+}
+
+#[test]
+fn sigterm_drains_and_exits_cleanly() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .env("HERA_SHUTDOWN_TIMEOUT_SECONDS", "1")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    read_until(&mut lines, "Hera is listening");
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let drained = read_until(&mut lines, "shutting down");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        drained.iter().any(|l| l.contains("shutting down")),
+        "{drained:#?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A stand-in OTLP/HTTP collector: keeps the body of every `POST /v1/traces`.
+async fn collector() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = HttpServer::new(move || {
+        let kept = kept.clone();
+        App::new().route(
+            "/v1/traces",
+            web::post().to(move |body: web::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    kept.lock().unwrap().push(body.to_vec());
+                    HttpResponse::Ok().finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (url, bodies)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[tokio::test]
+async fn traces_go_to_the_otlp_endpoint_with_the_callers_trace_and_a_span_per_upstream_call() {
+    use std::io::BufRead;
+    let (endpoint, bodies) = collector().await;
+    let hydra = crate::support::fake_hydra::FakeHydra::start().await;
+    let challenge = hydra.add_login(Default::default());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .env("HYDRA_ADMIN_URL", &hydra.url)
+        .env("HERA_SHUTDOWN_TIMEOUT_SECONDS", "1")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)
+        .env("OTEL_SERVICE_NAME", "hera-under-test")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = read_until(&mut lines, "Hera is listening");
+    assert!(
+        started.iter().any(|l| l.contains("traces are exported")),
+        "{started:#?}"
+    );
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let answer = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{port}/login?login_challenge={challenge}"
+        ))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_redirection() || answer.status().is_server_error());
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let exported: Vec<u8> = bodies.lock().unwrap().concat();
+    let trace_bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&trace_id[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    assert!(contains(&exported, &trace_bytes), "the caller's trace id");
+    assert!(contains(&exported, b"hera-under-test"), "the service name");
+    assert!(contains(&exported, b"request"), "the request's span");
+    assert!(
+        contains(&exported, b"hydra.login_request"),
+        "a child span for the call to Hydra"
+    );
+    assert!(
+        !contains(&exported, challenge.as_bytes()),
+        "challenges never reach traces"
+    );
+}
+
+#[test]
+fn without_the_otel_variables_nothing_is_exported() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let started = read_until(&mut lines, "Hera is listening");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!started.iter().any(|l| l.contains("traces are exported")));
 }
 
 #[tokio::test]

@@ -655,3 +655,45 @@ async fn a_public_first_party_client_with_a_loopback_or_custom_scheme_redirect_g
         assert_eq!(app.hydra.accepted_consents().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn the_operators_scopes_file_describes_their_own_api_scopes_in_the_pages_language() {
+    let dir = std::env::temp_dir().join(format!("hera-scopes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scopes.toml");
+    std::fs::write(
+        &file,
+        r#"
+        ["photos.read".en]
+        title = "See your photos"
+        description = "The app can list and open the photos in your library."
+
+        ["photos.read".de]
+        title = "Ihre Fotos sehen"
+        description = "Die App kann die Fotos in Ihrer Bibliothek auflisten und öffnen."
+        "#,
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(|s| s.scopes_file = Some(file.clone())).await;
+    let challenge = third_party(&app, &["openid", "photos.read", "orders.write"]);
+
+    let english = app.get_consent(&challenge).await.text().await.unwrap();
+    assert!(english.contains("See your photos"), "{english}");
+    assert!(english.contains("The app can list and open the photos in your library."));
+    let german = app
+        .browser
+        .get(app.url(&format!("/consent?consent_challenge={challenge}")))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(german.contains("Ihre Fotos sehen"), "{german}");
+    assert!(
+        english.contains("orders.write"),
+        "a scope nobody describes keeps its name"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -300,3 +300,75 @@ async fn every_page_weighs_less_than_30_kb_with_its_stylesheet() {
         }
     }
 }
+
+/// The `href` of the tab icon `<link rel="icon">` of a page.
+fn icon_href(html: &str) -> String {
+    let at = html
+        .find("<link rel=\"icon\" href=\"")
+        .expect("an icon link")
+        + 23;
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn without_a_brand_pages_use_heras_icon_and_show_no_header() {
+    let app = TestApp::spawn().await;
+    let (status, html) = page(&app, "/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("class=\"brand\""), "{html}");
+    assert!(html.contains(" · Hera</title>"));
+    let icon = icon_href(&html);
+    assert!(
+        icon.starts_with("/brand/") && icon.ends_with(".svg"),
+        "{icon}"
+    );
+    for path in [icon.as_str(), "/favicon.ico"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["content-type"], "image/svg+xml");
+        assert!(response.text().await.unwrap().starts_with("<svg"));
+    }
+    assert_eq!(
+        app.get("/brand/nothing.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_operators_name_logo_and_icon_are_on_every_page_in_every_language() {
+    let dir = std::env::temp_dir().join(format!("hera-look-brand-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("logo.png"), b"\x89PNG acme logo").unwrap();
+    std::fs::write(dir.join("icon.png"), b"\x89PNG acme icon").unwrap();
+    let (logo, icon) = (dir.join("logo.png"), dir.join("icon.png"));
+    let app = TestApp::spawn_with(|s| {
+        s.product_name = Some("Acme Accounts".into());
+        s.logo_file = Some(logo.clone());
+        s.favicon_file = Some(icon.clone());
+    })
+    .await;
+    for language in [None, Some("de")] {
+        let (_, html) = page(&app, "/", language).await;
+        assert!(html.contains("<header class=\"brand\">"), "{html}");
+        assert!(html.contains("<span class=\"brand-name\">Acme Accounts</span>"));
+        assert!(html.contains(" · Acme Accounts</title>"));
+        assert!(!html.contains("Hera"), "{html}");
+        let at = html.find("class=\"brand-logo\" src=\"").unwrap() + 24;
+        let logo_path = &html[at..at + html[at..].find('"').unwrap()];
+        let served = app.get(logo_path).await;
+        assert_eq!(served.headers()["content-type"], "image/png");
+        assert!(served.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable"));
+        assert_eq!(served.bytes().await.unwrap().as_ref(), b"\x89PNG acme logo");
+        let icon_path = icon_href(&html);
+        assert_eq!(
+            app.get(&icon_path).await.bytes().await.unwrap().as_ref(),
+            b"\x89PNG acme icon"
+        );
+    }
+    let favicon = app.get("/favicon.ico").await;
+    assert_eq!(favicon.headers()["content-type"], "image/png");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

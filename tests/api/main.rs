@@ -25,6 +25,7 @@ mod login_decisions;
 mod logout;
 mod logs;
 mod look;
+mod operations;
 mod pages;
 mod recorded;
 mod scale_out;

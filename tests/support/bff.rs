@@ -68,6 +68,8 @@ pub struct TestBff {
     pub origin: String,
     /// Every answer the browser got from a BFF, headers and body, for the no-token check.
     seen: Mutex<Vec<String>>,
+    /// Each instance's `/metrics` URL, when the test set `metrics_bind`.
+    pub metrics_urls: Vec<Option<String>>,
 }
 
 impl TestBff {
@@ -102,6 +104,7 @@ impl TestBff {
                 "metadata": {"first_party": true},
             }),
         ));
+        let mut metrics_urls = Vec::new();
         for listener in listeners {
             let mut settings = BffSettings::parse_from([
                 "hera bff",
@@ -122,6 +125,10 @@ impl TestBff {
             settings.hydra_timeout = UPSTREAM_TIMEOUT;
             customise(&mut settings);
             let bff = Bff::build(settings, listener).await.unwrap();
+            metrics_urls.push(
+                bff.metrics_port()
+                    .map(|port| format!("http://127.0.0.1:{port}/metrics")),
+            );
             tokio::spawn(bff.run_until_stopped());
         }
         TestBff {
@@ -130,6 +137,7 @@ impl TestBff {
             instances: addresses,
             origin,
             seen: Mutex::new(Vec::new()),
+            metrics_urls,
         }
     }
 

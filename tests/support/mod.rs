@@ -47,6 +47,10 @@ pub struct TestApp {
     /// A browser: no automatic redirects, a cookie jar.
     pub browser: reqwest::Client,
     pub jar: Arc<Jar>,
+    /// `http://127.0.0.1:PORT/metrics` when the test set `metrics_bind`.
+    pub metrics_url: Option<String>,
+    /// Starts Hera's graceful shutdown, as SIGTERM does.
+    pub shutdown: hera::app::Shutdown,
 }
 
 impl TestApp {
@@ -80,6 +84,10 @@ impl TestApp {
         customise(&mut settings);
 
         let application = Application::build_with_listener(settings, listener).unwrap();
+        let metrics_url = application
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}/metrics"));
+        let shutdown = application.shutdown();
         tokio::spawn(application.run_until_stopped());
 
         let jar = Arc::new(Jar::default());
@@ -95,6 +103,8 @@ impl TestApp {
             kratos,
             browser,
             jar,
+            metrics_url,
+            shutdown,
         }
     }
 

@@ -46,3 +46,31 @@ pub async fn theme(file: web::Path<String>) -> Result<HttpResponse, HeraError> {
         .insert_header((header::CACHE_CONTROL, IMMUTABLE))
         .body(accent.stylesheet()))
 }
+
+/// The operator's logo and the tab icon, under names carrying their hash.
+#[get("/brand/{file}")]
+pub async fn brand(
+    http: actix_web::HttpRequest,
+    state: web::Data<crate::server::State>,
+) -> Result<HttpResponse, HeraError> {
+    let t = crate::server::texts(&http, &state, &[]);
+    let image = t.brand().image(http.path()).ok_or(HeraError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(image.content_type)
+        .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+        .body(image.bytes.to_vec()))
+}
+
+/// `/favicon.ico`, which browsers ask for on their own: the tab icon, cached for a day.
+#[get("/favicon.ico")]
+pub async fn favicon(
+    http: actix_web::HttpRequest,
+    state: web::Data<crate::server::State>,
+) -> HttpResponse {
+    let t = crate::server::texts(&http, &state, &[]);
+    let icon = &t.brand().favicon;
+    HttpResponse::Ok()
+        .content_type(icon.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(icon.bytes.to_vec())
+}

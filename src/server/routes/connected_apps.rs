@@ -19,7 +19,7 @@ use crate::domain::connected_apps::{self, ConnectedApp};
 use crate::model::{Session as KratosSession, Whoami};
 use crate::server::error::HeraError;
 use crate::server::i18n::Texts;
-use crate::server::scopes;
+use crate::server::scopes::{self, OperatorScopes};
 use crate::server::session::{FormPurpose, TypedSession};
 use crate::server::views::{ConnectedAppItem, ConnectedAppsPage, GrantedScope, Layout};
 use crate::server::State;
@@ -61,7 +61,15 @@ pub async fn list(
         }
         _ => None,
     };
-    let page = page(&t, &session, &kratos_session, &apps, confirmation, None)?;
+    let page = page(
+        &t,
+        &state.scopes,
+        &session,
+        &kratos_session,
+        &apps,
+        confirmation,
+        None,
+    )?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -103,7 +111,15 @@ pub async fn revoke(
         );
         let t = texts(&http, &state, &[]);
         let problem = t.text("apps-not-granted").to_owned();
-        let page = page(&t, &session, &kratos_session, &apps, None, Some(problem))?;
+        let page = page(
+            &t,
+            &state.scopes,
+            &session,
+            &kratos_session,
+            &apps,
+            None,
+            Some(problem),
+        )?;
         return Ok(render(StatusCode::BAD_REQUEST, &page));
     };
     state.hydra.revoke_consent(subject, &app.client.id).await?;
@@ -160,6 +176,7 @@ async fn revoked_name(state: &State, client_id: &str) -> Option<String> {
 
 fn page(
     t: &Texts,
+    operator_scopes: &OperatorScopes,
     session: &Session,
     kratos_session: &KratosSession,
     apps: &[ConnectedApp],
@@ -177,7 +194,7 @@ fn page(
                 scopes: app
                     .scopes
                     .iter()
-                    .map(|scope| granted_scope(t, scope))
+                    .map(|scope| granted_scope(t, operator_scopes, scope))
                     .collect(),
                 audiences: app.audiences.clone(),
                 granted_on: app.granted_at.map(|at| date(t, at)),
@@ -193,8 +210,8 @@ fn page(
     })
 }
 
-fn granted_scope(t: &Texts, scope: &str) -> GrantedScope {
-    let words = scopes::describe(scope).map(|info| info.words(t));
+fn granted_scope(t: &Texts, operator_scopes: &OperatorScopes, scope: &str) -> GrantedScope {
+    let words = scopes::words(operator_scopes, scope, t);
     GrantedScope {
         name: scope.to_owned(),
         title: words
@@ -230,10 +247,10 @@ mod tests {
 
     #[test]
     fn unknown_scopes_keep_their_name_and_get_no_description() {
-        let known = granted_scope(&english(), "email");
+        let known = granted_scope(&english(), &OperatorScopes::default(), "email");
         assert_eq!(known.title, "See your email address");
         assert!(known.description.is_some());
-        let unknown = granted_scope(&english(), "photos.read");
+        let unknown = granted_scope(&english(), &OperatorScopes::default(), "photos.read");
         assert_eq!(unknown.title, "photos.read");
         assert_eq!(unknown.description, None);
     }

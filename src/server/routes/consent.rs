@@ -57,6 +57,9 @@ pub async fn consent_page(
             };
             let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
             audit_granted(&request, &request.requested_scope, "auto", reason.as_str());
+            state
+                .metrics
+                .decision("consent", "granted_automatically", reason.as_str());
             Ok(response)
         }
         ConsentDecision::AskUser => {
@@ -104,6 +107,7 @@ pub async fn consent_submit(
             subject = %request.subject,
             client_id = %request.client.id,
         );
+        state.metrics.decision("consent", "rejected", "user_denied");
         return Ok(response);
     }
 
@@ -121,6 +125,7 @@ pub async fn consent_submit(
     };
     let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
     audit_granted(&request, &grant.scopes, "user", "user_allowed");
+    state.metrics.decision("consent", "granted", "user_allowed");
     Ok(response)
 }
 
@@ -224,7 +229,7 @@ fn page(
             first
         })
         .map(|scope| {
-            let words = scopes::describe(scope).map(|info| info.words(t));
+            let words = scopes::words(&state.scopes, scope, t);
             ScopeItem {
                 name: scope.clone(),
                 title: words

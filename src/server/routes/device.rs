@@ -97,6 +97,7 @@ pub async fn verify_submit(
             retry_after_secs = retry_after.as_secs(),
             "too many device codes tried; refused without asking Hydra"
         );
+        state.metrics.rate_limited("device_code");
         return Err(HeraError::TooManyAttempts { retry_after });
     }
 

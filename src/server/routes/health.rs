@@ -13,16 +13,24 @@ use crate::server::State;
 /// How long each dependency may take to answer a readiness probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// 200 while the process serves requests.
+/// 200 while the process serves requests, with the version it runs.
 #[get("/health/alive")]
 pub async fn alive() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": crate::GIT_COMMIT,
+    }))
 }
 
 /// 200 only when Hydra admin and Kratos public both answer their own readiness probes within
-/// a second; otherwise 503 naming each dependency that failed.
+/// a second; otherwise 503 naming each dependency that failed. 503 `draining` as soon as a
+/// graceful shutdown began, so load balancers stop sending traffic.
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<State>) -> HttpResponse {
+    if state.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(json!({"status": "draining"}));
+    }
     let (hydra, kratos) = join(
         probe(state.hydra.is_ready()),
         probe(state.kratos.is_ready()),

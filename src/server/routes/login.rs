@@ -79,11 +79,15 @@ pub async fn login(
                 typed_session.forget_marker(request_key)?;
             }
             audit("login.accepted", &subject, &client_id, reason);
+            state.metrics.decision("login", "accepted", reason.as_str());
             Ok(response)
         }
         LoginDecision::SendToKratos { send, reason } => {
             typed_session.record_reauth(request_key, now, send.aal2)?;
             audit("login.sent_to_kratos", "", &client_id, reason);
+            state
+                .metrics
+                .decision("login", "sent_to_kratos", reason.as_str());
             let return_to = state.login_url(&challenge);
             Ok(see_other(&state.kratos.browser_flow_url(send, &return_to)))
         }
@@ -97,6 +101,7 @@ pub async fn login(
                 error,
                 reason = reason.as_str(),
             );
+            state.metrics.decision("login", "rejected", reason.as_str());
             Ok(response)
         }
     }

@@ -39,7 +39,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(health::alive)
         .service(health::ready)
         .service(assets::stylesheet)
-        .service(assets::theme);
+        .service(assets::theme)
+        .service(assets::brand)
+        .service(assets::favicon);
 }
 
 /// Unknown paths: the friendly 404 page.

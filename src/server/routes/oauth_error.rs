@@ -7,7 +7,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 
 use super::{render, texts};
 use crate::server::views::{ErrorPage, Layout};
@@ -23,7 +22,6 @@ pub struct ErrorQuery {
 pub async fn oauth_error(
     http: HttpRequest,
     query: web::Query<ErrorQuery>,
-    request_id: RequestId,
     state: web::Data<State>,
 ) -> HttpResponse {
     let code = query.error.as_deref().unwrap_or_default();
@@ -41,7 +39,7 @@ pub async fn oauth_error(
         status: StatusCode::BAD_REQUEST.as_u16(),
         message: t.text(message).to_owned(),
         code: known.map(|_| code.to_owned()),
-        request_id: request_id.to_string(),
+        request_id: crate::web::request_id(&http),
     };
     render(StatusCode::BAD_REQUEST, &page)
 }
