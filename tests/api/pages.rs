@@ -256,10 +256,12 @@ async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() 
             !html.contains("style=\""),
             "{path}: inline styles break the CSP"
         );
-        assert_eq!(html.matches("<link ").count(), 1, "{path}");
+        // One stylesheet and the tab icon, both Hera's own.
+        assert_eq!(html.matches("<link ").count(), 2, "{path}");
         assert!(html.contains(&format!(
             "<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">"
         )));
+        assert!(html.contains("<link rel=\"icon\" href=\"/brand/"), "{path}");
         assert_eq!(
             html.matches("<form ").count(),
             html.matches("<form method=\"post\"").count(),
