@@ -1,7 +1,7 @@
 //! Build-time inventory of what Hera embeds:
 //! - every `locales/*.ftl` file, so adding a language is adding one file;
-//! - the stylesheet's content hash, so its URL changes whenever it does and browsers may cache
-//!   it forever;
+//! - the stylesheet's and the script's content hashes, so their URLs change whenever they do
+//!   and browsers may cache them forever;
 //! - the git commit it is built from (`HERA_GIT_COMMIT` overrides it, for builds without the
 //!   repository), for `hera --version`, `/health/alive` and the `hera_build_info` metric.
 
@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rustc-env=HERA_GIT_COMMIT={}", git_commit());
     println!("cargo:rerun-if-changed=locales");
     println!("cargo:rerun-if-changed=static/hera.css");
+    println!("cargo:rerun-if-changed=static/hera.js");
     let root = env::var("CARGO_MANIFEST_DIR")?;
     let out = env::var("OUT_DIR")?;
 
@@ -72,13 +73,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     fs::write(Path::new(&out).join("locales.rs"), code)?;
 
     let css = fs::read(Path::new(&root).join("static/hera.css"))?;
-    let hash = fnv1a64(&css);
+    let js = fs::read(Path::new(&root).join("static/hera.js"))?;
     fs::write(
         Path::new(&out).join("assets.rs"),
         format!(
             "/// Where the stylesheet is served: its name carries a hash of its contents.\n\
-             pub const STYLESHEET_PATH: &str = \"/static/hera.{hash:012x}.css\";\n",
-            hash = hash >> 16
+             pub const STYLESHEET_PATH: &str = \"/static/hera.{css:012x}.css\";\n\
+             /// Where Hera's one script (the WebAuthn buttons) is served, named the same way.\n\
+             pub const SCRIPT_PATH: &str = \"/static/hera.{js:012x}.js\";\n",
+            css = fnv1a64(&css) >> 16,
+            js = fnv1a64(&js) >> 16,
         ),
     )?;
     Ok(())

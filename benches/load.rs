@@ -1,5 +1,6 @@
 //! Hera's benchmark: requests per second, latency, Hera's own overhead, peak memory
-//! and upstream connection reuse, on the five hot paths, at 0, 1 and 10 ms upstream latency.
+//! and upstream connection reuse, on the hot paths (Hydra's login and consent, Kratos's sign-in
+//! and settings pages), at 0, 1 and 10 ms upstream latency.
 //!
 //! Run: `apt-get install -y wrk && cargo bench --bench load` (results go to stdout and to
 //! `target/bench-results.md`). `HERA_BENCH_SECONDS` (default 10), `HERA_BENCH_CONNECTIONS`
@@ -39,6 +40,29 @@ struct Fakes {
     session: Vec<u8>,
     identity: Vec<u8>,
     redirect: Vec<u8>,
+    /// Kratos's flows as recorded from Kratos v26.2.0, on the fake Kratos's origin.
+    login_flow: Vec<u8>,
+    login_flow_for_app: Vec<u8>,
+    settings_flow: Vec<u8>,
+}
+
+/// A recorded flow (`tests/contract/recorded/`), with what the recording redacted filled in as
+/// Kratos sends it (a CSRF token, a TOTP secret and a QR code of the real size) and Kratos's
+/// address replaced by the fake's.
+fn recorded_flow(recording: &str, kratos: &str) -> Value {
+    let file: Value = serde_json::from_str(recording).unwrap();
+    let text = file["response"]["body"]
+        .to_string()
+        .replace("http://127.0.0.1:4433", kratos)
+        .replace(
+            "data:image/png;base64,<redacted>",
+            &format!("data:image/png;base64,{}", "iVBORw0KGgo".repeat(200)),
+        )
+        .replace(
+            "<redacted>",
+            "Q2FyZWZ1bGx5LXJlZGFjdGVkLWNzcmYtdG9rZW4tdmFsdWUtb2YtODgtY2hhcnM=",
+        );
+    serde_json::from_str(&text).unwrap()
 }
 
 fn client(id: &str, first_party: bool) -> Value {
@@ -52,7 +76,9 @@ fn client(id: &str, first_party: bool) -> Value {
 }
 
 impl Fakes {
-    fn new() -> Fakes {
+    /// `kratos` is the fake Kratos public URL (where the flows' forms post); `hera` is Hera's
+    /// own, which a flow started for an application returns to.
+    fn new(kratos: &str, hera: &str) -> Fakes {
         let now = time::OffsetDateTime::now_utc();
         let rfc = |t: time::OffsetDateTime| {
             t.format(&time::format_description::well_known::Rfc3339)
@@ -92,6 +118,16 @@ impl Fakes {
             "identity": identity,
         });
         let bytes = |value: Value| value.to_string().into_bytes();
+        let login_flow = recorded_flow(
+            include_str!("../tests/contract/recorded/kratos-login-browser-get-flow-200.json"),
+            kratos,
+        );
+        let mut login_flow_for_app = login_flow.clone();
+        login_flow_for_app["return_to"] = json!(format!("{hera}/login?login_challenge=fresh-1"));
+        let settings_flow = recorded_flow(
+            include_str!("../tests/contract/recorded/kratos-settings-browser-get-flow-200.json"),
+            kratos,
+        );
         Fakes {
             latency_us: AtomicU64::new(0),
             connections: AtomicUsize::new(0),
@@ -104,6 +140,9 @@ impl Fakes {
             redirect: bytes(
                 json!({"redirect_to": "http://127.0.0.1:4444/oauth2/auth?client_id=app&state=benchmark-state&login_verifier=v"}),
             ),
+            login_flow: bytes(login_flow),
+            login_flow_for_app: bytes(login_flow_for_app),
+            settings_flow: bytes(settings_flow),
         }
     }
 }
@@ -127,6 +166,11 @@ async fn answer(request: HttpRequest, _body: web::Bytes, fakes: web::Data<Fakes>
         ("GET", "/admin/oauth2/auth/requests/consent") => &fakes.consent_third,
         ("PUT", _) => &fakes.redirect,
         ("GET", "/sessions/whoami") => &fakes.session,
+        ("GET", "/self-service/login/flows") if query.contains("id=app-") => {
+            &fakes.login_flow_for_app
+        }
+        ("GET", "/self-service/login/flows") => &fakes.login_flow,
+        ("GET", "/self-service/settings/flows") => &fakes.settings_flow,
         ("GET", path) if path.starts_with("/admin/identities/") => &fakes.identity,
         ("GET", "/health/ready" | "/health/alive") => b"{\"status\":\"ok\"}",
         _ => return HttpResponse::NotFound().finish(),
@@ -136,8 +180,8 @@ async fn answer(request: HttpRequest, _body: web::Bytes, fakes: web::Data<Fakes>
         .body(body.to_vec())
 }
 
-/// Starts the fake servers on their own thread; returns their base URLs.
-fn start_fakes(fakes: Arc<Fakes>) -> Vec<String> {
+/// Listeners for the fakes of Hydra admin, Kratos public and Kratos admin, and their URLs.
+fn bind_fakes() -> (Vec<TcpListener>, Vec<String>) {
     let listeners: Vec<TcpListener> = (0..3)
         .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
@@ -145,6 +189,11 @@ fn start_fakes(fakes: Arc<Fakes>) -> Vec<String> {
         .iter()
         .map(|l| format!("http://{}", l.local_addr().unwrap()))
         .collect();
+    (listeners, urls)
+}
+
+/// Starts the fake servers on their own thread.
+fn start_fakes(fakes: Arc<Fakes>, listeners: Vec<TcpListener>) {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let mut servers = Vec::new();
@@ -171,7 +220,6 @@ fn start_fakes(fakes: Arc<Fakes>) -> Vec<String> {
             }
         });
     });
-    urls
 }
 
 struct Hera {
@@ -187,12 +235,7 @@ impl Drop for Hera {
 }
 
 impl Hera {
-    fn start(upstreams: &[String]) -> Hera {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    fn start(upstreams: &[String], port: u16) -> Hera {
         let url = format!("http://127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_hera"))
             .env("HERA_BIND", format!("127.0.0.1:{port}"))
@@ -292,6 +335,8 @@ fn consent_form(hera: &Hera) -> (String, String) {
     let marker = "name=\"csrf_token\" value=\"";
     let start = text.find(marker).expect("a csrf token") + marker.len();
     let token = text[start..][..text[start..].find('"').unwrap()].to_owned();
+    // Hera takes an answer only a second after the page was shown (HERA_CONSENT_MIN_DELAY_MS).
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
     (token, cookie)
 }
 
@@ -407,12 +452,23 @@ fn main() {
         .map(|v| v.trim().parse().unwrap())
         .collect();
 
-    let fakes = Arc::new(Fakes::new());
-    let urls = start_fakes(fakes.clone());
-    let hera = Hera::start(&urls);
+    let (listeners, urls) = bind_fakes();
+    let hera_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fakes = Arc::new(Fakes::new(
+        &urls[1],
+        &format!("http://127.0.0.1:{hera_port}"),
+    ));
+    start_fakes(fakes.clone(), listeners);
+    let hera = Hera::start(&urls, hera_port);
     let idle = hera.rss_kib();
     let (token, hera_cookie) = consent_form(&hera);
     let kratos = "ory_kratos_session=bench-session-token".to_owned();
+    // A browser on a flow page: Kratos's CSRF cookie (and, for settings, its session).
+    let flow_cookies = format!("csrf_token_806060ca=bench-csrf; {kratos}");
     let scenarios = [
         Scenario { name: "login_skip", method: "GET", path: "/login?login_challenge=skip-1".into(), body: None, cookie: kratos.clone(), expect: 303 },
         Scenario { name: "login_session", method: "GET", path: "/login?login_challenge=fresh-1".into(), body: None, cookie: kratos.clone(), expect: 303 },
@@ -426,6 +482,9 @@ fn main() {
             cookie: hera_cookie.clone(),
             expect: 303,
         },
+        Scenario { name: "signin_page", method: "GET", path: "/login?flow=239044ac-8a4c-4c0a-abf4-0930ac15dba2".into(), body: None, cookie: flow_cookies.clone(), expect: 200 },
+        Scenario { name: "signin_for_app", method: "GET", path: "/login?flow=app-239044ac-8a4c-4c0a-abf4".into(), body: None, cookie: flow_cookies.clone(), expect: 200 },
+        Scenario { name: "settings_page", method: "GET", path: "/settings?flow=102a6a77-13c4-4ae5-bf43-f56945b8d781".into(), body: None, cookie: flow_cookies.clone(), expect: 200 },
     ];
 
     let mut table = format!(
@@ -435,6 +494,7 @@ fn main() {
     );
     let calls = |name: &str| match name {
         "login_skip" | "login_session" | "consent_auto" | "consent_post" => "3",
+        "signin_page" | "settings_page" => "1",
         _ => "2",
     };
     let mut budget = Vec::new();

@@ -23,7 +23,13 @@ use crate::ory::{UpstreamSettings, Upstreams};
 use crate::telemetry::HeraRootSpan;
 use crate::web::errors::{self, RenderErrors};
 use crate::web::limits::{limits, MAX_FORM_BYTES};
+use crate::web::rate_limit::{
+    warn_when_forwarded_for_is_ignored, ForwardedForWarning, TrustedProxyHops,
+};
 use crate::{server, session_api, timing, web as edge};
+
+/// What Hera's session cookie key is derived for from `HERA_COOKIE_SECRET`.
+const SESSION_KEY_PURPOSE: &str = "hera session cookie";
 
 /// A bound, not yet running server (and its metrics listener, when one is configured).
 pub struct Application {
@@ -82,7 +88,9 @@ impl Application {
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let key = match &settings.cookie_secret {
-            Some(secret) => Key::try_from(secret.as_bytes())?,
+            Some(secret) => secret
+                .derive_key(SESSION_KEY_PURPOSE)
+                .map_err(anyhow::Error::msg)?,
             None => {
                 tracing::warn!(
                     "HERA_COOKIE_SECRET is not set: using a random key, so sessions will not survive a restart or span several instances"
@@ -92,6 +100,8 @@ impl Application {
         };
         let secure_cookie = !settings.is_plain_http();
         let server_timing = settings.server_timing;
+        let trusted_proxy_hops = web::Data::new(TrustedProxyHops(settings.trusted_proxy_hops));
+        let forwarded_for_warning = web::Data::new(ForwardedForWarning::default());
         let upstream_settings = upstreams(&settings);
         let upstreams = Upstreams::new(&upstream_settings)?;
         let metrics = Metrics::new();
@@ -106,6 +116,7 @@ impl Application {
             settings.bridge.clone(),
             settings.public_url.clone(),
             settings.login_policy.clone(),
+            settings.trusted_proxy_hops,
             upstreams,
         );
         let metrics_data = web::Data::from(metrics.clone());
@@ -129,7 +140,10 @@ impl Application {
                 )))
                 .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
                 .app_data(web::FormConfig::default().limit(MAX_FORM_BYTES))
+                .app_data(trusted_proxy_hops.clone())
+                .app_data(forwarded_for_warning.clone())
                 .wrap(from_fn(limits))
+                .wrap(from_fn(warn_when_forwarded_for_is_ignored))
                 .wrap(from_fn(errors::respond))
                 .wrap(server::session::middleware(key.clone(), secure_cookie))
                 .wrap(edge::security_headers())
@@ -257,6 +271,7 @@ fn provider_settings(settings: &Settings) -> anyhow::Result<server::Settings> {
         login_policy: settings.login_policy.clone(),
         kratos_logout: settings.kratos_logout,
         trusted_proxy_hops: settings.trusted_proxy_hops,
+        consent_min_delay: settings.consent_min_delay,
         locales_dir: settings.locales_dir.clone(),
         scopes_file: settings.scopes_file.clone(),
         brand: server::brand::Brand::load(

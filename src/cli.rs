@@ -98,6 +98,11 @@ pub struct Cli {
     )]
     pub bridge_client_secret: Option<ClientSecret>,
 
+    /// Token exchanges (`POST /oauth2/token-exchange`) each client may make per minute, on each
+    /// instance (each client address is also limited to 60 a minute).
+    #[arg(long, env = "HERA_TOKEN_EXCHANGE_PER_CLIENT_PER_MINUTE", value_name = "HERA_TOKEN_EXCHANGE_PER_CLIENT_PER_MINUTE", default_value = "600", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub token_exchange_per_client_per_minute: u64,
+
     /// Minimum seconds between two `POST /session/extend` calls for the same Kratos session.
     #[arg(long, env = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", value_name = "HERA_SESSION_EXTEND_INTERVAL_SECONDS", default_value = "60", value_parser = clap::value_parser!(u64).range(1..))]
     pub session_extend_interval_seconds: u64,
@@ -175,6 +180,12 @@ pub struct Cli {
     /// proxy's address for the device-code rate limit).
     #[arg(long, env = "HERA_TRUSTED_PROXY_HOPS", value_name = "HERA_TRUSTED_PROXY_HOPS", default_value = "0", value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
+
+    /// Milliseconds after the consent page was shown before an answer to it is taken; a sooner
+    /// one (a double click that a page swapped onto "Allow") gets the page again. 0 turns the
+    /// check off.
+    #[arg(long, env = "HERA_CONSENT_MIN_DELAY_MS", value_name = "HERA_CONSENT_MIN_DELAY_MS", default_value = "1000", value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub consent_min_delay_ms: u64,
 
     /// A directory of `<tag>.ftl` message files read over the built-in ones: reword messages,
     /// or add a language.
@@ -345,6 +356,8 @@ pub struct Settings {
     pub upstream_timeout: Duration,
     pub kratos_logout: KratosLogout,
     pub trusted_proxy_hops: u8,
+    /// How long after the consent page was shown an answer is taken.
+    pub consent_min_delay: Duration,
     pub metrics_bind: Option<SocketAddr>,
     pub shutdown_timeout: Duration,
     pub locales_dir: Option<std::path::PathBuf>,
@@ -371,6 +384,10 @@ impl From<Cli> for Settings {
                 client_id: cli.bridge_client_id.filter(|id| !id.trim().is_empty()),
                 client_secret: cli.bridge_client_secret,
                 extend_interval: Duration::from_secs(cli.session_extend_interval_seconds),
+                exchanges_per_client_per_minute: usize::try_from(
+                    cli.token_exchange_per_client_per_minute,
+                )
+                .unwrap_or(usize::MAX),
             },
             kratos_public_url: cli.kratos_public_url,
             kratos_admin_url: cli.kratos_admin_url,
@@ -402,6 +419,7 @@ impl From<Cli> for Settings {
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             kratos_logout: cli.kratos_logout,
             trusted_proxy_hops: cli.trusted_proxy_hops,
+            consent_min_delay: Duration::from_millis(cli.consent_min_delay_ms),
             metrics_bind: cli.metrics_bind,
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout_seconds),
             locales_dir: cli.locales_dir,
@@ -562,6 +580,24 @@ mod tests {
         assert_eq!(url("0.0.0.0:3000"), "http://127.0.0.1:3000/health/alive");
         assert_eq!(url("[::]:8080"), "http://[::1]:8080/health/alive");
         assert_eq!(url("10.0.0.5:3000"), "http://10.0.0.5:3000/health/alive");
+    }
+
+    #[test]
+    fn a_consent_answer_is_taken_a_second_after_the_page_by_default() {
+        assert_eq!(
+            Settings::defaults().consent_min_delay,
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            parse(&["--consent-min-delay-ms", "0"])
+                .unwrap()
+                .consent_min_delay,
+            Duration::ZERO
+        );
+        let err = parse(&["--consent-min-delay-ms", "60000"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("HERA_CONSENT_MIN_DELAY_MS"), "{err}");
     }
 
     #[test]

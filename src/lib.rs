@@ -7,7 +7,8 @@
 //! - [`ory`]: the Hydra and Kratos clients, mapping their APIs into `model`.
 //! - Shared pieces: [`telemetry`] (logs), [`metrics`] (Prometheus), [`timing`] (Server-Timing),
 //!   [`secrets`], [`urls`], and
-//!   [`web`] (the HTTP edge every server role uses: error responses, headers, size limits).
+//!   [`web`] (the HTTP edge every server role uses: error responses, headers, size and attempt
+//!   limits).
 //! - The roles, which never import each other: [`server`] (the login, consent, logout and
 //!   device pages), [`session_api`] (`/session/*` for first-party apps), [`bff`] (`hera bff`)
 //!   and [`clients`] (`hera clients plan|apply`).

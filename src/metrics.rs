@@ -11,7 +11,7 @@
 //! | `hera_http_request_duration_seconds` | `route`, `method` |
 //! | `hera_upstream_requests_total` | `service`, `operation`, `outcome` (`ok`, `client_error`, `server_error`, `timeout`, `unreachable`) |
 //! | `hera_upstream_request_duration_seconds` | `service`, `operation` |
-//! | `hera_decisions_total` | `flow` (`login`, `consent`), `outcome`, `reason` (as in the audit log) |
+//! | `hera_decisions_total` | `flow` (`login`, `consent`, `token_exchange`), `outcome`, `reason` (as in the audit log; for a refused exchange its error code) |
 //! | `hera_rate_limited_total` | `limiter` |
 //! | `hera_build_info` | `version`, `commit` (always 1) |
 

@@ -160,6 +160,29 @@ impl Extractor for RequestHeaders<'_> {
 
 pub use crate::model::short_hash;
 
+/// `text` for a log field, with every character that could forge or hide a log line escaped:
+/// control characters (`\n` → `\\n`, ESC → `\\u{1b}`), the Unicode line and paragraph
+/// separators, and the bidirectional overrides that reorder what a reader sees. A backslash is
+/// doubled, so an escape in the log always means an escaped character. For attacker-chosen text
+/// (an `error_description` in a URL): the text formatter writes fields as they are.
+pub fn escape_for_log(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            c if c.is_control() => escaped.extend(c.escape_default()),
+            '\u{2028}'
+            | '\u{2029}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => escaped.extend(c.escape_unicode()),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -211,6 +234,18 @@ impl RootSpanBuilder for HeraRootSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_and_reordering_marks_are_escaped_for_logs() {
+        assert_eq!(
+            escape_for_log("a\nINFO forged\r\t\u{1b}[31m"),
+            "a\\nINFO forged\\r\\t\\u{1b}[31m"
+        );
+        assert_eq!(escape_for_log("\u{202e}txt.exe"), "\\u{202e}txt.exe");
+        assert_eq!(escape_for_log("line\u{2028}sep"), "line\\u{2028}sep");
+        assert_eq!(escape_for_log(r"already\n"), r"already\\n");
+        assert_eq!(escape_for_log("Grüße, ok"), "Grüße, ok");
+    }
 
     #[test]
     fn short_hash_is_stable_and_short() {

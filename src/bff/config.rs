@@ -86,7 +86,9 @@ pub struct BffCli {
     )]
     pub redis_url: Option<RedisUrl>,
 
-    /// Key for the `cookie` store's encryption, at least 64 bytes; the same on every instance.
+    /// Key for the BFF's sealed cookies, at least 64 bytes; the same on every instance. Every
+    /// store seals sign-ins in progress with it, and the `cookie` store sessions too. Required
+    /// with the `redis` and `cookie` stores; with `memory`, a random key is made at start.
     #[arg(long, env = "HERA_BFF_COOKIE_SECRET", value_name = "HERA_BFF_COOKIE_SECRET", hide_env_values = true, value_parser = parse_cookie_secret)]
     pub cookie_secret: Option<CookieSecret>,
 
@@ -226,6 +228,9 @@ pub struct BffSettings {
     pub issuer: Url,
     pub upstreams: Vec<Upstream>,
     pub store: StoreSettings,
+    /// `HERA_BFF_COOKIE_SECRET`: seals sign-ins in progress (and, with the `cookie` store,
+    /// sessions, which [`StoreSettings::Cookie`] carries too).
+    pub cookie_secret: Option<CookieSecret>,
     pub session_lifetime: Duration,
     pub static_dir: Option<PathBuf>,
     pub post_logout_redirect_uri: Url,
@@ -292,19 +297,33 @@ impl TryFrom<BffCli> for BffSettings {
             |kind: ErrorKind, message: String| StandaloneBff::command().error(kind, message);
         let store = match cli.session_store {
             StoreKind::Memory => StoreSettings::Memory,
-            StoreKind::Redis => StoreSettings::Redis(cli.redis_url.ok_or_else(|| {
-                invalid(
-                    ErrorKind::MissingRequiredArgument,
-                    "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_REDIS_URL".into(),
-                )
-            })?),
-            StoreKind::Cookie => StoreSettings::Cookie(cli.cookie_secret.ok_or_else(|| {
-                invalid(
+            StoreKind::Redis => {
+                let url = cli.redis_url.ok_or_else(|| {
+                    invalid(
+                        ErrorKind::MissingRequiredArgument,
+                        "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_REDIS_URL".into(),
+                    )
+                })?;
+                if cli.cookie_secret.is_none() {
+                    return Err(invalid(
+                        ErrorKind::MissingRequiredArgument,
+                        "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_COOKIE_SECRET (at least 64 \
+                         bytes, the same on every instance): it seals sign-ins in progress, so \
+                         any instance can finish one another started"
+                            .into(),
+                    ));
+                }
+                StoreSettings::Redis(url)
+            }
+            StoreKind::Cookie => {
+                StoreSettings::Cookie(cli.cookie_secret.clone().ok_or_else(|| {
+                    invalid(
                     ErrorKind::MissingRequiredArgument,
                     "HERA_BFF_SESSION_STORE=cookie needs HERA_BFF_COOKIE_SECRET (at least 64 bytes)"
                         .into(),
                 )
-            })?),
+                })?)
+            }
         };
         let upstreams = cli.upstreams.map(|list| list.0).unwrap_or_default();
         if let Some(dir) = &cli.static_dir {
@@ -338,6 +357,7 @@ impl TryFrom<BffCli> for BffSettings {
             hydra_browser_url,
             upstreams,
             store,
+            cookie_secret: cli.cookie_secret,
             session_lifetime: Duration::from_secs(cli.session_lifetime_seconds),
             static_dir: cli.static_dir,
             post_logout_redirect_uri,
@@ -583,14 +603,30 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("HERA_BFF_COOKIE_SECRET"), "{err}");
+        let err = parse(&[
+            "--session-store",
+            "redis",
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("HERA_BFF_COOKIE_SECRET"),
+            "several instances must open each other's sign-ins: {err}"
+        );
+        let secret = "r".repeat(64);
         let settings = parse(&[
             "--session-store",
             "redis",
             "--redis-url",
             "redis://:pw@127.0.0.1:6379/0",
+            "--cookie-secret",
+            &secret,
         ])
         .unwrap();
         assert!(matches!(settings.store, StoreSettings::Redis(_)));
+        assert!(settings.cookie_secret.is_some());
         assert!(!format!("{settings:?}").contains("pw@"));
         assert!(parse(&["--redis-url", "http://x"]).is_err());
     }

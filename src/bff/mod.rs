@@ -41,12 +41,13 @@ use tracing_actix_web::TracingLogger;
 use crate::metrics::Metrics;
 use crate::telemetry::{self, HeraRootSpan};
 use crate::web::errors;
+use config::StoreSettings;
 use config::{BffCli, BffSettings};
 use id_token::IdTokenVerifier;
 use oidc::Hydra;
 use refresh::Refresher;
 use session::Cookies;
-use store::Sessions;
+use store::{Sessions, SignIns};
 
 /// Idle connections kept per upstream API host.
 const MAX_IDLE_PER_HOST: usize = 32;
@@ -62,6 +63,8 @@ pub struct BffState {
     pub hydra: Hydra,
     pub verifier: IdTokenVerifier,
     pub sessions: Sessions,
+    /// Sign-ins in progress, sealed in their cookie.
+    pub sign_ins: SignIns,
     pub refresher: Refresher,
     /// The client for upstream APIs: no redirects, no cookies, bounded reads.
     pub api: reqwest::Client,
@@ -81,6 +84,16 @@ impl BffState {
         let sessions = Sessions::open(&settings.store)
             .await
             .map_err(anyhow::Error::msg)?;
+        let sign_ins = match (&settings.cookie_secret, &settings.store) {
+            (Some(secret), _) | (None, StoreSettings::Cookie(secret)) => SignIns::new(secret),
+            (None, StoreSettings::Memory) => SignIns::random(),
+            (None, StoreSettings::Redis(_)) => Err(
+                "HERA_BFF_SESSION_STORE=redis needs HERA_BFF_COOKIE_SECRET, the same on every \
+                 instance"
+                    .to_owned(),
+            ),
+        }
+        .map_err(anyhow::Error::msg)?;
         let api = reqwest::Client::builder()
             .connect_timeout(settings.upstream_timeout.min(Duration::from_secs(10)))
             .read_timeout(settings.upstream_timeout)
@@ -108,6 +121,7 @@ impl BffState {
             },
             hydra,
             sessions,
+            sign_ins,
             api,
             settings,
         })
@@ -118,6 +132,7 @@ impl BffState {
 pub struct Bff {
     port: u16,
     server: Server,
+    state: web::Data<BffState>,
     metrics: Option<(Server, u16)>,
 }
 
@@ -131,6 +146,7 @@ impl Bff {
         let metrics = Metrics::new();
         let metrics_data = web::Data::from(metrics.clone());
         let state = web::Data::new(BffState::new(settings).await?);
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
@@ -171,12 +187,18 @@ impl Bff {
         Ok(Bff {
             port,
             server,
+            state: shared,
             metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The state every request shares (its session store, for metrics and tests).
+    pub fn state(&self) -> web::Data<BffState> {
+        self.state.clone()
     }
 
     /// The metrics listener's port, when `HERA_BFF_METRICS_BIND` is set.

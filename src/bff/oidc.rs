@@ -24,10 +24,10 @@ impl Hydra {
         Hydra {
             public: HydraPublic::new(&settings.hydra_public_url, http)
                 .with_browser_url(&settings.hydra_browser_url),
-            client: ClientCredentials {
-                id: settings.client_id.clone(),
-                secret: Some(settings.client_secret.clone()),
-            },
+            client: ClientCredentials::basic(
+                settings.client_id.clone(),
+                Some(settings.client_secret.clone()),
+            ),
         }
     }
 

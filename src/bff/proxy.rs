@@ -4,8 +4,11 @@
 //! Only an allow-list of request headers goes upstream (content negotiation, conditional and
 //! range requests, plus HERA_BFF_FORWARD_HEADERS); the browser's cookies and credentials never
 //! do. Answers come back without hop-by-hop headers and without `Set-Cookie`: an upstream API
-//! cannot set cookies on the app's origin. The path may not climb out of the upstream's base
-//! path (`..`, encoded or not).
+//! cannot set cookies on the app's origin, and an answer a browser could render as a document
+//! with script (HTML, XML, SVG, or one without a type) gets `Content-Security-Policy: sandbox`,
+//! so it runs in an opaque origin instead of the app's. The path may not climb out of the
+//! upstream's base path (`..`, encoded or not), carry path parameters (`;`), or stay
+//! percent-encoded after one decoding.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +25,6 @@ use url::Url;
 use crate::bff::config::Upstream;
 use crate::bff::error::BffError;
 use crate::bff::headers::HOP_BY_HOP;
-use crate::bff::session::SESSION_COOKIE;
 use crate::bff::BffState;
 
 /// Request headers forwarded to upstream APIs.
@@ -44,13 +46,28 @@ const FORWARDED_REQUEST_HEADERS: [&str; 14] = [
 ];
 
 /// Where `/api/proxy/<upstream>/<tail>?<query>` goes: `<base>/<tail>?<query>`, with the
-/// percent-encoding the browser used. `.` and `..` segments (also as `%2e`) and backslashes are
-/// refused, so the request stays under the base path.
+/// percent-encoding the browser used. Refused, so the request stays under the base path and
+/// means the same to every server on the way:
+/// - `.` and `..` segments (also as `%2e`) and backslashes;
+/// - `;` in a segment (also as `%3B`): Java and other servers read `/a;x/..` as path
+///   parameters and may resolve the path differently from the BFF (`/admin;/x`);
+/// - a segment that still holds `%` after one decoding (`%252e`): an upstream that decodes
+///   again would see what the BFF checked as something else.
 pub fn target_url(base: &Url, tail: &str, query: Option<&str>) -> Result<Url, BffError> {
     for segment in tail.split('/') {
         let decoded = percent_decode(segment);
         if decoded.contains('\\') {
             return Err(BffError::BadProxyPath("backslashes are not allowed"));
+        }
+        if decoded.contains(';') {
+            return Err(BffError::BadProxyPath(
+                "path parameters (;) are not allowed",
+            ));
+        }
+        if decoded.contains('%') {
+            return Err(BffError::BadProxyPath(
+                "a segment may be percent-encoded only once",
+            ));
         }
         // `..%2F` decodes to `../`: an upstream that decodes slashes would climb with it.
         if decoded
@@ -122,7 +139,7 @@ pub async fn proxy(
     if content_length.is_some_and(|length| length > state.settings.max_body_bytes) {
         return Err(BffError::BodyTooLarge);
     }
-    let Some(cookie) = request.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = request.cookie(state.cookies.session_name()) else {
         return Err(BffError::Unauthenticated);
     };
     let Some(current) = state.refresher.current(&state, cookie.value()).await? else {
@@ -244,10 +261,43 @@ fn answer_headers(headers: &reqwest::header::HeaderMap) -> Vec<(HeaderName, Head
         .collect()
 }
 
+/// True for an answer a browser could render as a document that runs script: HTML, XHTML, XML
+/// (which can carry XHTML), SVG, or no declared type at all.
+fn renders_as_document(headers: &reqwest::header::HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return true;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.is_empty()
+        || matches!(
+            essence.as_str(),
+            "text/html"
+                | "application/xhtml+xml"
+                | "image/svg+xml"
+                | "text/xml"
+                | "application/xml"
+        )
+        || essence.ends_with("+xml")
+}
+
 /// The upstream's answer for the browser, its body streamed.
 fn relay(method: &Method, answer: reqwest::Response) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut response = HttpResponse::build(status);
+    if renders_as_document(answer.headers()) {
+        // An API's HTML opened on the app's origin would otherwise run with the app's cookies
+        // and the session behind them; `sandbox` gives it an opaque origin. Added besides any
+        // policy of the upstream's own (every policy applies).
+        response.append_header((header::CONTENT_SECURITY_POLICY, "sandbox"));
+    }
     let headers = answer_headers(answer.headers());
     let has_cache_control = headers
         .iter()
@@ -335,6 +385,64 @@ mod tests {
             );
         }
         assert!(target("https://api.example.com/v1", "x#frag", None).is_err());
+    }
+
+    #[test]
+    fn path_parameters_and_double_encoding_are_refused() {
+        for tail in [
+            "admin;/x",
+            "a/b;c/d",
+            "a/..;/admin",
+            "admin%3b/x",
+            "admin%3B/x",
+            "%252e%252e/admin",
+            "a/%2541",
+            "a%25",
+        ] {
+            assert!(
+                target("https://api.example.com/v1", tail, None).is_err(),
+                "{tail}"
+            );
+        }
+        assert_eq!(
+            target("https://api.example.com/v1", "a%20b/c", Some("x=1;y=%25")).unwrap(),
+            "https://api.example.com/v1/a%20b/c?x=1;y=%25",
+            "the query is the upstream's to read"
+        );
+    }
+
+    #[test]
+    fn documents_that_could_run_script_are_sandboxed_and_data_is_not() {
+        let with = |content_type: Option<&str>| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            if let Some(value) = content_type {
+                headers.insert(reqwest::header::CONTENT_TYPE, value.parse().unwrap());
+            }
+            renders_as_document(&headers)
+        };
+        for document in [
+            Some("text/html; charset=utf-8"),
+            Some("TEXT/HTML"),
+            Some("application/xhtml+xml"),
+            Some("image/svg+xml"),
+            Some("application/xml"),
+            Some("text/xml"),
+            Some("application/atom+xml"),
+            None,
+            Some(""),
+        ] {
+            assert!(with(document), "{document:?}");
+        }
+        for data in [
+            "application/json",
+            "application/problem+json",
+            "text/plain",
+            "image/png",
+            "application/pdf",
+            "text/csv",
+        ] {
+            assert!(!with(Some(data)), "{data}");
+        }
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! The BFF's own routes: sign-in (`/api/login` → Hydra → `/api/callback`), `/api/whoami`,
 //! `/api/logout` and health checks. The proxy is in [`crate::bff::proxy`].
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -11,9 +9,7 @@ use serde_json::json;
 use crate::bff::error::BffError;
 use crate::bff::oidc::{pkce_challenge, random_token, Token, TokenError, TokenResponse};
 use crate::bff::proxy;
-use crate::bff::session::{
-    LoginState, ReturnTo, Session, LOGIN_COOKIE, LOGIN_TTL_SECONDS, SESSION_COOKIE,
-};
+use crate::bff::session::{LoginState, ReturnTo, Session, LOGIN_TTL_SECONDS};
 use crate::bff::{now, BffState};
 
 /// Assumed lifetime of an access token whose response has no `expires_in`.
@@ -36,8 +32,9 @@ struct LoginQuery {
     return_to: Option<String>,
 }
 
-/// Starts a sign-in: a new `state`, `nonce` and PKCE verifier, remembered server-side behind a
-/// ten-minute cookie, then off to Hydra.
+/// Starts a sign-in: a new `state`, `nonce` and PKCE verifier, sealed in a ten-minute cookie
+/// (nothing is stored server-side, so anonymous traffic here costs no memory), then off to
+/// Hydra.
 #[tracing::instrument(name = "bff.login", skip_all)]
 async fn login(
     query: web::Query<LoginQuery>,
@@ -53,8 +50,7 @@ async fn login(
         return_to: return_to.as_str().to_owned(),
         expires_at: now() + LOGIN_TTL_SECONDS,
     };
-    let ttl = Duration::from_secs(LOGIN_TTL_SECONDS.unsigned_abs());
-    let cookie = state.sessions.start_login(&login, ttl).await?;
+    let cookie = state.sign_ins.start(&login)?.ok_or(BffError::BadReturnTo)?;
     let redirect_uri = settings.redirect_uri();
     let scope = settings.scopes.joined();
     let challenge = pkce_challenge(login.verifier.expose());
@@ -104,13 +100,14 @@ async fn finish_sign_in(
 ) -> Result<HttpResponse, BffError> {
     let settings = &state.settings;
     let cookie = request
-        .cookie(LOGIN_COOKIE)
+        .cookie(state.cookies.login_name())
         .ok_or(BffError::NoLoginInProgress)?;
     let now = now();
+    // Replaying the cookie gains nothing: Hydra redeems the code once, and the answer clears
+    // the cookie.
     let login = state
-        .sessions
-        .take_login(cookie.value())
-        .await?
+        .sign_ins
+        .open(cookie.value())
         .filter(|login| login.expires_at > now)
         .ok_or(BffError::NoLoginInProgress)?;
     // RFC 6749 §10.12: the answer must belong to the request this browser started.
@@ -147,7 +144,7 @@ async fn finish_sign_in(
         }
     };
     // A new id on every sign-in (no session fixation); the previous session, if any, ends.
-    if let Some(old) = request.cookie(SESSION_COOKIE) {
+    if let Some(old) = request.cookie(state.cookies.session_name()) {
         end_session(state, old.value()).await;
     }
     tracing::info!(
@@ -232,7 +229,7 @@ async fn whoami(
     request: HttpRequest,
     state: web::Data<BffState>,
 ) -> Result<HttpResponse, BffError> {
-    let Some(cookie) = request.cookie(SESSION_COOKIE) else {
+    let Some(cookie) = request.cookie(state.cookies.session_name()) else {
         return Ok(HttpResponse::Unauthorized().json(json!({"authenticated": false})));
     };
     match state.sessions.load(cookie.value(), now()).await? {
@@ -254,7 +251,7 @@ async fn logout(
     state: web::Data<BffState>,
 ) -> Result<HttpResponse, BffError> {
     let mut logout_url = None;
-    if let Some(cookie) = request.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = request.cookie(state.cookies.session_name()) {
         let cookie = cookie.value();
         // Wait for a refresh in progress, so it cannot save the session again afterwards.
         let lock = state.refresher.lock(&state, cookie).await?;

@@ -2,9 +2,12 @@
 //! ([`Session`]) with its tokens; the cookies that point at them; and `return_to` paths.
 //!
 //! The browser gets two cookies, both `HttpOnly`, `SameSite=Lax` and `Secure` unless the app
-//! runs on plain http: `hera_bff` (the session, on `/`) and `hera_bff_login` (a sign-in in
-//! progress, only sent to `/api/callback`, ten minutes). With the memory and Redis stores their
-//! values are random 256-bit ids; with the cookie store they are the encrypted state itself.
+//! runs on plain http: `__Host-hera_bff` (the session, on `/`) and `__Secure-hera_bff_login` (a
+//! sign-in in progress, only sent to `/api/callback`, ten minutes); over plain http (local
+//! development) they are `hera_bff` and `hera_bff_login`, because browsers refuse prefixed
+//! cookies without `Secure`. The sign-in cookie always holds the
+//! sealed sign-in itself. The session cookie holds a random 256-bit id with the memory and
+//! Redis stores, and the sealed session with the cookie store.
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
@@ -14,10 +17,17 @@ use url::Url;
 use crate::bff::id_token::Identity;
 use crate::bff::oidc::Token;
 
-/// The session cookie.
+/// The session cookie over plain http, and the name its sealed value is bound to.
 pub const SESSION_COOKIE: &str = "hera_bff";
-/// The sign-in-in-progress cookie.
+/// The sign-in-in-progress cookie over plain http, and the name its sealed value is bound to.
 pub const LOGIN_COOKIE: &str = "hera_bff_login";
+/// The session cookie over https: `__Host-` makes browsers accept it only with `Secure`,
+/// `Path=/` and no `Domain`, so a sibling subdomain cannot set or shadow it (RFC 6265bis
+/// §4.1.3.2).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hera_bff";
+/// The sign-in cookie over https: `__Secure-`, because its path is `/api/callback` and
+/// `__Host-` requires `/` (RFC 6265bis §4.1.3.1).
+pub const SECURE_LOGIN_COOKIE: &str = "__Secure-hera_bff_login";
 /// The only path the sign-in cookie is sent to.
 pub const CALLBACK_PATH: &str = "/api/callback";
 /// How long a sign-in may take, from `/api/login` to `/api/callback`.
@@ -150,21 +160,39 @@ pub struct Cookies {
 }
 
 impl Cookies {
+    /// The session cookie's name: prefixed with `__Host-` when it is `Secure`.
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// The sign-in cookie's name: prefixed with `__Secure-` when it is `Secure`.
+    pub fn login_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_LOGIN_COOKIE
+        } else {
+            LOGIN_COOKIE
+        }
+    }
+
     pub fn session(&self, value: String, max_age_seconds: i64) -> Cookie<'static> {
-        self.build(SESSION_COOKIE, value, "/", max_age_seconds)
+        self.build(self.session_name(), value, "/", max_age_seconds)
     }
 
     pub fn login(&self, value: String) -> Cookie<'static> {
-        self.build(LOGIN_COOKIE, value, CALLBACK_PATH, LOGIN_TTL_SECONDS)
+        self.build(self.login_name(), value, CALLBACK_PATH, LOGIN_TTL_SECONDS)
     }
 
     /// An expired session cookie, which makes the browser drop it.
     pub fn clear_session(&self) -> Cookie<'static> {
-        self.build(SESSION_COOKIE, String::new(), "/", 0)
+        self.build(self.session_name(), String::new(), "/", 0)
     }
 
     pub fn clear_login(&self) -> Cookie<'static> {
-        self.build(LOGIN_COOKIE, String::new(), CALLBACK_PATH, 0)
+        self.build(self.login_name(), String::new(), CALLBACK_PATH, 0)
     }
 
     fn build(
@@ -247,13 +275,18 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_http_only_lax_and_secure_unless_plain_http() {
+    fn cookies_are_http_only_lax_and_secure_with_prefixed_names_unless_plain_http() {
         let cookie = Cookies { secure: true }
             .session("id".into(), 3600)
             .to_string();
         assert_eq!(
             cookie,
-            "hera_bff=id; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3600"
+            "__Host-hera_bff=id; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=3600"
+        );
+        let login = Cookies { secure: true }.login("l".into()).to_string();
+        assert_eq!(
+            login,
+            "__Secure-hera_bff_login=l; HttpOnly; SameSite=Lax; Secure; Path=/api/callback; Max-Age=600"
         );
         let login = Cookies { secure: false }.login("l".into()).to_string();
         assert_eq!(
@@ -261,6 +294,7 @@ mod tests {
             "hera_bff_login=l; HttpOnly; SameSite=Lax; Path=/api/callback; Max-Age=600"
         );
         let cleared = Cookies { secure: true }.clear_session().to_string();
+        assert!(cleared.starts_with("__Host-hera_bff=;"), "{cleared}");
         assert!(cleared.contains("Max-Age=0"), "{cleared}");
     }
 

@@ -217,12 +217,14 @@ pub fn validate(
 
     check_scope(&mut check, &body);
     let grant_types = check_grant_types(&mut check, &body, public);
-    check_response_types(&mut check, &body, public, &grant_types);
+    check_response_types(&mut check, &body);
     check_redirects(&mut check, &body, &grant_types);
     check_other_uris(&mut check, &body);
     check_jwks(&mut check, &body, auth_method);
     let secret = check_secret(&mut check, object, auth_method, env);
     warn_about_local_apps(&mut check, &body, public);
+    check_device_flow_consent(&mut check, &body, &grant_types);
+    check_session_features(&mut check, &body, auth_method, &grant_types);
 
     if check.problems.is_empty() {
         if let Some(id) = id {
@@ -358,15 +360,20 @@ fn check_grant_types<'a>(
             ));
         }
     }
+    if listed.contains(&"implicit") {
+        check.problem(
+            "grant_types: the \"implicit\" grant is refused: it puts tokens in the browser's URL \
+             (RFC 9700 §2.1.2); use authorization_code with PKCE"
+                .into(),
+        );
+    }
     if public {
         for grant in &listed {
-            if GRANT_TYPES.contains(grant) && !PUBLIC_GRANT_TYPES.contains(grant) {
-                let why = match *grant {
-                    "implicit" => {
-                        "it puts tokens in the browser's URL; use authorization_code with PKCE"
-                    }
-                    _ => "it needs a client secret or key",
-                };
+            if GRANT_TYPES.contains(grant)
+                && !PUBLIC_GRANT_TYPES.contains(grant)
+                && *grant != "implicit"
+            {
+                let why = "it needs a client secret or key";
                 check.problem(format!(
                     "a public client (token_endpoint_auth_method \"none\") must not use the \
                      {grant:?} grant: {why}"
@@ -388,12 +395,7 @@ fn check_grant_types<'a>(
     }
 }
 
-fn check_response_types(
-    check: &mut Check,
-    body: &Map<String, Value>,
-    public: bool,
-    grant_types: &[&str],
-) {
+fn check_response_types(check: &mut Check, body: &Map<String, Value>) {
     for entry in list(body, "response_types") {
         for word in entry.split(' ') {
             if !matches!(word, "code" | "token" | "id_token" | "none") {
@@ -403,10 +405,11 @@ fn check_response_types(
                 ));
                 break;
             }
-            if public && word != "code" && grant_types.contains(&"authorization_code") {
+            if matches!(word, "token" | "id_token") {
                 check.problem(format!(
-                    "a public client must use response_types [\"code\"] (the authorization code \
-                     flow with PKCE), not {entry:?}"
+                    "response_types: {entry:?} is refused: it returns tokens in the browser's URL \
+                     (the implicit and hybrid flows, RFC 9700 §2.1.2); use [\"code\"], the \
+                     authorization code flow with PKCE"
                 ));
                 break;
             }
@@ -519,7 +522,7 @@ fn check_other_uris(check: &mut Check, body: &Map<String, Value>) {
         }
     }
     for (index, origin) in list(body, "allowed_cors_origins").into_iter().enumerate() {
-        let fine = Url::parse(origin).is_ok_and(|url| {
+        let Some(url) = Url::parse(origin).ok().filter(|url| {
             matches!(url.scheme(), "http" | "https")
                 && url.host().is_some()
                 && url.username().is_empty()
@@ -527,11 +530,18 @@ fn check_other_uris(check: &mut Check, body: &Map<String, Value>) {
                 && url.path() == "/"
                 && url.query().is_none()
                 && url.fragment().is_none()
-        });
-        if !fine {
+        }) else {
             check.problem(format!(
                 "allowed_cors_origins[{index}] {origin:?} must be an origin such as \
                  \"https://app.example.com\" (scheme, host and port only)"
+            ));
+            continue;
+        };
+        if url.scheme() == "http" && !is_plain_http_allowed(url.host()) {
+            check.problem(format!(
+                "allowed_cors_origins[{index}] {origin:?} must use https: a page served over plain \
+                 http can be rewritten by anyone on the network, who would then call Hydra as \
+                 this origin (http is allowed only for localhost, 127.0.0.1 and [::1])"
             ));
         }
     }
@@ -677,9 +687,9 @@ fn is_env_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Warns when a public client with a redirect any local app can receive is marked first-party
-/// or skips consent: Hera's consent page ignores `metadata.first_party` for such a
-/// client, and `skip_consent` hands its tokens to whichever app claims the redirect.
+/// A public client with a redirect any local app can receive: `metadata.first_party` gets a
+/// warning (Hera's consent page ignores it for such a client), and `skip_consent` is refused (it
+/// would hand the client's tokens to whichever app claims the redirect).
 fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: bool) {
     if !public {
         return;
@@ -690,10 +700,7 @@ fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: b
     else {
         return;
     };
-    let first_party = body
-        .get("metadata")
-        .and_then(|metadata| metadata.get("first_party"))
-        == Some(&Value::Bool(true));
+    let first_party = metadata_flag(body, "first_party");
     if first_party {
         check.warn(format!(
             "metadata.first_party is not enough to skip consent for this public client: any \
@@ -702,10 +709,132 @@ fn warn_about_local_apps(check: &mut Check, body: &Map<String, Value>, public: b
         ));
     }
     if body.get("skip_consent") == Some(&Value::Bool(true)) {
-        check.warn(format!(
+        check.problem(format!(
             "skip_consent on a public client whose redirect {local:?} any local app could \
-             receive: such an app could obtain tokens without the user being asked"
+             receive is refused: such an app could start the flow with this public client_id and \
+             obtain tokens without the user being asked (RFC 8252 §8.6)"
         ));
+    }
+}
+
+/// `metadata.session_bridge` and `metadata.token_exchange`, the two ways Hera mints tokens from
+/// a Kratos session without a consent page, are booleans, and `true` only on a client that
+/// can pass what Hera checks when they are used: a first-party client (Hera refuses others
+/// with `unauthorized_client`) with the `authorization_code` grant, which both run with PKCE.
+/// The bridge also binds each caller's `Origin` to the client, so the client needs a web origin
+/// (an `allowed_cors_origins` entry or an http(s) redirect URI), and it never grants offline
+/// access, so the client may not list `offline`/`offline_access`. Token exchange authenticates
+/// the caller with what it sends, which a `private_key_jwt` assertion made out to Hydra cannot
+/// be.
+fn check_session_features(
+    check: &mut Check,
+    body: &Map<String, Value>,
+    auth_method: &str,
+    grant_types: &[&str],
+) {
+    let metadata = body.get("metadata").and_then(Value::as_object);
+    let flag = |name: &str| metadata.and_then(|metadata| metadata.get(name));
+    for name in ["session_bridge", "token_exchange"] {
+        if let Some(value) = flag(name).filter(|value| !value.is_boolean()) {
+            check.problem(format!(
+                "metadata.{name} must be a boolean (true or false), found {}; Hera only honours \
+                 the JSON boolean true",
+                shown(value)
+            ));
+        }
+    }
+    let first_party =
+        metadata_flag(body, "first_party") || body.get("skip_consent") == Some(&Value::Bool(true));
+    let code_flow = grant_types.contains(&"authorization_code");
+    // What both need: first-party, and the code flow they mint with.
+    let common = |how: &str| {
+        let mut why = Vec::new();
+        if !first_party {
+            why.push("it is not first-party (metadata.first_party or skip_consent)".to_owned());
+        }
+        if !code_flow {
+            why.push(format!(
+                "it lacks the authorization_code grant ({how} the code flow with PKCE)"
+            ));
+        }
+        why
+    };
+    if metadata_flag(body, "session_bridge") {
+        let mut why = common("the bridge runs");
+        let has_origin = !list(body, "allowed_cors_origins").is_empty()
+            || list(body, "redirect_uris").iter().any(|uri| {
+                Url::parse(uri).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+            });
+        if !has_origin {
+            why.push(
+                "it has no web origin to bind callers to (no allowed_cors_origins and no \
+                 http(s) redirect_uris)"
+                    .to_owned(),
+            );
+        }
+        let scope = text(body, "scope").unwrap_or_default();
+        if let Some(offline) = scope
+            .split_whitespace()
+            .find(|scope| matches!(*scope, "offline" | "offline_access"))
+        {
+            why.push(format!(
+                "its scope lists {offline:?}, which the bridge never grants (a script must not \
+                 mint refresh tokens)"
+            ));
+        }
+        refuse(check, "session_bridge", "the session bridge", why);
+    }
+    if metadata_flag(body, "token_exchange") {
+        let mut why = common("Hera mints the token through");
+        if auth_method == "private_key_jwt" {
+            why.push(
+                "it authenticates with private_key_jwt; token exchange takes client_secret_basic, \
+                 client_secret_post or a public client"
+                    .to_owned(),
+            );
+        }
+        refuse(check, "token_exchange", "token exchange", why);
+    }
+}
+
+/// One problem per reason a client marked with `metadata.<flag>` would be refused.
+fn refuse(check: &mut Check, flag: &str, feature: &str, why: Vec<String>) {
+    for reason in why {
+        check.problem(format!(
+            "metadata.{flag} on a client {feature} would refuse: {reason}"
+        ));
+    }
+}
+
+/// True when `metadata.<key>` is the JSON boolean `true`.
+fn metadata_flag(body: &Map<String, Value>, key: &str) -> bool {
+    body.get("metadata").and_then(|metadata| metadata.get(key)) == Some(&Value::Bool(true))
+}
+
+/// A device-flow client may not be marked to skip consent: Hera always shows the consent page
+/// for a device-authorization request (the last point where a person who was talked into
+/// typing someone else's code sees which app gets the grant, RFC 8628 §5.4), so the mark would
+/// promise what never happens.
+fn check_device_flow_consent(check: &mut Check, body: &Map<String, Value>, grant_types: &[&str]) {
+    if !grant_types.contains(&DEVICE_CODE) {
+        return;
+    }
+    let first_party = metadata_flag(body, "first_party");
+    if first_party {
+        check.problem(
+            "metadata.first_party on a client with the device-code grant: Hera asks for consent \
+             on every device sign-in whatever the client is (RFC 8628 §5.4); remove the mark, or \
+             give the device flow a client of its own"
+                .into(),
+        );
+    }
+    if body.get("skip_consent") == Some(&Value::Bool(true)) {
+        check.problem(
+            "skip_consent on a client with the device-code grant: Hera asks for consent on every \
+             device sign-in whatever the client is (RFC 8628 §5.4); remove it, or give the \
+             device flow a client of its own"
+                .into(),
+        );
     }
 }
 
@@ -834,9 +963,15 @@ mod tests {
             ("public with secret", with(spa(), json!({"client_secret": "env:APP_SECRET"})), "a public client (token_endpoint_auth_method \"none\") must not have a client_secret"),
             ("public without code grant", with(spa(), json!({"grant_types": ["refresh_token"]})), "must list \"authorization_code\" (used with PKCE)"),
             ("public relying on the default grant", without(spa(), "grant_types"), "must list \"authorization_code\""),
-            ("public implicit", with(spa(), json!({"grant_types": ["authorization_code", "implicit"]})), "must not use the \"implicit\" grant"),
+            ("public implicit", with(spa(), json!({"grant_types": ["authorization_code", "implicit"]})), "the \"implicit\" grant is refused"),
+            ("confidential implicit", with(web(), json!({"grant_types": ["authorization_code", "implicit"]})), "the \"implicit\" grant is refused"),
+            ("confidential token response", with(web(), json!({"response_types": ["code", "token"]})), "response_types: \"token\" is refused"),
+            ("hybrid response", with(web(), json!({"response_types": ["code id_token"]})), "response_types: \"code id_token\" is refused"),
+            ("http cors origin", with(web(), json!({"allowed_cors_origins": ["http://app.example.com"]})), "allowed_cors_origins[0] \"http://app.example.com\" must use https"),
+            ("public skip_consent with a loopback redirect", with(spa(), json!({"skip_consent": true, "redirect_uris": ["http://127.0.0.1:8080/cb"]})), "skip_consent on a public client whose redirect \"http://127.0.0.1:8080/cb\" any local app could receive is refused"),
+            ("public skip_consent with a custom scheme", with(spa(), json!({"skip_consent": true, "redirect_uris": ["com.example.app:/cb"]})), "skip_consent on a public client whose redirect \"com.example.app:/cb\""),
             ("public client credentials", with(spa(), json!({"grant_types": ["authorization_code", "client_credentials"]})), "must not use the \"client_credentials\" grant: it needs a client secret or key"),
-            ("public token response", with(spa(), json!({"response_types": ["code", "token"]})), "a public client must use response_types [\"code\"]"),
+            ("public token response", with(spa(), json!({"response_types": ["code", "token"]})), "response_types: \"token\" is refused"),
             ("unknown grant", with(web(), json!({"grant_types": ["password"]})), "grant_types: \"password\" is not a grant type Hydra knows"),
             ("unknown auth method", with(web(), json!({"token_endpoint_auth_method": "basic"})), "token_endpoint_auth_method \"basic\" is not one of"),
             ("no scope", without(web(), "scope"), "scope is required"),
@@ -904,12 +1039,6 @@ mod tests {
                 spec.warnings[0]
             );
         }
-        let skipping = with(
-            spa(),
-            json!({"skip_consent": true, "metadata": {}, "redirect_uris": ["http://localhost:1/cb"]}),
-        );
-        let spec = validate(definition(skipping), &env).unwrap();
-        assert!(spec.warnings[0].contains("skip_consent on a public client"));
         let confidential = with(
             web(),
             json!({"redirect_uris": ["http://127.0.0.1:8080/cb"], "metadata": {"first_party": true}}),
@@ -918,6 +1047,94 @@ mod tests {
             .unwrap()
             .warnings
             .is_empty());
+    }
+
+    #[test]
+    fn session_bridge_and_token_exchange_are_refused_on_clients_that_could_not_use_them() {
+        let bridge = |patch: Value| {
+            with(
+                with(
+                    spa(),
+                    json!({"allowed_cors_origins": ["https://spa.example.com"]}),
+                ),
+                patch,
+            )
+        };
+        validate(
+            definition(bridge(
+                json!({"metadata": {"first_party": true, "session_bridge": true}}),
+            )),
+            &env,
+        )
+        .unwrap();
+        let cases = [
+            ("a string flag", bridge(json!({"metadata": {"first_party": true, "session_bridge": "yes"}})), "metadata.session_bridge must be a boolean"),
+            ("third party", bridge(json!({"metadata": {"session_bridge": true}})), "metadata.session_bridge on a client the session bridge would refuse: it is not first-party"),
+            ("no origin", with(spa(), json!({"redirect_uris": ["com.example.app:/cb"], "metadata": {"first_party": true, "session_bridge": true}})), "it has no web origin to bind callers to"),
+            ("offline scopes", bridge(json!({"scope": "openid offline_access", "metadata": {"first_party": true, "session_bridge": true}})), "its scope lists \"offline_access\", which the bridge never grants"),
+            ("no code flow", with(web(), json!({"grant_types": ["client_credentials"], "redirect_uris": ["https://web.example.com/cb"], "metadata": {"first_party": true, "session_bridge": true}})), "it lacks the authorization_code grant (the bridge runs the code flow with PKCE)"),
+            ("token exchange as a string", with(spa(), json!({"metadata": {"first_party": true, "token_exchange": 1}})), "metadata.token_exchange must be a boolean"),
+            ("token exchange, third party", with(spa(), json!({"metadata": {"token_exchange": true}})), "metadata.token_exchange on a client token exchange would refuse: it is not first-party"),
+            ("token exchange with a key", with(web(), json!({"token_endpoint_auth_method": "private_key_jwt", "client_secret": null, "jwks_uri": "https://web.example.com/jwks", "metadata": {"first_party": true, "token_exchange": true}})), "it authenticates with private_key_jwt"),
+        ];
+        for (case, object, expected) in cases {
+            assert_refused(case, object, expected);
+        }
+        let native = json!({
+            "client_id": "native",
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code"],
+            "scope": "openid email",
+            "redirect_uris": ["com.example.app:/oauth2redirect"],
+            "metadata": {"first_party": true, "token_exchange": true},
+        });
+        validate(definition(native), &env).unwrap();
+    }
+
+    #[test]
+    fn loopback_cors_origins_may_use_plain_http() {
+        for origin in [
+            "http://localhost:5173",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+        ] {
+            let object = with(web(), json!({"allowed_cors_origins": [origin]}));
+            validate(definition(object), &env).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_device_flow_client_marked_first_party_or_skipping_consent_is_refused() {
+        let cli = json!({
+            "client_id": "cli",
+            "token_endpoint_auth_method": "none",
+            "grant_types": [DEVICE_CODE],
+            "scope": "openid",
+        });
+        assert_refused(
+            "first_party",
+            with(cli.clone(), json!({"metadata": {"first_party": true}})),
+            "metadata.first_party on a client with the device-code grant",
+        );
+        assert_refused(
+            "skip_consent",
+            with(cli.clone(), json!({"skip_consent": true})),
+            "skip_consent on a client with the device-code grant",
+        );
+        let both_grants = with(
+            web(),
+            json!({"grant_types": ["authorization_code", DEVICE_CODE], "metadata": {"first_party": true}}),
+        );
+        assert_refused(
+            "a web client that also has the device grant",
+            both_grants,
+            "device-code grant",
+        );
+        validate(
+            definition(with(cli, json!({"metadata": {"first_party": false}}))),
+            &env,
+        )
+        .unwrap();
     }
 
     #[test]

@@ -4,8 +4,18 @@
 //! only for the operator's own applications that opted in: first-party (`metadata.first_party`
 //! or `skip_consent`, both admin-only: Hydra refuses them in dynamic client registration) **and**
 //! `metadata.session_bridge: true`.
+//!
+//! The code comes back in the answer to a script, so the request is bound to the caller:
+//! - the script's `Origin` must be one the client is bound to (its `allowed_cors_origins`, or
+//!   the origin of one of its `redirect_uris`), so one allowed app cannot ask for another's
+//!   client;
+//! - every client must send a PKCE S256 challenge, confidential ones too, so a code taken from
+//!   the answer is useless without the verifier the caller kept (RFC 9700 §2.1.1);
+//! - `offline`/`offline_access` is never granted: a script cannot mint refresh tokens;
+//! - a client with `metadata.min_aal: "aal2"` needs a session with a second factor, as on the
+//!   login page.
 
-use crate::model::Client;
+use crate::model::{Client, Session};
 
 /// What an app asked the bridge for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +39,12 @@ pub enum Refusal {
     AudienceNotAllowed(String),
     PkceRequired,
     PkceMethodNotS256,
+    /// The caller's `Origin` is not one the client is bound to.
+    OriginNotBound,
+    /// `offline` or `offline_access` was asked for.
+    OfflineScope,
+    /// The client demands a second factor the session does not have.
+    Aal2Required,
     StateTooShort,
     MissingField(&'static str),
     /// `/session/token` with a `grant_type` other than `session`.
@@ -64,7 +80,23 @@ impl Refusal {
             ),
             Refusal::PkceRequired => (
                 "invalid_request",
-                "A public client must send a code_challenge (PKCE).".into(),
+                "A code_challenge (PKCE, S256) is required.".into(),
+            ),
+            Refusal::OriginNotBound => (
+                "origin_not_allowed",
+                "This origin may not ask for this client: it is neither one of the client's \
+                 allowed_cors_origins nor the origin of one of its redirect_uris."
+                    .into(),
+            ),
+            Refusal::OfflineScope => (
+                "invalid_scope",
+                "offline and offline_access are never granted here: the Kratos session is the \
+                 refresh."
+                    .into(),
+            ),
+            Refusal::Aal2Required => (
+                "session_aal2_required",
+                "The client requires a second factor.".into(),
             ),
             Refusal::PkceMethodNotS256 => (
                 "invalid_request",
@@ -93,7 +125,7 @@ impl Refusal {
 
 /// First-party and opted in.
 pub fn check_client(client: &Client) -> Result<(), Refusal> {
-    if !(client.skip_consent || client.metadata_flag("first_party")) {
+    if !client.is_first_party() {
         return Err(Refusal::NotFirstParty);
     }
     if !client.metadata_flag("session_bridge") {
@@ -102,17 +134,28 @@ pub fn check_client(client: &Client) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The request fits the client: a registered redirect URI (exact match, RFC 6749 §3.1.2.3),
-/// allowed audiences, PKCE S256 for public clients, a `state` Hydra will accept.
-pub fn check_request(request: &BridgeRequest, client: &Client) -> Result<(), Refusal> {
+/// The request fits the client and its caller: `origin` (the request's `Origin`) is one the
+/// client is bound to, a registered redirect URI (exact match, RFC 6749 §3.1.2.3), allowed
+/// audiences, no offline scope, PKCE S256, a `state` Hydra will accept.
+pub fn check_request(
+    request: &BridgeRequest,
+    client: &Client,
+    origin: &str,
+) -> Result<(), Refusal> {
     check_client(client)?;
     if request.client_id.is_empty() {
         return Err(Refusal::MissingField("client_id"));
+    }
+    if !client.web_origins().iter().any(|bound| bound == origin) {
+        return Err(Refusal::OriginNotBound);
     }
     if !client.redirect_uris.contains(&request.redirect_uri) {
         return Err(Refusal::RedirectUriNotRegistered);
     }
     check_audience(&request.audience, client)?;
+    if request.scope.iter().any(|scope| is_offline(scope)) {
+        return Err(Refusal::OfflineScope);
+    }
     match (
         &request.code_challenge,
         request.code_challenge_method.as_deref(),
@@ -120,10 +163,7 @@ pub fn check_request(request: &BridgeRequest, client: &Client) -> Result<(), Ref
         (Some(_), Some("S256")) => {}
         (Some(_), _) => return Err(Refusal::PkceMethodNotS256),
         (None, Some(_)) => return Err(Refusal::MissingField("code_challenge")),
-        (None, None) if client.token_endpoint_auth_method.as_deref() == Some("none") => {
-            return Err(Refusal::PkceRequired)
-        }
-        (None, None) => {}
+        (None, None) => return Err(Refusal::PkceRequired),
     }
     if request
         .state
@@ -133,6 +173,19 @@ pub fn check_request(request: &BridgeRequest, client: &Client) -> Result<(), Ref
         return Err(Refusal::StateTooShort);
     }
     Ok(())
+}
+
+/// The session meets the client's `metadata.min_aal` (checked after the session is known).
+pub fn check_session(session: &Session, client: &Client) -> Result<(), Refusal> {
+    if client.requires_aal2() && !session.is_aal2() {
+        return Err(Refusal::Aal2Required);
+    }
+    Ok(())
+}
+
+/// `offline` (Hydra's older name) or `offline_access` (OIDC Core §11): a refresh token.
+pub fn is_offline(scope: &str) -> bool {
+    scope == "offline" || scope == "offline_access"
 }
 
 /// Every audience must be in the client's `audience` allow-list (exact match, as Hydra does).
@@ -148,7 +201,7 @@ pub fn check_audience(audience: &[String], client: &Client) -> Result<(), Refusa
 pub fn session_grant_scopes(requested: &[String]) -> Vec<String> {
     let scopes: Vec<String> = requested
         .iter()
-        .filter(|s| *s != "offline" && *s != "offline_access")
+        .filter(|s| !is_offline(s))
         .cloned()
         .collect();
     if scopes.is_empty() {
@@ -182,12 +235,12 @@ pub fn check_session_grant<'a>(
 }
 
 /// The authorization request the session grant runs for the bridge client: its allowed
-/// audiences only, its first redirect URI, no offline scopes, and PKCE when Hera has no secret
-/// for it (`pkce_challenge`, S256).
+/// audiences only, its first redirect URI, no offline scopes, and PKCE (`pkce_challenge`,
+/// S256), also when Hera authenticates with a secret.
 pub fn session_grant_request(
     grant: &SessionGrantRequest,
     client: &Client,
-    pkce_challenge: Option<String>,
+    pkce_challenge: String,
 ) -> Result<BridgeRequest, Refusal> {
     check_audience(&grant.audience, client)?;
     let redirect_uri = client
@@ -201,8 +254,8 @@ pub fn session_grant_request(
         scope: session_grant_scopes(&grant.scope),
         audience: grant.audience.clone(),
         state: None,
-        code_challenge_method: pkce_challenge.is_some().then(|| "S256".to_owned()),
-        code_challenge: pkce_challenge,
+        code_challenge_method: Some("S256".to_owned()),
+        code_challenge: Some(pkce_challenge),
     })
 }
 
@@ -210,6 +263,8 @@ pub fn session_grant_request(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    const ORIGIN: &str = "https://app.example.com";
 
     fn spa() -> Client {
         Client {
@@ -236,7 +291,7 @@ mod tests {
 
     #[test]
     fn a_first_party_opted_in_client_with_a_good_request_passes() {
-        assert_eq!(check_request(&request(), &spa()), Ok(()));
+        assert_eq!(check_request(&request(), &spa(), ORIGIN), Ok(()));
         let web = Client {
             skip_consent: true,
             metadata: json!({"session_bridge": true}),
@@ -313,6 +368,52 @@ mod tests {
                 Refusal::PkceMethodNotS256,
             ),
             (
+                "a confidential client without PKCE",
+                BridgeRequest {
+                    code_challenge: None,
+                    code_challenge_method: None,
+                    ..request()
+                },
+                Client {
+                    token_endpoint_auth_method: Some("client_secret_basic".into()),
+                    ..spa()
+                },
+                Refusal::PkceRequired,
+            ),
+            (
+                "offline_access",
+                BridgeRequest {
+                    scope: vec!["openid".into(), "offline_access".into()],
+                    ..request()
+                },
+                spa(),
+                Refusal::OfflineScope,
+            ),
+            (
+                "offline",
+                BridgeRequest {
+                    scope: vec!["offline".into()],
+                    ..request()
+                },
+                spa(),
+                Refusal::OfflineScope,
+            ),
+            (
+                "another app's origin",
+                BridgeRequest {
+                    client_id: "other".into(),
+                    redirect_uri: "https://other.example.com/cb".into(),
+                    ..request()
+                },
+                Client {
+                    id: "other".into(),
+                    redirect_uris: vec!["https://other.example.com/cb".into()],
+                    allowed_cors_origins: vec!["https://other.example.com".into()],
+                    ..spa()
+                },
+                Refusal::OriginNotBound,
+            ),
+            (
                 "short state",
                 BridgeRequest {
                     state: Some("short".into()),
@@ -323,8 +424,78 @@ mod tests {
             ),
         ];
         for (name, request, client, expected) in cases {
-            assert_eq!(check_request(&request, &client), Err(expected), "{name}");
+            assert_eq!(
+                check_request(&request, &client, ORIGIN),
+                Err(expected),
+                "{name}"
+            );
         }
+    }
+
+    #[test]
+    fn the_origin_must_be_a_cors_origin_or_a_redirect_origin_of_the_client() {
+        let by_cors = Client {
+            redirect_uris: vec![
+                "https://app.example.com/callback".into(),
+                "com.example.app:/cb".into(),
+            ],
+            allowed_cors_origins: vec!["https://www.example.com/".into()],
+            ..spa()
+        };
+        assert_eq!(
+            check_request(&request(), &by_cors, "https://www.example.com"),
+            Ok(()),
+            "a registered CORS origin, trailing slash and all"
+        );
+        assert_eq!(
+            check_request(&request(), &by_cors, ORIGIN),
+            Ok(()),
+            "the origin of a redirect URI"
+        );
+        for origin in [
+            "https://app.example.com.evil.test",
+            "http://app.example.com",
+            "https://app.example.com:444",
+            "null",
+            "",
+        ] {
+            assert_eq!(
+                check_request(&request(), &by_cors, origin),
+                Err(Refusal::OriginNotBound),
+                "{origin:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_client_that_requires_a_second_factor_needs_an_aal2_session() {
+        let session = |aal: &str| Session {
+            id: "s".into(),
+            active: true,
+            expires_at: None,
+            authenticated_at: None,
+            issued_at: None,
+            devices: vec![],
+            aal: Some(aal.into()),
+            authentication_methods: vec![],
+            identity: crate::model::Identity {
+                id: "ada".into(),
+                state: None,
+                traits: serde_json::Value::Null,
+                verifiable_addresses: vec![],
+                updated_at: None,
+            },
+        };
+        let strict = Client {
+            metadata: json!({"first_party": true, "session_bridge": true, "min_aal": "aal2"}),
+            ..spa()
+        };
+        assert_eq!(
+            check_session(&session("aal1"), &strict),
+            Err(Refusal::Aal2Required)
+        );
+        assert_eq!(check_session(&session("aal2"), &strict), Ok(()));
+        assert_eq!(check_session(&session("aal1"), &spa()), Ok(()));
     }
 
     #[test]
@@ -364,25 +535,23 @@ mod tests {
     }
 
     #[test]
-    fn the_session_grant_runs_on_the_clients_first_redirect_with_pkce_when_it_has_no_secret() {
+    fn the_session_grant_runs_on_the_clients_first_redirect_with_pkce() {
         let grant = SessionGrantRequest {
             grant_type: Some("session".into()),
             audience: vec!["https://api.example.com".into()],
             scope: vec!["openid".into(), "offline".into()],
         };
-        let request = session_grant_request(&grant, &spa(), Some("challenge".into())).unwrap();
+        let request = session_grant_request(&grant, &spa(), "challenge".into()).unwrap();
         assert_eq!(request.redirect_uri, spa().redirect_uris[0]);
         assert_eq!(request.scope, ["openid"]);
+        assert_eq!(request.code_challenge.as_deref(), Some("challenge"));
         assert_eq!(request.code_challenge_method.as_deref(), Some("S256"));
-        let confidential = session_grant_request(&grant, &spa(), None).unwrap();
-        assert_eq!(confidential.code_challenge, None);
-        assert_eq!(confidential.code_challenge_method, None);
         let no_redirect = Client {
             redirect_uris: vec![],
             ..spa()
         };
         assert_eq!(
-            session_grant_request(&grant, &no_redirect, None),
+            session_grant_request(&grant, &no_redirect, "challenge".into()),
             Err(Refusal::NoRedirectUri)
         );
         let foreign = SessionGrantRequest {
@@ -390,7 +559,7 @@ mod tests {
             ..grant
         };
         assert_eq!(
-            session_grant_request(&foreign, &spa(), None),
+            session_grant_request(&foreign, &spa(), "challenge".into()),
             Err(Refusal::AudienceNotAllowed(
                 "https://other.example.com".into()
             ))

@@ -87,6 +87,7 @@ mod tests {
             },
             granted_scope: scopes.iter().map(|s| (*s).to_owned()).collect(),
             granted_audience: Vec::new(),
+            remembered: true,
             handled_at: at,
         }
     }

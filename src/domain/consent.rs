@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-use crate::model::{Client, ConsentRequest};
+use crate::model::{Client, ConsentRequest, ConsentSession};
 
 /// What to do with a consent request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +19,8 @@ pub enum ConsentDecision {
 /// Why a consent was accepted without asking, written to the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AutoAcceptReason {
-    /// Hydra remembers a consent that covers every requested scope.
+    /// Hydra remembers a consent that covers every requested scope, and remembered consents of
+    /// this subject for this client already cover every requested audience.
     HydraSkip,
     /// The admin set `skip_consent` on the client.
     SkipConsent,
@@ -41,16 +42,36 @@ impl AutoAcceptReason {
     }
 }
 
-/// Auto-accepts first-party clients. Every signal is admin-controlled: Hydra refuses
-/// `skip_consent` and `metadata` in dynamic client registration, and
-/// first-party status is never derived from client-chosen fields such as its name or URIs.
+/// Auto-accepts remembered consents and first-party clients.
 ///
-/// `metadata.first_party` alone is not enough for a public client that a local app could
-/// impersonate: `skip_consent` and `TRUSTED_CLIENT_IDS` still are, because an
-/// admin set them for that client knowing what it is.
-pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> ConsentDecision {
+/// - A device-authorization request (RFC 8628) is always asked: the consent screen is the last
+///   point where a person who was talked into typing someone else's code sees which app gets
+///   the grant (RFC 8628 §5.4). Hydra itself never skips consent for device flows.
+/// - Hydra's `skip` compares scopes only, so a remembered consent for API A would also let the
+///   client get API B without a page. A skip is honoured only when `remembered_audiences`, the
+///   audiences remembered consents of this subject for this client granted
+///   ([`remembered_audiences`]), cover every requested audience; otherwise the other rules
+///   decide, and without one of them the person is asked.
+/// - First-party clients: every signal is admin-controlled (Hydra refuses `skip_consent` and
+///   `metadata` in dynamic client registration), and first-party status is never derived from
+///   client-chosen fields such as its name or URIs. `metadata.first_party` alone is not enough
+///   for a public client that a local app could impersonate: `skip_consent` and
+///   `TRUSTED_CLIENT_IDS` still are, because an admin set them for that client knowing what it
+///   is.
+pub fn decide(
+    request: &ConsentRequest,
+    trusted_client_ids: &[String],
+    remembered_audiences: &[String],
+) -> ConsentDecision {
     let client = &request.client;
-    let reason = if request.skip {
+    if request.is_device_flow() {
+        return ConsentDecision::AskUser;
+    }
+    let covered = request
+        .requested_audience
+        .iter()
+        .all(|audience| remembered_audiences.contains(audience));
+    let reason = if request.skip && covered {
         AutoAcceptReason::HydraSkip
     } else if client.skip_consent {
         AutoAcceptReason::SkipConsent
@@ -62,6 +83,32 @@ pub fn decide(request: &ConsentRequest, trusted_client_ids: &[String]) -> Consen
         return ConsentDecision::AskUser;
     };
     ConsentDecision::AutoAccept(reason)
+}
+
+/// True when [`decide`] needs the audiences of the subject's remembered consents: Hydra says
+/// `skip` for a request that names audiences. Other requests are decided without them (and
+/// without asking Hydra for the subject's consents).
+pub fn needs_remembered_audiences(request: &ConsentRequest) -> bool {
+    request.skip && !request.requested_audience.is_empty() && !request.is_device_flow()
+}
+
+/// Every audience that remembered consents of the subject for `client_id` granted, in the
+/// order first seen. Only consents Hydra lists count (it lists neither expired consents nor
+/// skipped ones), and among them only remembered ones: a consent the person did not ask to
+/// remember says nothing about later requests.
+pub fn remembered_audiences(sessions: &[ConsentSession], client_id: &str) -> Vec<String> {
+    let mut audiences: Vec<String> = Vec::new();
+    for session in sessions
+        .iter()
+        .filter(|session| session.client.id == client_id && session.remembered)
+    {
+        for audience in &session.granted_audience {
+            if !audiences.contains(audience) {
+                audiences.push(audience.clone());
+            }
+        }
+    }
+    audiences
 }
 
 /// Whether Hydra should remember an automatic accept, so that later `prompt=none` requests of
@@ -121,6 +168,22 @@ fn is_local_ip(ip: IpAddr) -> bool {
         v4 => v4,
     };
     ip.is_loopback() || ip.is_unspecified()
+}
+
+/// True when an answer to the consent page came sooner than `min_delay` after the page was
+/// shown, or dated before it (clocks of several instances out of step count as too soon).
+///
+/// Double-clickjacking: a page asks for a double click, and between the two clicks swaps
+/// itself for the consent page in the window under the pointer, so the second click lands on
+/// "Allow" before the person could read anything. Frame-busting headers cannot stop it, because
+/// the consent page is a top-level window. A person needs longer than that to read a page, so
+/// an answer this fast is shown the page again.
+pub fn answered_too_soon(
+    shown_at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    min_delay: time::Duration,
+) -> bool {
+    now - shown_at < min_delay
 }
 
 /// Scopes that are always granted when requested and cannot be unticked.
@@ -228,7 +291,7 @@ mod tests {
         for (request, expected) in cases {
             let expected = expected.map_or(ConsentDecision::AskUser, ConsentDecision::AutoAccept);
             assert_eq!(
-                decide(&request, &trusted),
+                decide(&request, &trusted, &[]),
                 expected,
                 "{}",
                 request.client.id
@@ -253,7 +316,7 @@ mod tests {
                 },
             );
             assert_eq!(
-                decide(&request, &[]),
+                decide(&request, &[], &[]),
                 ConsentDecision::AskUser,
                 "{metadata}"
             );
@@ -268,7 +331,7 @@ mod tests {
             ..client("impostor")
         };
         assert_eq!(
-            decide(&request(false, impostor), &strings(&["trusted-app"])),
+            decide(&request(false, impostor), &strings(&["trusted-app"]), &[]),
             ConsentDecision::AskUser
         );
     }
@@ -298,7 +361,7 @@ mod tests {
             "not a uri",
         ] {
             assert_eq!(
-                decide(&request(false, public_first_party(redirect_uri)), &[]),
+                decide(&request(false, public_first_party(redirect_uri)), &[], &[]),
                 ConsentDecision::AskUser,
                 "{redirect_uri}"
             );
@@ -315,7 +378,7 @@ mod tests {
             ..public_first_party("https://app.example.com/cb")
         };
         assert_eq!(
-            decide(&request(false, client), &[]),
+            decide(&request(false, client), &[], &[]),
             ConsentDecision::AskUser
         );
     }
@@ -344,7 +407,7 @@ mod tests {
         ];
         for (case, client) in cases {
             assert_eq!(
-                decide(&request(false, client), &[]),
+                decide(&request(false, client), &[], &[]),
                 ConsentDecision::AutoAccept(AutoAcceptReason::FirstParty),
                 "{case}"
             );
@@ -379,7 +442,7 @@ mod tests {
         ];
         for (request, trusted, reason) in cases {
             assert_eq!(
-                decide(&request, &trusted),
+                decide(&request, &trusted, &[]),
                 ConsentDecision::AutoAccept(reason),
                 "{reason:?}"
             );
@@ -410,6 +473,144 @@ mod tests {
             &local,
             AutoAcceptReason::TrustedClientId
         ));
+    }
+
+    fn with_audience(skip: bool, client: Client, audience: &[&str]) -> ConsentRequest {
+        ConsentRequest {
+            requested_audience: strings(audience),
+            ..request(skip, client)
+        }
+    }
+
+    #[test]
+    fn a_skip_is_honoured_only_for_audiences_remembered_consents_already_cover() {
+        let api_a = "https://a.example";
+        let api_b = "https://b.example";
+        let asked = with_audience(true, client("x"), &[api_a, api_b]);
+        assert_eq!(
+            decide(&asked, &[], &strings(&[api_a])),
+            ConsentDecision::AskUser,
+            "API B is new: the person is asked"
+        );
+        assert_eq!(
+            decide(&asked, &[], &strings(&[api_b, api_a])),
+            ConsentDecision::AutoAccept(AutoAcceptReason::HydraSkip)
+        );
+        assert_eq!(
+            decide(&with_audience(true, client("x"), &[]), &[], &[]),
+            ConsentDecision::AutoAccept(AutoAcceptReason::HydraSkip),
+            "no audience, nothing to cover"
+        );
+        let own = Client {
+            skip_consent: true,
+            ..client("own")
+        };
+        assert_eq!(
+            decide(&with_audience(true, own, &[api_b]), &[], &[]),
+            ConsentDecision::AutoAccept(AutoAcceptReason::SkipConsent),
+            "an uncovered skip falls through to the first-party rules"
+        );
+    }
+
+    #[test]
+    fn remembered_audiences_are_read_only_when_a_skip_names_audiences() {
+        assert!(needs_remembered_audiences(&with_audience(
+            true,
+            client("x"),
+            &["https://a.example"]
+        )));
+        assert!(!needs_remembered_audiences(&with_audience(
+            false,
+            client("x"),
+            &["https://a.example"]
+        )));
+        assert!(!needs_remembered_audiences(&with_audience(
+            true,
+            client("x"),
+            &[]
+        )));
+    }
+
+    #[test]
+    fn only_remembered_consents_of_the_same_client_cover_audiences() {
+        let session = |client_id: &str, audience: &[&str], remembered: bool| ConsentSession {
+            client: client(client_id),
+            granted_scope: strings(&["openid"]),
+            granted_audience: strings(audience),
+            remembered,
+            handled_at: None,
+        };
+        let sessions = [
+            session("app", &["https://a.example"], true),
+            session("app", &["https://b.example", "https://a.example"], true),
+            session("app", &["https://c.example"], false),
+            session("other", &["https://d.example"], true),
+        ];
+        assert_eq!(
+            remembered_audiences(&sessions, "app"),
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(remembered_audiences(&sessions, "nobody").is_empty());
+    }
+
+    #[test]
+    fn a_device_flow_is_never_accepted_without_asking() {
+        let device = |client: Client, skip: bool| ConsentRequest {
+            request_url: "http://hydra/oauth2/device/verify?client_id=tv".into(),
+            ..request(skip, client)
+        };
+        let cases = [
+            (
+                "skip_consent",
+                device(
+                    Client {
+                        skip_consent: true,
+                        ..client("tv")
+                    },
+                    false,
+                ),
+            ),
+            (
+                "first_party",
+                device(
+                    Client {
+                        metadata: json!({"first_party": true}),
+                        ..client("tv")
+                    },
+                    false,
+                ),
+            ),
+            ("TRUSTED_CLIENT_IDS", device(client("tv"), false)),
+            ("a Hydra skip", device(client("tv"), true)),
+        ];
+        for (case, request) in cases {
+            assert_eq!(
+                decide(&request, &strings(&["tv"]), &[]),
+                ConsentDecision::AskUser,
+                "{case}"
+            );
+            assert!(!needs_remembered_audiences(&request), "{case}");
+        }
+    }
+
+    #[test]
+    fn an_answer_within_the_minimum_delay_is_too_soon() {
+        use time::macros::datetime;
+        use time::Duration;
+        let shown = datetime!(2026-01-02 03:04:05 UTC);
+        let second = Duration::SECOND;
+        assert!(answered_too_soon(shown, shown, second));
+        assert!(answered_too_soon(
+            shown,
+            shown + Duration::milliseconds(999),
+            second
+        ));
+        assert!(!answered_too_soon(shown, shown + second, second));
+        assert!(
+            answered_too_soon(shown, shown - Duration::seconds(5), second),
+            "an answer dated before the page"
+        );
+        assert!(!answered_too_soon(shown, shown, Duration::ZERO));
     }
 
     #[test]

@@ -35,7 +35,6 @@
 //! request says `prompt=none`, it rejects instead (`login_required`, or `interaction_required`
 //! for a step-up).
 
-use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use super::amr::amr;
@@ -250,8 +249,8 @@ pub fn decide(input: &LoginInput<'_>) -> LoginDecision {
     .filter(|_| !fresh);
 
     // 7. Step-up.
-    let min_aal2 = request.client.metadata.get("min_aal") == Some(&Value::String("aal2".into()));
-    let needs_aal2 = (min_aal2 || asks_for_mfa(auth, policy)) && !is_aal2(session.aal.as_deref());
+    let needs_aal2 =
+        (request.client.requires_aal2() || asks_for_mfa(auth, policy)) && !session.is_aal2();
     if needs_aal2 && refresh_reason.is_none() && marker.is_some_and(|m| m.step_up) {
         return reject(unmet_requirements(), Reason::StepUpFailed);
     }
@@ -351,10 +350,6 @@ fn asks_for_mfa(auth: &AuthRequest, policy: &LoginPolicy) -> bool {
     auth.acr_values
         .iter()
         .any(|acr| acr == "aal2" || *acr == policy.acr_aal2 || policy.mfa_acr_values.contains(acr))
-}
-
-fn is_aal2(aal: Option<&str>) -> bool {
-    matches!(aal, Some("aal2" | "aal3"))
 }
 
 /// True when `hint` names this identity: its id, or one of its identifier traits or addresses
@@ -531,6 +526,8 @@ mod tests {
                     })
                     .collect(),
                 identity: identity(id, "active"),
+                issued_at: None,
+                devices: Vec::new(),
             })),
             Kratos::NoSession => Whoami::Unauthenticated,
             Kratos::NeedsAal2 => Whoami::Aal2Required,
@@ -1237,6 +1234,8 @@ mod tests {
             aal: Some("aal1".into()),
             authentication_methods: vec![],
             identity: identity(ADA, "active"),
+            issued_at: None,
+            devices: Vec::new(),
         }))
     }
 

@@ -11,14 +11,33 @@ pub enum LogoutDecision {
     Accept,
     /// Show the confirmation page.
     AskUser,
+    /// End nothing: the request would end the sessions of someone this browser is not signed in
+    /// as. Say so, and offer a way on.
+    NotThisPerson,
 }
 
-/// Signs out without asking only when both hold: the admin marked the client
-/// `skip_logout_consent` (Hydra refuses that field in dynamic registration), **and** the request
-/// is RP-initiated, so the client itself asked with an `id_token_hint`. Anything else is
-/// confirmed: without the question any web page could sign users out by linking to Hydra's
-/// `/oauth2/sessions/logout`.
-pub fn decide(request: &LogoutRequest) -> LogoutDecision {
+/// Whether the browser's own Kratos session is the logout's subject: `viewer` is the identity
+/// the browser is signed in as, if any.
+pub fn is_subject(request: &LogoutRequest, viewer: Option<&str>) -> bool {
+    !request.subject.is_empty() && viewer == Some(request.subject.as_str())
+}
+
+/// The decision, for a browser signed in as `viewer` (if anyone).
+///
+/// - An RP-initiated logout names its session by the `id_token_hint`, not by the browser's
+///   cookie: Hydra ends the sessions of whoever the hint is for. Anyone holding a person's ID
+///   token could open the logout URL in their own browser and end that person's sessions, so
+///   Hera accepts an RP-initiated logout only in a browser signed in as its subject.
+/// - Otherwise it signs out without asking only when both hold: the admin marked the client
+///   `skip_logout_consent` (Hydra refuses that field in dynamic registration), **and** the
+///   request is RP-initiated, so the client itself asked with an `id_token_hint`.
+/// - Anything else is confirmed: without the question any web page could sign users out by
+///   linking to Hydra's `/oauth2/sessions/logout`. An OP-initiated logout ends the session of
+///   Hydra's own cookie in this very browser, so it needs no binding beyond that.
+pub fn decide(request: &LogoutRequest, viewer: Option<&str>) -> LogoutDecision {
+    if request.rp_initiated && !is_subject(request, viewer) {
+        return LogoutDecision::NotThisPerson;
+    }
     let client_may_skip = request
         .client
         .as_ref()
@@ -73,11 +92,34 @@ mod tests {
         for (rp_initiated, client, expected) in cases {
             let skip = client.as_ref().map(|c| c.skip_logout_consent);
             assert_eq!(
-                decide(&request(rp_initiated, client)),
+                decide(&request(rp_initiated, client), Some("identity-ada")),
                 expected,
                 "rp_initiated={rp_initiated} skip_logout_consent={skip:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_rp_initiated_logout_ends_nothing_in_a_browser_not_signed_in_as_its_subject() {
+        for viewer in [None, Some("identity-bob")] {
+            for client in [Some(client(true)), Some(client(false)), None] {
+                assert_eq!(
+                    decide(&request(true, client), viewer),
+                    LogoutDecision::NotThisPerson,
+                    "{viewer:?}"
+                );
+            }
+            assert_eq!(
+                decide(&request(false, Some(client(true))), viewer),
+                LogoutDecision::AskUser,
+                "an OP-initiated logout ends this browser's own Hydra session: {viewer:?}"
+            );
+        }
+        let nobody = LogoutRequest {
+            subject: String::new(),
+            ..request(true, None)
+        };
+        assert_eq!(decide(&nobody, Some("")), LogoutDecision::NotThisPerson);
     }
 
     #[test]

@@ -9,3 +9,5 @@ pub mod connected_apps;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod selfservice;
+pub mod token_exchange;

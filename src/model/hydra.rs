@@ -34,6 +34,12 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     /// Audiences the client may request (`audience`).
     pub audience: Vec<String>,
+    /// Scopes the client may request (`scope`, space-separated in Hydra).
+    pub scope: Vec<String>,
+    /// `grant_types`; empty means Hydra's default, `authorization_code`.
+    pub grant_types: Vec<String>,
+    /// Origins allowed to call Hydra from a browser (`allowed_cors_origins`), as registered.
+    pub allowed_cors_origins: Vec<String>,
     pub skip_consent: bool,
     pub skip_logout_consent: bool,
     pub token_endpoint_auth_method: Option<String>,
@@ -51,6 +57,41 @@ impl Client {
     /// True only when `metadata.<key>` is the JSON boolean `true` (not `"true"`, not `1`).
     pub fn metadata_flag(&self, key: &str) -> bool {
         self.metadata.get(key) == Some(&Value::Bool(true))
+    }
+
+    /// True when the admin made the client first-party: `skip_consent` or
+    /// `metadata.first_party: true`. Both are admin-only: Hydra refuses them in dynamic client
+    /// registration.
+    pub fn is_first_party(&self) -> bool {
+        self.skip_consent || self.metadata_flag("first_party")
+    }
+
+    /// True when the client demands a second factor (`metadata.min_aal: "aal2"`).
+    pub fn requires_aal2(&self) -> bool {
+        self.metadata.get("min_aal") == Some(&Value::String("aal2".into()))
+    }
+
+    /// True for a public client (`token_endpoint_auth_method: none`): no secret proves who asks.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method.as_deref() == Some("none")
+    }
+
+    /// The web origins the client is bound to, as browsers write them in `Origin`: each of its
+    /// `allowed_cors_origins`, and the origin of each http(s) `redirect_uris` entry. Custom
+    /// schemes have no origin a browser could send.
+    pub fn web_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = Vec::new();
+        for uri in self.allowed_cors_origins.iter().chain(&self.redirect_uris) {
+            let Ok(url) = Url::parse(uri) else { continue };
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                continue;
+            }
+            let origin = url.origin().ascii_serialization();
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
     }
 }
 
@@ -180,6 +221,8 @@ pub struct ConsentSession {
     pub client: Client,
     pub granted_scope: Vec<String>,
     pub granted_audience: Vec<String>,
+    /// The person asked Hydra to remember the consent (or Hera did, for an automatic one).
+    pub remembered: bool,
     /// When the consent was given; `None` when Hydra has no time for it.
     pub handled_at: Option<OffsetDateTime>,
 }

@@ -83,6 +83,31 @@ pub struct Session {
     #[serde(default)]
     pub authentication_methods: Vec<AuthenticationMethod>,
     pub identity: Identity,
+    /// When the session was issued (`issued_at`).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub issued_at: Option<OffsetDateTime>,
+    /// The browsers and devices that used the session (whoami and `GET /sessions` expand them).
+    #[serde(default)]
+    pub devices: Vec<Device>,
+}
+
+/// A browser or device that used a session (`session.devices[]`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Device {
+    #[serde(default)]
+    pub ip_address: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// Where the request came from, as Kratos's `location` header setting names it; often empty.
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+impl Session {
+    /// True when the session was authenticated with a second factor (`aal2`, or above).
+    pub fn is_aal2(&self) -> bool {
+        matches!(self.aal.as_deref(), Some("aal2" | "aal3"))
+    }
 }
 
 /// What `GET /sessions/whoami` said about the browser.
@@ -113,11 +138,37 @@ impl SessionCredentials {
     }
 }
 
-/// One of Kratos's browser self-service flows Hera sends people to.
+/// One of Kratos's browser self-service flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KratosFlow {
     Login,
     Registration,
+    Recovery,
+    Verification,
+    Settings,
+}
+
+impl KratosFlow {
+    /// Every kind, in the order Kratos documents them.
+    pub const ALL: [KratosFlow; 5] = [
+        KratosFlow::Login,
+        KratosFlow::Registration,
+        KratosFlow::Recovery,
+        KratosFlow::Verification,
+        KratosFlow::Settings,
+    ];
+
+    /// The flow's name in Kratos's paths (`/self-service/<name>/browser`) and in Hera's
+    /// (`/<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            KratosFlow::Login => "login",
+            KratosFlow::Registration => "registration",
+            KratosFlow::Recovery => "recovery",
+            KratosFlow::Verification => "verification",
+            KratosFlow::Settings => "settings",
+        }
+    }
 }
 
 /// A trip through one of Kratos's browser flows, back to Hera.

@@ -3,6 +3,7 @@
 //! layer maps the upstream APIs into these; decisions (`domain`) and the roles read them.
 
 pub mod challenge;
+pub mod flow;
 pub mod hydra;
 pub mod kratos;
 pub mod user_code;
@@ -13,7 +14,7 @@ pub use hydra::{
     LogoutRequest, OAuthRejection, OidcContext, RedirectTo,
 };
 pub use kratos::{
-    AuthenticationMethod, BrowserFlow, Identity, KratosFlow, Session, SessionCredentials,
+    AuthenticationMethod, BrowserFlow, Device, Identity, KratosFlow, Session, SessionCredentials,
     VerifiableAddress, Whoami,
 };
 pub use user_code::{UserCode, UserCodeError};

@@ -226,6 +226,14 @@ fn client_from_sdk(client: models::OAuth2Client) -> Client {
         tos_uri: non_empty(client.tos_uri),
         redirect_uris: client.redirect_uris.unwrap_or_default(),
         audience: client.audience.unwrap_or_default(),
+        scope: client
+            .scope
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        grant_types: client.grant_types.unwrap_or_default(),
+        allowed_cors_origins: client.allowed_cors_origins.unwrap_or_default(),
         skip_consent: client.skip_consent.unwrap_or(false),
         skip_logout_consent: client.skip_logout_consent.unwrap_or(false),
         token_endpoint_auth_method: non_empty(client.token_endpoint_auth_method),
@@ -493,6 +501,7 @@ fn consent_session_from_sdk(session: models::OAuth2ConsentSession) -> Option<Con
         client: client_from_sdk(*client),
         granted_scope: session.grant_scope.unwrap_or_default(),
         granted_audience: session.grant_access_token_audience.unwrap_or_default(),
+        remembered: session.remember.unwrap_or(false),
         handled_at: session
             .handled_at
             .and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok())

@@ -48,12 +48,27 @@ impl fmt::Debug for Token {
     }
 }
 
-/// An OAuth2 client as it authenticates at the token endpoint: `client_secret_basic` with a
-/// secret, or a public client (`client_id` in the form).
+/// An OAuth2 client as it authenticates at the token endpoint: with a secret, by HTTP Basic
+/// (`client_secret_basic`) or in the form (`client_secret_post`, when `post`), or as a public
+/// client (`client_id` in the form). Hydra refuses a secret sent another way than the client is
+/// registered for.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub id: String,
     pub secret: Option<ClientSecret>,
+    /// Send the secret in the form (`client_secret_post`) rather than by HTTP Basic.
+    pub post: bool,
+}
+
+impl ClientCredentials {
+    /// `client_secret_basic` with `secret`, or a public client without one.
+    pub fn basic(id: impl Into<String>, secret: Option<ClientSecret>) -> Self {
+        ClientCredentials {
+            id: id.into(),
+            secret,
+            post: false,
+        }
+    }
 }
 
 /// Cookies Hydra sets during one flow (its login and consent CSRF cookies), sent back on the
@@ -305,6 +320,27 @@ impl HydraPublic {
         Err(token_refusal(status, &body))
     }
 
+    /// Whether Hydra accepts these credentials, asked without side effects: a revocation of a
+    /// token that does not exist, which Hydra answers 200 for an authenticated client (RFC 7009
+    /// §2.2: an invalid token is no error) and 401 `invalid_client` otherwise (§2.2.1). Hydra
+    /// has no other endpoint that checks a client secret and does nothing else.
+    #[tracing::instrument(name = "hydra_public.authenticates", skip_all)]
+    pub async fn authenticates(&self, client: &ClientCredentials) -> Result<bool, UpstreamError> {
+        let probe = format!("hera-client-check.{}", random_token(16));
+        match self
+            .revoke(client, &Token::new(probe), "access_token")
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(TokenError::Refused { error, .. }) if error == "invalid_client" => Ok(false),
+            Err(TokenError::Refused { status, .. }) => Err(UpstreamError::Status {
+                service: SERVICE,
+                status,
+            }),
+            Err(TokenError::Upstream(error)) => Err(error),
+        }
+    }
+
     /// Hydra's JSON Web Key Set (`/.well-known/jwks.json`), as raw JSON.
     #[tracing::instrument(name = "hydra_public.jwks", skip_all)]
     pub async fn jwks(&self) -> Result<Vec<u8>, UpstreamError> {
@@ -356,13 +392,19 @@ impl HydraPublic {
 }
 
 /// The form, authenticated as `client`: `client_secret_basic` with both parts form-urlencoded
-/// before base64 (RFC 6749 §2.3.1), or `client_id` in the form for a public client.
+/// before base64 (RFC 6749 §2.3.1), `client_id` and `client_secret` in the form for
+/// `client_secret_post`, or `client_id` in the form for a public client.
 fn authenticated<'a>(
     request: reqwest::RequestBuilder,
     client: &'a ClientCredentials,
     mut form: Vec<(&'a str, &'a str)>,
 ) -> reqwest::RequestBuilder {
     match &client.secret {
+        Some(secret) if client.post => {
+            form.push(("client_id", client.id.as_str()));
+            form.push(("client_secret", secret.expose()));
+            request.form(&form)
+        }
         Some(secret) => request
             .header(AUTHORIZATION, basic_auth(&client.id, secret.expose()))
             .form(&form),

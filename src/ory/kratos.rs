@@ -1,5 +1,7 @@
 //! Kratos: who is signed in (public `/sessions/whoami`), identities by id (admin API), browser
 //! logout URLs (public `/self-service/logout/browser`), and the browser URLs Hera sends people to.
+//! The self-service flows Hera renders, Kratos's error records and the signed-in person's
+//! sessions are in [`flows`].
 //!
 //! `whoami` and `identity` are plain reqwest calls into [`crate::model::kratos`] rather than
 //! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
@@ -16,7 +18,11 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::{Service, UpstreamError};
+
+mod flows;
+
 use crate::model::{BrowserFlow, Identity, KratosFlow, Session, SessionCredentials, Whoami};
+pub use flows::EndedSession;
 
 /// The outcome of a session extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,10 +220,7 @@ impl Kratos {
     /// again.
     pub fn browser_flow_url(&self, flow: BrowserFlow, return_to: &str) -> String {
         let mut url = self.browser_url.clone();
-        let name = match flow.kind {
-            KratosFlow::Login => "login",
-            KratosFlow::Registration => "registration",
-        };
+        let name = flow.kind.name();
         url.path_segments_mut()
             .map(|mut segments| {
                 segments
@@ -274,7 +277,9 @@ async fn send(
         .map_err(|e| UpstreamError::from_reqwest(service, e))
 }
 
-/// Reads a JSON body into `T`; a body that does not parse is a malformed answer.
+/// Reads a JSON body into `T`; a body that does not parse is a malformed answer whose
+/// description names the place, never the text (sessions carry traits, flows CSRF tokens, codes
+/// and secrets).
 async fn read_json<T: serde::de::DeserializeOwned>(
     service: Service,
     response: reqwest::Response,
@@ -282,7 +287,17 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     let body = crate::timing::upstream(response.bytes())
         .await
         .map_err(|e| UpstreamError::from_reqwest(service, e))?;
-    serde_json::from_slice(&body).map_err(|e| UpstreamError::malformed(service, e))
+    serde_json::from_slice(&body).map_err(|e| {
+        UpstreamError::malformed(
+            service,
+            format!(
+                "{:?} error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -297,7 +312,8 @@ mod tests {
         }
     }
 
-    fn kratos(browser: &str) -> Kratos {
+    /// A client for a Kratos at `http://kratos:4433` that browsers reach at `browser`.
+    pub(super) fn kratos(browser: &str) -> Kratos {
         let url = Url::parse("http://kratos:4433").unwrap();
         Kratos::new(
             &url,

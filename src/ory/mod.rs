@@ -19,7 +19,7 @@ use url::Url;
 pub use clients::{ClientObject, ClientsError, HydraClients};
 pub use hydra::{HydraAdmin, HydraError, UserCodeVerdict};
 pub use hydra_public::HydraPublic;
-pub use kratos::{Extended, Kratos};
+pub use kratos::{EndedSession, Extended, Kratos};
 
 /// Which upstream API a failure came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

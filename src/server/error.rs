@@ -13,7 +13,9 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 use super::state::texts;
 use super::State;
+use crate::domain::selfservice::Failure;
 use crate::model::challenge::ChallengeError;
+use crate::model::KratosFlow;
 use crate::ory::{HydraError, UpstreamError};
 use crate::server::views::{ErrorPage, Layout};
 use crate::web::errors::RenderErrors;
@@ -52,6 +54,9 @@ pub enum HeraError {
     /// Hydra does not know the device challenge (404) or it expired (401).
     #[error("the device challenge is unknown or has expired")]
     StaleDevice { expired: bool },
+    /// Kratos gave no flow for this page, and nothing Hera can do brings one.
+    #[error("the {kind:?} flow cannot be shown: {failure:?}")]
+    Flow { kind: KratosFlow, failure: Failure },
     /// Too many attempts from this address or for this request.
     #[error("too many attempts; retry after {retry_after:?}")]
     TooManyAttempts { retry_after: Duration },
@@ -87,6 +92,14 @@ impl HeraError {
         }
     }
 
+    /// Where "Start again" leads, when starting again helps: a new flow of the same kind.
+    fn start_again(&self) -> Option<String> {
+        match self {
+            HeraError::Flow { kind, .. } => Some(format!("/{}", kind.name())),
+            _ => None,
+        }
+    }
+
     /// What the page says; plain words, nothing from upstream.
     fn wording(&self) -> Wording {
         match self {
@@ -101,6 +114,12 @@ impl HeraError {
             HeraError::StaleLogout { .. } => Wording::SignOutNoLongerValid,
             HeraError::StaleDevice { .. } => Wording::DeviceNoLongerValid,
             HeraError::TooManyAttempts { .. } => Wording::TooManyAttempts,
+            HeraError::Flow { failure, .. } => match failure {
+                Failure::Gone => Wording::FlowGone,
+                Failure::Csrf => Wording::FormExpired,
+                Failure::NoCookies => Wording::NoCookies,
+                Failure::Refused(_) => Wording::FlowRefused,
+            },
             HeraError::Upstream(UpstreamError::Timeout { .. }) => Wording::UpstreamSlow,
             HeraError::Upstream(_) => Wording::UpstreamDown,
             HeraError::Unexpected(_) => Wording::Unexpected,
@@ -121,6 +140,9 @@ enum Wording {
     DeviceNoLongerValid,
     TooManyAttempts,
     TooLarge,
+    FlowGone,
+    NoCookies,
+    FlowRefused,
     UpstreamSlow,
     UpstreamDown,
     Unexpected,
@@ -167,6 +189,9 @@ impl Wording {
                 "error-too-many-attempts-title",
                 "error-too-many-attempts-message",
             ),
+            Wording::FlowGone => ("error-flow-gone-title", "error-flow-gone-message"),
+            Wording::NoCookies => ("error-no-cookies-title", "error-no-cookies-message"),
+            Wording::FlowRefused => ("error-flow-refused-title", "error-flow-refused-message"),
             Wording::UpstreamSlow => ("error-upstream-slow-title", "error-upstream-slow-message"),
             Wording::UpstreamDown => ("error-upstream-down-title", "error-upstream-down-message"),
             Wording::Unexpected => ("error-unexpected-title", "error-unexpected-message"),
@@ -175,7 +200,7 @@ impl Wording {
 
     /// Every wording, for the catalogue test.
     #[cfg(test)]
-    const ALL: [Wording; 13] = [
+    const ALL: [Wording; 16] = [
         Wording::Incomplete,
         Wording::NoLongerValid,
         Wording::FormExpired,
@@ -186,6 +211,9 @@ impl Wording {
         Wording::DeviceNoLongerValid,
         Wording::TooManyAttempts,
         Wording::TooLarge,
+        Wording::FlowGone,
+        Wording::NoCookies,
+        Wording::FlowRefused,
         Wording::UpstreamSlow,
         Wording::UpstreamDown,
         Wording::Unexpected,
@@ -222,6 +250,14 @@ impl ResponseError for HeraError {
                 }
             }
             HeraError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            HeraError::Flow { failure, .. } => match failure {
+                Failure::Gone => StatusCode::GONE,
+                Failure::Csrf | Failure::NoCookies => StatusCode::FORBIDDEN,
+                Failure::Refused(status) => StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(StatusCode::is_client_error)
+                    .unwrap_or(StatusCode::BAD_GATEWAY),
+            },
             HeraError::Csrf(_) | HeraError::AccountUnavailable => StatusCode::FORBIDDEN,
             HeraError::Upstream(UpstreamError::Timeout { .. }) => StatusCode::GATEWAY_TIMEOUT,
             HeraError::Upstream(UpstreamError::Status { status: 503, .. }) => {
@@ -261,15 +297,16 @@ impl RenderErrors for ErrorPages {
         // Without Hera's state (never in a running server) actix's plain answer stays.
         let state = request.app_data::<web::Data<State>>()?;
         let t = texts(request, state, &[]);
-        let wording = error
-            .as_error::<HeraError>()
-            .map_or_else(|| Wording::for_status(status), HeraError::wording);
+        let hera_error = error.as_error::<HeraError>();
+        let wording = hera_error.map_or_else(|| Wording::for_status(status), HeraError::wording);
         let (title_key, message_key) = wording.keys();
         let page = ErrorPage {
             layout: Layout::new(&t, t.text(title_key)),
             status: status.as_u16(),
             message: t.text(message_key).into(),
             code: None,
+            reference: None,
+            start_again: hera_error.and_then(HeraError::start_again),
             request_id: request_id.to_owned(),
         };
         Some(render(status, &page))

@@ -258,6 +258,12 @@ impl Texts {
         }
     }
 
+    /// The message `key` when a language file has it; unlike [`Texts::text`], a missing key is
+    /// not a bug here (callers fall back to another wording).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.messages.get(key).map(String::as_str)
+    }
+
     /// The message `key` with its `{ $name }` variable filled in.
     pub fn text1(&self, key: &str, name: &str, value: impl Display) -> String {
         fill(self.text(key), &[(name, &value)])

@@ -1,12 +1,13 @@
-//! The provider role: Hydra's login, consent, logout and device-verification pages, the home
-//! page and connected apps, with their state, error pages, texts and Hera's own cookie.
+//! The provider role: Hydra's login, consent, logout and device-verification pages, Kratos's
+//! sign-in, sign-up, recovery, verification and settings pages, the home page, connected apps
+//! and signed-in devices, with their state, error pages, texts and Hera's own cookie.
 
 pub mod assets;
 pub mod brand;
 pub mod claims_preview;
 pub mod error;
 pub mod i18n;
-pub mod rate_limit;
+pub mod kratos_texts;
 pub mod routes;
 pub mod scopes;
 pub mod session;

@@ -1,9 +1,10 @@
 //! Hera's own browser session (an encrypted actix-session cookie) and the CSRF tokens bound to it.
 //!
-//! The session holds one random per-browser key. A form's CSRF token is an HMAC of the form's
-//! purpose and what the form acts on (its challenge, or the client id of a revoke button) under
-//! that key, so a token is only valid in the browser it was issued to and only for what it was
-//! rendered with.
+//! The session holds one random per-browser key. A form's CSRF token is the time the form was
+//! rendered and an HMAC of that time, the form's purpose and what the form acts on (its
+//! challenge, or the client id of a revoke button) under that key, so a token is only valid in
+//! the browser it was issued to and only for what it was rendered with, and it tells, unforgeably,
+//! when the page was shown (the consent page refuses an answer that comes too soon after).
 //!
 //! It also remembers what Hera did for an authorization request in this browser
 //! ([`ReauthMarker`]): when it sent the browser to Kratos, and which identity it accepted on an
@@ -29,8 +30,7 @@ use crate::domain::login::ReauthMarker;
 use crate::model::challenge::Challenge;
 use crate::telemetry::short_hash;
 
-/// Name of Hera's session cookie.
-pub use crate::web::SESSION_COOKIE as COOKIE_NAME;
+use crate::web::session_cookie_name;
 
 const CSRF_KEY: &str = "csrf_key";
 const REAUTH_KEY: &str = "reauth";
@@ -59,11 +59,16 @@ struct StoredMarker {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Bytes of the render time at the start of a CSRF token (milliseconds since the Unix epoch,
+/// big-endian).
+const ISSUED_AT_BYTES: usize = 8;
+
 /// The middleware that keeps Hera's session in an encrypted, `HttpOnly`, `SameSite=Lax` cookie
-/// that ends with the browser session; `Secure` unless Hera is reached over plain http.
+/// that ends with the browser session; `Secure` and named `__Host-hera_session` unless Hera is
+/// reached over plain http.
 pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
     SessionMiddleware::builder(CookieSessionStore::default(), key)
-        .cookie_name(COOKIE_NAME.into())
+        .cookie_name(session_cookie_name(secure).into())
         .cookie_secure(secure)
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
@@ -83,6 +88,9 @@ pub enum FormPurpose {
     Device,
     /// A "remove access" button on the connected-apps page (bound to the client id).
     Revoke,
+    /// A "sign out" button on the devices page (bound to the Kratos session id, or to the
+    /// browser's own session id for "all other devices").
+    EndSession,
 }
 
 impl FormPurpose {
@@ -92,6 +100,7 @@ impl FormPurpose {
             FormPurpose::Logout => b"logout",
             FormPurpose::Device => b"device",
             FormPurpose::Revoke => b"revoke",
+            FormPurpose::EndSession => b"end-session",
         }
     }
 }
@@ -113,12 +122,22 @@ impl<'a> TypedSession<'a> {
         self.csrf_token_for(purpose, challenge.as_str())
     }
 
-    /// A CSRF token for `purpose` bound to `subject_of_form` (what the form acts on), creating
-    /// the per-browser key on first use.
+    /// A CSRF token for `purpose` bound to `subject_of_form` (what the form acts on) and to the
+    /// render time, creating the per-browser key on first use.
     pub fn csrf_token_for(
         &self,
         purpose: FormPurpose,
         subject_of_form: &str,
+    ) -> anyhow::Result<String> {
+        self.csrf_token_at(purpose, subject_of_form, OffsetDateTime::now_utc())
+    }
+
+    /// [`Self::csrf_token_for`] with the render time given.
+    pub fn csrf_token_at(
+        &self,
+        purpose: FormPurpose,
+        subject_of_form: &str,
+        rendered_at: OffsetDateTime,
     ) -> anyhow::Result<String> {
         let key = match self.key() {
             Some(key) => key,
@@ -132,21 +151,36 @@ impl<'a> TypedSession<'a> {
                 key.to_vec()
             }
         };
-        Ok(URL_SAFE_NO_PAD.encode(mac(&key, purpose, subject_of_form)?.finalize().into_bytes()))
+        let issued = millis(rendered_at).to_be_bytes();
+        let tag = mac(&key, purpose, subject_of_form, &issued)?
+            .finalize()
+            .into_bytes();
+        let mut token = issued.to_vec();
+        token.extend_from_slice(&tag);
+        Ok(URL_SAFE_NO_PAD.encode(token))
     }
 
-    /// True when `token` was issued by [`Self::csrf_token_for`] in this browser for this purpose
-    /// and `subject_of_form`. Compared in constant time.
+    /// When the form was rendered, if `token` was issued by [`Self::csrf_token_for`] in this
+    /// browser for this purpose and `subject_of_form`; `None` otherwise. The MAC is compared in
+    /// constant time.
     pub fn verify_csrf_for(
         &self,
         purpose: FormPurpose,
         subject_of_form: &str,
         token: &str,
-    ) -> bool {
-        let (Some(key), Ok(token)) = (self.key(), URL_SAFE_NO_PAD.decode(token)) else {
-            return false;
-        };
-        mac(&key, purpose, subject_of_form).is_ok_and(|mac| mac.verify_slice(&token).is_ok())
+    ) -> Option<OffsetDateTime> {
+        let key = self.key()?;
+        let token = URL_SAFE_NO_PAD.decode(token).ok()?;
+        if token.len() <= ISSUED_AT_BYTES {
+            return None;
+        }
+        let (issued, tag) = token.split_at(ISSUED_AT_BYTES);
+        mac(&key, purpose, subject_of_form, issued)
+            .ok()?
+            .verify_slice(tag)
+            .ok()?;
+        let millis = i64::from_be_bytes(issued.try_into().ok()?);
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
     }
 
     /// What Hera already did for the authorization request with this key in this browser.
@@ -256,10 +290,21 @@ impl<'a> TypedSession<'a> {
     }
 }
 
-fn mac(key: &[u8], purpose: FormPurpose, subject_of_form: &str) -> anyhow::Result<HmacSha256> {
+fn mac(
+    key: &[u8],
+    purpose: FormPurpose,
+    subject_of_form: &str,
+    issued: &[u8],
+) -> anyhow::Result<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(key)?;
     mac.update(purpose.label());
     mac.update(b"\0");
+    mac.update(issued);
     mac.update(subject_of_form.as_bytes());
     Ok(mac)
+}
+
+/// Milliseconds since the Unix epoch.
+fn millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }

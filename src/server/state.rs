@@ -10,12 +10,12 @@ use url::Url;
 
 use super::brand::Brand;
 use super::i18n::{Catalogue, Texts};
-use super::rate_limit::RateLimiter;
 use super::scopes::OperatorScopes;
 use crate::domain::login::LoginPolicy;
 use crate::metrics::Metrics;
 use crate::model::Challenge;
 use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
+use crate::web::rate_limit::RateLimiter;
 
 /// User codes Hera sends to Hydra per device challenge and per client address, per minute.
 const DEVICE_ATTEMPTS_PER_MINUTE: usize = 5;
@@ -46,6 +46,9 @@ pub struct Settings {
     pub kratos_logout: KratosLogout,
     /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
     pub trusted_proxy_hops: u8,
+    /// How long after the consent page was shown an answer is taken (sooner ones get the page
+    /// again).
+    pub consent_min_delay: Duration,
     /// `HERA_LOCALES_DIR`: the operator's message files over the built-in ones.
     pub locales_dir: Option<std::path::PathBuf>,
     /// `HERA_SCOPES_FILE`: the operator's descriptions of their own scopes.
@@ -124,10 +127,19 @@ impl State {
 
     /// Hera's own `/login?login_challenge=…`, where Kratos sends the browser back after sign-in.
     pub fn login_url(&self, challenge: &Challenge) -> String {
+        self.challenge_url("/login", "login_challenge", challenge)
+    }
+
+    /// Hera's own `/consent?consent_challenge=…`.
+    pub fn consent_url(&self, challenge: &Challenge) -> String {
+        self.challenge_url("/consent", "consent_challenge", challenge)
+    }
+
+    fn challenge_url(&self, path: &str, parameter: &str, challenge: &Challenge) -> String {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("login_challenge", challenge.as_str())
+            .append_pair(parameter, challenge.as_str())
             .finish();
-        format!("{}?{query}", self.page_url("/login"))
+        format!("{}?{query}", self.page_url(path))
     }
 }
 

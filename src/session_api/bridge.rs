@@ -177,9 +177,14 @@ fn next(redirect_to: RedirectTo) -> Result<Url, BridgeFailure> {
         .map_err(|_| BridgeFailure::Misrouted("Hydra returned an unusable redirect"))
 }
 
-/// `location` is the client's redirect URI: same origin and path, Hera stops here.
+/// `location` is the client's redirect URI: same scheme, host, port and path, Hera stops here.
+/// Compared part by part rather than by origin, because a native app's custom scheme
+/// (`com.example.app:/cb`) has an opaque origin, which equals no other.
 fn lands_on(location: &Url, redirect_uri: &Url) -> bool {
-    location.origin() == redirect_uri.origin() && location.path() == redirect_uri.path()
+    location.scheme() == redirect_uri.scheme()
+        && location.host_str() == redirect_uri.host_str()
+        && location.port_or_known_default() == redirect_uri.port_or_known_default()
+        && location.path() == redirect_uri.path()
 }
 
 /// The code (or error) Hydra sent to the client's redirect URI.
@@ -234,5 +239,63 @@ fn refused(location: &Url) -> BridgeFailure {
     BridgeFailure::Refused {
         error: param("error"),
         description: param("error_description"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_flow_stops_at_the_redirect_uri_also_for_a_native_apps_custom_scheme() {
+        let cases = [
+            (
+                "https://app.example.com/cb",
+                "https://app.example.com/cb?code=x&state=y",
+                true,
+            ),
+            (
+                "com.example.app:/cb",
+                "com.example.app:/cb?code=x&state=y",
+                true,
+            ),
+            (
+                "http://127.0.0.1:8080/cb",
+                "http://127.0.0.1:8080/cb?code=x",
+                true,
+            ),
+            (
+                "https://app.example.com/cb",
+                "https://app.example.com:443/cb?code=x",
+                true,
+            ),
+            ("com.example.app:/cb", "com.example.other:/cb?code=x", false),
+            (
+                "com.example.app:/cb",
+                "com.example.app:/other?code=x",
+                false,
+            ),
+            (
+                "http://127.0.0.1:8080/cb",
+                "http://127.0.0.1:8081/cb?code=x",
+                false,
+            ),
+            (
+                "https://app.example.com/cb",
+                "https://evil.example.com/cb?code=x",
+                false,
+            ),
+        ];
+        for (redirect_uri, location, stops) in cases {
+            assert_eq!(
+                lands_on(&url(location), &url(redirect_uri)),
+                stops,
+                "{redirect_uri} / {location}"
+            );
+        }
     }
 }

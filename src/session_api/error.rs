@@ -1,11 +1,13 @@
-//! What goes wrong on `/session/*`, and the one JSON shape every refusal and failure has:
-//! `{"error", "error_description", "request_id"}`, in English (the callers are programs).
+//! What goes wrong on `/session/*` and `/oauth2/token-exchange`, and the one JSON shape every
+//! refusal and failure has: `{"error", "error_description", "request_id"}` (RFC 6749 §5.2 plus
+//! the request id), in English (the callers are programs).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use crate::domain::bridge::Refusal;
+use crate::domain::token_exchange::ExchangeError;
 use crate::ory::UpstreamError;
 use crate::web::errors::{self, RenderErrors};
 
@@ -19,9 +21,12 @@ pub enum ApiError {
         error: String,
         description: String,
     },
-    /// Too soon again; retry after this many seconds.
+    /// Too soon again, or too many; retry after this many seconds. `why` is the description.
     #[error("too many requests")]
-    TooSoon { retry_after_seconds: u64 },
+    TooSoon {
+        retry_after_seconds: u64,
+        why: &'static str,
+    },
     /// Hydra or Kratos could not be used.
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
@@ -48,10 +53,7 @@ impl ApiError {
             ApiError::Refused {
                 error, description, ..
             } => (error, description.clone()),
-            ApiError::TooSoon { .. } => (
-                "too_many_requests",
-                "The session was extended moments ago.".into(),
-            ),
+            ApiError::TooSoon { why, .. } => ("too_many_requests", (*why).to_owned()),
             ApiError::Upstream(UpstreamError::Timeout { .. }) => (
                 "upstream_timeout",
                 "Hydra or Kratos did not answer in time. Please try again.".into(),
@@ -68,11 +70,25 @@ impl ApiError {
     }
 }
 
+impl From<ExchangeError> for ApiError {
+    /// RFC 6749 §5.2: 401 for a client that failed to authenticate, 400 for everything else.
+    fn from(refusal: ExchangeError) -> Self {
+        let (error, description) = refusal.answer();
+        let status = match refusal {
+            ExchangeError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::refused(status, error, description)
+    }
+}
+
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         let (error, description) = refusal.answer();
         let status = match error {
-            "unauthorized_client" | "session_aal2_required" => StatusCode::FORBIDDEN,
+            "unauthorized_client" | "session_aal2_required" | "origin_not_allowed" => {
+                StatusCode::FORBIDDEN
+            }
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::refused(status, error, description)
@@ -95,11 +111,21 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let ApiError::TooSoon {
-            retry_after_seconds,
-        } = self
-        {
-            response.insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
+        match self {
+            ApiError::TooSoon {
+                retry_after_seconds,
+                ..
+            } => {
+                response
+                    .insert_header((header::RETRY_AFTER, retry_after_seconds.max(&1).to_string()));
+            }
+            // RFC 6749 §5.2: a 401 for a client names the scheme it may authenticate with.
+            ApiError::Refused { status, error, .. }
+                if *status == StatusCode::UNAUTHORIZED && error == "invalid_client" =>
+            {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"hera\""));
+            }
+            _ => {}
         }
         response.finish()
     }

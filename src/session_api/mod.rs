@@ -6,6 +6,8 @@
 //! - `POST /session/token`: the session grant: tokens for the operator's bridge client, with no
 //!   refresh token (the Kratos session is the refresh).
 //! - `POST /session/extend`: keep the Kratos session alive, throttled per session.
+//! - `POST /oauth2/token-exchange`: RFC 8693 token exchange for native apps that hold a Kratos
+//!   session token ([`token_exchange`]).
 //!
 //! The POST endpoints mint credentials from an ambient cookie, so they are CSRF targets: they
 //! require an allowed `Origin` and `X-Requested-With: XMLHttpRequest`, a header no cross-site
@@ -16,6 +18,7 @@ pub mod bridge;
 pub mod error;
 mod routes;
 pub mod throttle;
+pub mod token_exchange;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +29,13 @@ use url::Url;
 use crate::domain::login::LoginPolicy;
 use crate::ory::{HydraAdmin, HydraPublic, Kratos, Upstreams};
 use crate::secrets::ClientSecret;
+use crate::web::rate_limit::RateLimiter;
 use throttle::Throttle;
+
+/// Token exchanges per client address and minute, on each instance.
+const EXCHANGES_PER_ADDRESS_PER_MINUTE: usize = 60;
+/// Keys each exchange limiter remembers at most.
+const EXCHANGE_LIMIT_KEYS: usize = 10_000;
 
 pub use error::{ApiError, JsonErrors};
 
@@ -40,6 +49,8 @@ pub struct Settings {
     pub client_secret: Option<ClientSecret>,
     /// Minimum time between two extensions of one Kratos session.
     pub extend_interval: Duration,
+    /// Token exchanges per client and minute, on each instance.
+    pub exchanges_per_client_per_minute: usize,
 }
 
 /// What the handlers share. One per actix worker (its own upstream clients); the throttle is
@@ -55,6 +66,11 @@ pub struct State {
     /// How a session's `acr` and `amr` are reported to Hydra.
     pub login_policy: Arc<LoginPolicy>,
     pub extend_throttle: Arc<Throttle>,
+    /// Token exchanges per client, and per client address.
+    pub exchanges_per_client: Arc<RateLimiter>,
+    pub exchanges_per_address: Arc<RateLimiter>,
+    /// Reverse proxies trusted to append the client address to `X-Forwarded-For`.
+    pub trusted_proxy_hops: u8,
 }
 
 impl State {
@@ -62,6 +78,7 @@ impl State {
         settings: Settings,
         public_url: Url,
         login_policy: LoginPolicy,
+        trusted_proxy_hops: u8,
         upstreams: Upstreams,
     ) -> State {
         State {
@@ -69,9 +86,20 @@ impl State {
             hydra_public: upstreams.hydra_public,
             kratos: upstreams.kratos,
             extend_throttle: Arc::new(Throttle::new(settings.extend_interval)),
+            exchanges_per_client: Arc::new(RateLimiter::new(
+                settings.exchanges_per_client_per_minute,
+                Duration::from_secs(60),
+                EXCHANGE_LIMIT_KEYS,
+            )),
+            exchanges_per_address: Arc::new(RateLimiter::new(
+                EXCHANGES_PER_ADDRESS_PER_MINUTE,
+                Duration::from_secs(60),
+                EXCHANGE_LIMIT_KEYS,
+            )),
             settings: Arc::new(settings),
             public_url,
             login_policy: Arc::new(login_policy),
+            trusted_proxy_hops,
         }
     }
 
@@ -91,12 +119,13 @@ impl State {
     }
 }
 
-/// Every `/session/*` route.
+/// Every route of the role: `/session/*` and `/oauth2/token-exchange`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::configure(cfg);
+    cfg.service(token_exchange::exchange);
 }
 
 /// True for the paths this role answers, whose errors are JSON.
 pub fn owns(path: &str) -> bool {
-    path.starts_with("/session/")
+    path.starts_with("/session/") || path == token_exchange::PATH
 }

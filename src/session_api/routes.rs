@@ -91,19 +91,21 @@ fn allowed_origin(state: &State, origin: &HeaderValue) -> bool {
     })
 }
 
-/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`.
-fn guard(http: &HttpRequest, state: &State) -> Result<(), ApiError> {
-    let origin_ok = http
+/// The CSRF guard of the POST endpoints: an allowed `Origin` and `X-Requested-With`. Returns
+/// the origin.
+fn guard(http: &HttpRequest, state: &State) -> Result<String, ApiError> {
+    let origin = http
         .headers()
         .get(header::ORIGIN)
-        .is_some_and(|origin| allowed_origin(state, origin));
-    if !origin_ok {
+        .filter(|origin| allowed_origin(state, origin))
+        .and_then(|origin| origin.to_str().ok());
+    let Some(origin) = origin else {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             "An allowed Origin header is required.",
         ));
-    }
+    };
     let xhr = http
         .headers()
         .get("x-requested-with")
@@ -115,7 +117,7 @@ fn guard(http: &HttpRequest, state: &State) -> Result<(), ApiError> {
             "The X-Requested-With: XMLHttpRequest header is required.",
         ));
     }
-    Ok(())
+    Ok(origin.to_owned())
 }
 
 /// The Kratos session of the caller, or the JSON answer to give instead.
@@ -231,7 +233,7 @@ pub async fn bridge(
     body: web::Bytes,
     state: web::Data<State>,
 ) -> Result<HttpResponse, ApiError> {
-    guard(&http, &state)?;
+    let origin = guard(&http, &state)?;
     let Ok(body) = serde_json::from_slice::<BridgeBody>(&body) else {
         return Err(ApiError::refused(
             StatusCode::BAD_REQUEST,
@@ -253,7 +255,10 @@ pub async fn bridge(
     }
     let session = session_or_answer!(&http, &state);
     let client = bridge_client(&state, &request.client_id).await?;
-    rules::check_request(&request, &client)?;
+    rules::check_request(&request, &client, &origin)?;
+    if rules::check_session(&session, &client).is_err() {
+        return Ok(step_up(&state));
+    }
     match flow::authorize(&state, &session, &client, &request).await {
         Ok(authorized) => {
             audit("bridge.code_issued", &session, &client, &request.scope);
@@ -275,7 +280,8 @@ async fn bridge_client(state: &State, id: &str) -> Result<Client, ApiError> {
     Ok(client)
 }
 
-fn failed(failure: BridgeFailure) -> ApiError {
+/// A flow that produced no code, as the caller hears it.
+pub(super) fn failed(failure: BridgeFailure) -> ApiError {
     match failure {
         BridgeFailure::Refused { error, description } => {
             ApiError::refused(StatusCode::BAD_REQUEST, error, description)
@@ -341,35 +347,34 @@ pub async fn token(
     let client_id = rules::check_session_grant(&grant, state.settings.client_id.as_deref())?;
     let session = session_or_answer!(&http, &state);
     let client = bridge_client(&state, client_id).await?;
+    if rules::check_session(&session, &client).is_err() {
+        return Ok(step_up(&state));
+    }
     let secret = state.settings.client_secret.clone();
     let verifier = random_token(32);
-    let pkce = secret.is_none().then(|| pkce_challenge(&verifier));
-    let request = rules::session_grant_request(&grant, &client, pkce).map_err(|refusal| {
-        if refusal == Refusal::NoRedirectUri {
-            ApiError::refused(
-                StatusCode::BAD_GATEWAY,
-                "bridge_failed",
-                "The bridge client has no redirect URI.",
-            )
-        } else {
-            refusal.into()
-        }
-    })?;
+    let request = rules::session_grant_request(&grant, &client, pkce_challenge(&verifier))
+        .map_err(|refusal| {
+            if refusal == Refusal::NoRedirectUri {
+                ApiError::refused(
+                    StatusCode::BAD_GATEWAY,
+                    "bridge_failed",
+                    "The bridge client has no redirect URI.",
+                )
+            } else {
+                refusal.into()
+            }
+        })?;
     let authorized = flow::authorize(&state, &session, &client, &request)
         .await
         .map_err(failed)?;
-    let credentials = ClientCredentials {
-        id: client.id.clone(),
-        secret: secret.clone(),
-    };
-    let verifier = secret.is_none().then_some(verifier.as_str());
+    let credentials = ClientCredentials::basic(client.id.clone(), secret);
     match state
         .hydra_public
         .exchange_code(
             &credentials,
             &authorized.code,
             &request.redirect_uri,
-            verifier,
+            Some(&verifier),
         )
         .await
     {
@@ -435,6 +440,7 @@ pub async fn extend(http: HttpRequest, state: web::Data<State>) -> Result<HttpRe
     if let Err(wait) = state.extend_throttle.check(&session.id, Instant::now()) {
         return Err(ApiError::TooSoon {
             retry_after_seconds: wait.as_secs(),
+            why: "The session was extended moments ago.",
         });
     }
     match state.kratos.extend_session(&session.id).await? {

@@ -1,8 +1,10 @@
 //! The HTTP edge every server role shares: turning errors into answers with a request id,
-//! security headers, size limits, redirects, page rendering and the cookies forwarded to Kratos.
+//! security headers, size limits, attempt limits ([`rate_limit`]), redirects, page rendering and
+//! the cookies forwarded to Kratos.
 
 pub mod errors;
 pub mod limits;
+pub mod rate_limit;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,9 +16,23 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-/// Name of Hera's own session cookie (actix-session's default, `id`, says nothing). It is never
-/// forwarded to Kratos.
+/// Name of Hera's own session cookie over plain http (actix-session's default, `id`, says
+/// nothing). It is never forwarded to Kratos.
 pub const SESSION_COOKIE: &str = "hera_session";
+
+/// Name of Hera's own session cookie over https: the `__Host-` prefix makes browsers accept it
+/// only with `Secure`, `Path=/` and no `Domain`, so no sibling subdomain or plain-http page can
+/// set or shadow it (RFC 6265bis §4.1.3.2).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hera_session";
+
+/// The session cookie's name: `__Host-hera_session` when it is `Secure`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Headers on every response of a page-serving role; a handler's own value wins (the stylesheet
 /// sets its own `Cache-Control`).
@@ -30,13 +46,33 @@ pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'",
+            content_security_policy(&[], false),
         ))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cache-Control", "no-store"))
+}
+
+/// The `Content-Security-Policy` of a page: nothing but Hera's stylesheet and https logos,
+/// plus exactly the `scripts` named (full URLs; a page of Kratos's WebAuthn flow lists Kratos's
+/// script and Hera's own) and, with `data_images`, `data:` images (the TOTP QR code Kratos sends
+/// inline). Never `unsafe-inline`.
+pub fn content_security_policy(scripts: &[&str], data_images: bool) -> String {
+    let mut policy = String::from("default-src 'none'; style-src 'self'; img-src 'self' https:");
+    if data_images {
+        policy.push_str(" data:");
+    }
+    if !scripts.is_empty() {
+        policy.push_str("; script-src");
+        for script in scripts {
+            policy.push(' ');
+            policy.push_str(script);
+        }
+    }
+    policy.push_str("; base-uri 'none'; frame-ancestors 'none'");
+    policy
 }
 
 /// The request's id: the `X-Request-Id` a trusted proxy sent ([`trusted_request_ids`]), or the
@@ -150,17 +186,21 @@ pub fn see_other(location: &str) -> Option<HttpResponse> {
     )
 }
 
-/// The browser's cookies to forward to Kratos, minus Hera's own session cookie, which Kratos
-/// has no business seeing. HTTP/2 may split cookies over several headers; they are joined.
+/// The browser's cookies to forward to Kratos, minus Hera's own session cookie (under either
+/// name), which Kratos has no business seeing. HTTP/2 may split cookies over several headers;
+/// they are joined.
 pub fn forwarded_cookies(request: &HttpRequest) -> Option<String> {
-    let own = format!("{SESSION_COOKIE}=");
+    let own = [
+        format!("{SESSION_COOKIE}="),
+        format!("{SECURE_SESSION_COOKIE}="),
+    ];
     let cookies: Vec<&str> = request
         .headers()
         .get_all(header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .map(str::trim)
-        .filter(|cookie| !cookie.is_empty() && !cookie.starts_with(&own))
+        .filter(|cookie| !cookie.is_empty() && !own.iter().any(|name| cookie.starts_with(name)))
         .collect();
     (!cookies.is_empty()).then(|| cookies.join("; "))
 }
@@ -175,7 +215,7 @@ mod tests {
         let request = TestRequest::default()
             .append_header((
                 header::COOKIE,
-                "ory_kratos_session=abc; hera_session=secret",
+                "ory_kratos_session=abc; hera_session=secret; __Host-hera_session=secret",
             ))
             .append_header((header::COOKIE, "csrf_token_x=y"))
             .to_http_request();
@@ -195,6 +235,24 @@ mod tests {
             forwarded_cookies(&TestRequest::default().to_http_request()),
             None
         );
+    }
+
+    #[test]
+    fn the_policy_names_only_the_scripts_and_images_a_page_needs() {
+        assert_eq!(
+            content_security_policy(&[], false),
+            "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'"
+        );
+        let policy = content_security_policy(
+            &[
+                "https://id.example/.well-known/ory/webauthn.js",
+                "https://hera.example/static/hera.1.js",
+            ],
+            true,
+        );
+        assert!(policy.contains("img-src 'self' https: data:;"), "{policy}");
+        assert!(policy.contains("; script-src https://id.example/.well-known/ory/webauthn.js https://hera.example/static/hera.1.js;"), "{policy}");
+        assert!(!policy.contains("unsafe"), "{policy}");
     }
 
     #[test]

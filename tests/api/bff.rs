@@ -931,3 +931,185 @@ async fn the_hera_bff_binary_serves_the_bff() {
         "{location}"
     );
 }
+
+/// `/api/login` as anonymous traffic sends it: no cookies, redirects not followed.
+async fn anonymous_sign_in_starts(bff: &TestBff, count: usize) -> std::time::Duration {
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = bff.url(0, "/api/login");
+    let started = std::time::Instant::now();
+    for _ in 0..count / 100 {
+        let answers = join_all((0..100).map(|_| anonymous.get(&url).send())).await;
+        for answer in answers {
+            assert_eq!(answer.unwrap().status(), 303);
+        }
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn thousands_of_anonymous_sign_in_starts_store_nothing_in_redis_and_block_no_one() {
+    let redis = RedisServer::start();
+    let bff = TestBff::start_with(
+        2,
+        StoreSettings::Redis(hera::bff::config::RedisUrl::new(&redis.url)),
+        |_| {},
+    )
+    .await;
+
+    // Each of these used to keep a ten-minute key in Redis, without any bound.
+    let took = anonymous_sign_in_starts(&bff, 3_000).await;
+
+    assert_eq!(
+        redis.dbsize(),
+        0,
+        "3,000 anonymous sign-in starts ({took:?}) left keys in Redis"
+    );
+    // A real sign-in started on one instance completes on the other.
+    let callback = bff.callback_url("/orders").await;
+    let on_second = callback.replace(&bff.origin, &bff.instances[1]);
+    let answer = bff.send(bff.app.browser.get(on_second)).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.location(), "/orders");
+    assert_eq!(redis.dbsize(), 1, "the session, and nothing else");
+    assert_eq!(bff.whoami(0).await.json()["user"]["id"], ADA);
+}
+
+#[tokio::test]
+async fn thousands_of_anonymous_sign_in_starts_never_fill_the_memory_store() {
+    let bff = TestBff::start().await;
+    let held = || bff.state.sessions.held_in_memory().unwrap();
+    // The memory store refused new sign-ins once 100,000 were in progress (about 170 requests
+    // a second for its ten minutes), and then every user got a 503. Sign-ins in progress no
+    // longer live in it at all: its size does not move.
+    anonymous_sign_in_starts(&bff, 3_000).await;
+    assert_eq!(held(), 0, "3,000 anonymous sign-in starts left entries");
+    bff.signed_in().await;
+    assert_eq!(held(), 1, "the session, and nothing else");
+    assert_eq!(bff.whoami(0).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_sign_in_cookie_is_sealed_and_opens_only_where_it_was_sealed() {
+    let bff = TestBff::start().await;
+    let start = bff.get(0, "/api/login?return_to=/orders").await;
+    assert_eq!(start.status, 303);
+    let login = cookie_named(&start.set_cookies(), "hera_bff_login")
+        .unwrap()
+        .clone();
+    let value = login
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("hera_bff_login=")
+        .to_owned();
+    let state = query(start.location())["state"].clone();
+    assert!(!value.contains(&state), "the state is sealed, not in clear");
+    assert!(!value.contains("orders"), "so is return_to");
+    assert!(login.contains("Path=/api/callback") && login.contains("Max-Age=600"));
+
+    // A forged or tampered sign-in cookie opens nothing: no code is exchanged.
+    let mut tampered = value.into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let answer = bff
+        .send(
+            bff.app
+                .browser
+                .get(bff.url(0, &format!("/api/callback?code=x&state={state}")))
+                .header("Cookie", format!("hera_bff_login={tampered}")),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(bff.app.public.tokens().is_empty());
+}
+
+#[tokio::test]
+async fn a_return_to_too_long_for_the_sign_in_cookie_is_refused() {
+    let bff = TestBff::start().await;
+    let long = format!("/{}", "\"".repeat(2_000));
+    let answer = bff
+        .get(
+            0,
+            &format!("/api/login?return_to={}", crate::support::encode(&long)),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(cookie_named(&answer.set_cookies(), "hera_bff_login").is_none());
+}
+
+#[tokio::test]
+async fn over_https_the_bffs_cookies_carry_the_host_and_secure_prefixes() {
+    let bff = TestBff::start_with(1, StoreSettings::Memory, |s| {
+        s.public_origin = Url::parse("https://shop.example.com").unwrap();
+    })
+    .await;
+    let start = bff.get(0, "/api/login").await;
+    assert_eq!(start.status, 303);
+    let set_cookies = start.set_cookies();
+    let login = cookie_named(&set_cookies, "__Secure-hera_bff_login")
+        .unwrap_or_else(|| panic!("{set_cookies:?}"));
+    assert!(login.contains("Secure") && login.contains("Path=/api/callback"));
+    assert!(cookie_named(&start.set_cookies(), "hera_bff_login").is_none());
+    // Signing out without a session clears the prefixed session cookie.
+    let out = bff
+        .send(
+            bff.app
+                .browser
+                .post(bff.url(0, "/api/logout"))
+                .header("Origin", "https://shop.example.com")
+                .header("X-Requested-With", "XMLHttpRequest"),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    let set_cookies = out.set_cookies();
+    let cleared = cookie_named(&set_cookies, "__Host-hera_bff").unwrap();
+    assert!(cleared.contains("Max-Age=0") && cleared.contains("Path=/"));
+}
+
+#[tokio::test]
+async fn the_proxy_refuses_path_parameters_and_twice_encoded_segments() {
+    let bff = TestBff::start().await;
+    bff.signed_in().await;
+    for path in [
+        "orders/admin;/x",
+        "orders/..;/admin",
+        "orders/admin%3B/x",
+        "orders/%252e%252e/admin",
+        "orders/a%2541",
+    ] {
+        let raw = raw_get(&bff, &format!("/api/proxy/{path}"));
+        assert!(raw.starts_with("HTTP/1.1 400"), "{path}: {raw}");
+        assert!(raw.contains("invalid_path"), "{path}: {raw}");
+    }
+    assert!(bff.api_calls().is_empty(), "nothing reached the API");
+    // A single encoding is the browser's to choose, and passes.
+    assert_eq!(bff.proxy(0, Method::GET, "orders/a%20b").await.status, 200);
+}
+
+#[tokio::test]
+async fn html_from_an_api_is_sandboxed_and_json_is_left_alone() {
+    let bff = TestBff::start().await;
+    bff.signed_in().await;
+
+    let page = bff.proxy(0, Method::GET, "files/page").await;
+
+    assert_eq!(page.status, 200);
+    let policies: Vec<&str> = page
+        .headers
+        .get_all("content-security-policy")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(policies.contains(&"sandbox"), "{policies:?}");
+    assert!(
+        policies.contains(&"default-src 'self'"),
+        "the API's own policy still applies: {policies:?}"
+    );
+    let data = bff.proxy(0, Method::GET, "orders/items").await;
+    assert_eq!(data.status, 200);
+    assert!(data.headers.get("content-security-policy").is_none());
+}

@@ -34,6 +34,7 @@ fn spa() -> Value {
         json!({
             "token_endpoint_auth_method": "none",
             "audience": [API],
+            "allowed_cors_origins": [ORIGIN],
             "metadata": {"first_party": true, "session_bridge": true},
         }),
     )
@@ -256,6 +257,173 @@ async fn every_refusal_sends_nothing_to_hydra() {
         }
         assert_nothing_sent(&app);
     }
+}
+
+#[tokio::test]
+async fn an_allowed_origin_may_ask_only_for_clients_bound_to_it() {
+    const OTHER: &str = "https://other.example.com";
+    let app = TestApp::spawn_with(|s| {
+        s.bridge.allowed_origins = vec![ORIGIN.into(), OTHER.into()];
+    })
+    .await;
+    let now = OffsetDateTime::now_utc();
+    app.kratos
+        .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(2)));
+    app.public.register_client(spa());
+    // Another first-party app with the bridge, bound to its own origin by its redirect URI.
+    app.public.register_client(with(
+        client("other-spa"),
+        json!({
+            "token_endpoint_auth_method": "none",
+            "redirect_uris": [format!("{OTHER}/callback")],
+            "metadata": {"first_party": true, "session_bridge": true},
+        }),
+    ));
+    let other_body = with(
+        bridge_body(),
+        json!({"client_id": "other-spa", "redirect_uri": format!("{OTHER}/callback"), "audience": null}),
+    );
+
+    // A script on ORIGIN asks for the other app's client: refused before anything is started.
+    let stolen = post_bridge(&app, &other_body).await;
+
+    assert_eq!(stolen.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        stolen.json::<Value>().await.unwrap()["error"],
+        "origin_not_allowed"
+    );
+    assert_nothing_sent(&app);
+
+    // The other app itself, from its own origin (the origin of its redirect URI), gets a code.
+    let own = app
+        .browser
+        .post(format!("{}/session/bridge", app.address))
+        .header("Origin", OTHER)
+        .header("X-Requested-With", "XMLHttpRequest")
+        .header("Cookie", "ory_kratos_session=ada-token")
+        .json(&other_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    assert!(own.json::<Value>().await.unwrap()["code"].is_string());
+}
+
+#[tokio::test]
+async fn the_bridge_needs_pkce_from_every_client_and_never_grants_offline_access() {
+    let app = spawn().await;
+    // A confidential first-party client: its secret would make PKCE optional at Hydra, but a
+    // code handed to a script must be useless without the verifier the script kept.
+    app.public.register_client(with(
+        spa(),
+        json!({"client_id": "own-web", "token_endpoint_auth_method": "client_secret_basic", "client_secret": "own-web-secret", "redirect_uris": [REDIRECT]}),
+    ));
+    let cases = [
+        (
+            "a confidential client without PKCE",
+            with(
+                bridge_body(),
+                json!({"client_id": "own-web", "code_challenge": null, "code_challenge_method": null}),
+            ),
+            "invalid_request",
+        ),
+        (
+            "offline_access",
+            with(bridge_body(), json!({"scope": "openid offline_access"})),
+            "invalid_scope",
+        ),
+        (
+            "offline",
+            with(bridge_body(), json!({"scope": "offline"})),
+            "invalid_scope",
+        ),
+    ];
+    for (case, body, error) in cases {
+        let response = post_bridge(&app, &body).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap()["error"],
+            error,
+            "{case}"
+        );
+        assert_nothing_sent(&app);
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_requires_a_second_factor_answers_session_aal2_required() {
+    let app = spawn().await;
+    app.public.register_client(with(
+        spa(),
+        json!({"metadata": {"first_party": true, "session_bridge": true, "min_aal": "aal2"}}),
+    ));
+
+    let response = post_bridge(&app, &bridge_body()).await;
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "session_aal2_required");
+    assert!(body["redirect_browser_to"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://kratos.browser.test:4433/self-service/login/browser?aal=aal2"));
+    assert_nothing_sent(&app);
+
+    // With a second factor, the same request gets its code.
+    let now = OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        ADA_TOKEN,
+        crate::support::fake_kratos::session(
+            ADA_SESSION,
+            ada(),
+            now,
+            now + Duration::hours(1),
+            "aal2",
+            &["password", "totp"],
+        ),
+    );
+    let response = post_bridge(&app, &bridge_body()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_session_grant_uses_pkce_also_with_a_client_secret() {
+    let app = TestApp::spawn_with(|s| {
+        s.bridge.allowed_origins = vec![ORIGIN.into()];
+        s.bridge.client_id = Some("session-grant".into());
+        s.bridge.client_secret = Some(hera::secrets::ClientSecret::new("grant-secret-value"));
+    })
+    .await;
+    let now = OffsetDateTime::now_utc();
+    app.kratos
+        .add_session(ADA_TOKEN, ada_session(now, now + Duration::hours(1)));
+    app.public.register_client(with(
+        client("session-grant"),
+        json!({"client_secret": "grant-secret-value", "audience": [API], "metadata": {"first_party": true, "session_bridge": true}}),
+    ));
+    let response = from_spa(app.browser.post(format!("{}/session/token", app.address)))
+        .form(&[("grant_type", "session"), ("audience", API)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let authorize = app
+        .public
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/oauth2/auth")
+        .unwrap();
+    assert_eq!(authorize.query_param("code_challenge_method"), Some("S256"));
+    let token = app
+        .public
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/oauth2/token")
+        .unwrap();
+    let form = token.body.unwrap().as_str().unwrap().to_owned();
+    assert!(form.contains("&code_verifier="), "{form}");
+    let (_, grant) = app.public.tokens().pop().unwrap();
+    assert_eq!(grant.subject, ADA);
 }
 
 #[tokio::test]

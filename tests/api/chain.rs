@@ -32,6 +32,31 @@ async fn exchange(
         .unwrap()
 }
 
+/// The page at `url`, as the browser gets it.
+async fn page(app: &TestApp, url: &str) -> String {
+    app.browser
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Answers the consent page `html` with "Allow" and the fields in `ticked`.
+async fn allow(app: &TestApp, html: &str, ticked: &[(&str, &str)]) -> reqwest::Response {
+    let challenge = hidden_field(html, "consent_challenge");
+    let token = hidden_field(html, "csrf_token");
+    let mut form = vec![
+        ("consent_challenge", challenge.as_str()),
+        ("csrf_token", token.as_str()),
+    ];
+    form.extend_from_slice(ticked);
+    form.push(("action", "accept"));
+    app.post_consent(&form).await
+}
+
 #[tokio::test]
 async fn a_first_party_app_gets_a_code_and_tokens_without_seeing_a_page() {
     let app = TestApp::spawn().await;
@@ -98,27 +123,13 @@ async fn a_third_party_app_gets_only_what_the_user_ticked() {
 
     let (consent_url, status) = app.follow_until(&start, redirect_uri).await.unwrap_err();
     assert_eq!(status, 200, "the consent page is shown");
-    let html = app
-        .browser
-        .get(&consent_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let posted = app
-        .post_consent(&[
-            (
-                "consent_challenge",
-                &hidden_field(&html, "consent_challenge"),
-            ),
-            ("csrf_token", &hidden_field(&html, "csrf_token")),
-            ("grant_scope", "openid"),
-            ("grant_scope", "profile"),
-            ("action", "accept"),
-        ])
-        .await;
+    let html = page(&app, &consent_url).await;
+    let posted = allow(
+        &app,
+        &html,
+        &[("grant_scope", "openid"), ("grant_scope", "profile")],
+    )
+    .await;
     let next = crate::support::location_of(&posted);
     let landed = app.follow_until(&next, redirect_uri).await.unwrap();
 
@@ -535,4 +546,64 @@ async fn switching_accounts_at_kratos_takes_no_second_sign_in_after_hydras_resta
         .collect();
     assert_eq!(subjects.last().map(String::as_str), Some(BOB));
     assert!(!subjects.contains(&String::new()));
+}
+
+#[tokio::test]
+async fn a_remembered_consent_covers_the_apis_it_granted_and_a_new_api_is_asked_for() {
+    const API_A: &str = "https://a.api.example.com";
+    const API_B: &str = "https://b.api.example.com";
+    let app = TestApp::spawn().await;
+    let public = &app.public;
+    sign_in_ada(&app, Duration::ZERO);
+    public.register_client(with(
+        client("photos"),
+        json!({"client_secret": "photos-secret-value", "audience": [API_A, API_B]}),
+    ));
+    let redirect_uri = "https://photos.example.com/callback";
+    let start = |audience: &str| {
+        public.authorize_url(&[
+            ("client_id", "photos"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "state-abcdefg"),
+            ("redirect_uri", redirect_uri),
+            ("audience", audience),
+        ])
+    };
+
+    // First time: the page, and Ada allows API A and asks Hydra to remember it.
+    let (consent_url, status) = app
+        .follow_until(&start(API_A), redirect_uri)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 200);
+    let html = page(&app, &consent_url).await;
+    let posted = allow(
+        &app,
+        &html,
+        &[("grant_scope", "openid"), ("remember", "true")],
+    )
+    .await;
+    app.follow_until(&crate::support::location_of(&posted), redirect_uri)
+        .await
+        .unwrap();
+
+    // API A again: Hydra skips, and Hera agrees without a page.
+    app.follow_until(&start(API_A), redirect_uri)
+        .await
+        .expect("a remembered API needs no page");
+
+    // API B: Hydra still says skip (its scopes are covered), but Ada never allowed API B.
+    let (consent_url, status) = app
+        .follow_until(&start(API_B), redirect_uri)
+        .await
+        .unwrap_err();
+    assert_eq!(status, 200, "the consent page is shown for the new API");
+    assert!(consent_url.starts_with(&app.url("/consent")));
+    assert!(page(&app, &consent_url).await.contains(API_B));
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted.len(), 2, "the first page and the remembered API A");
+    assert!(accepted
+        .iter()
+        .all(|accept| accept["grant_access_token_audience"] == json!([API_A])));
 }

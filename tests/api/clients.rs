@@ -756,3 +756,73 @@ fn bad_arguments_exit_1_and_server_settings_are_not_needed() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("holds no *.json client files"), "{stderr}");
 }
+
+#[tokio::test]
+async fn plan_refuses_clients_that_would_weaken_consent_or_leak_tokens() {
+    let hydra = FakeHydra::start().await;
+    let folder = Folder::new(&[
+        (
+            "native.json",
+            with(
+                public("native"),
+                json!({"redirect_uris": ["http://127.0.0.1:8080/cb"], "skip_consent": true}),
+            ),
+        ),
+        (
+            "implicit.json",
+            with(
+                web(),
+                json!({"client_id": "implicit", "grant_types": ["authorization_code", "implicit"], "response_types": ["code", "token"]}),
+            ),
+        ),
+        (
+            "cors.json",
+            with(
+                spa(),
+                json!({"client_id": "cors", "allowed_cors_origins": ["http://spa.example.com"]}),
+            ),
+        ),
+        (
+            "tv.json",
+            json!({
+                "client_id": "tv",
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+                "scope": "openid",
+                "metadata": {"first_party": true}
+            }),
+        ),
+        (
+            "bridge.json",
+            with(
+                spa(),
+                json!({"client_id": "bridge", "scope": "openid offline", "redirect_uris": ["com.example.bridge:/cb"], "metadata": {"first_party": true, "session_bridge": true}}),
+            ),
+        ),
+        (
+            "exchange.json",
+            with(
+                public("exchange"),
+                json!({"metadata": {"token_exchange": true}}),
+            ),
+        ),
+    ]);
+
+    let plan = run(&hydra, &["plan", folder.path()]);
+
+    plan.assert_code(1);
+    let path = folder.path();
+    for expected in [
+        format!("{path}/native.json: skip_consent on a public client whose redirect \"http://127.0.0.1:8080/cb\" any local app could receive is refused"),
+        format!("{path}/implicit.json: grant_types: the \"implicit\" grant is refused"),
+        format!("{path}/implicit.json: response_types: \"token\" is refused"),
+        format!("{path}/cors.json: allowed_cors_origins[0] \"http://spa.example.com\" must use https"),
+        format!("{path}/tv.json: metadata.first_party on a client with the device-code grant"),
+        format!("{path}/bridge.json: metadata.session_bridge on a client the session bridge would refuse: it has no web origin"),
+        format!("{path}/bridge.json: metadata.session_bridge on a client the session bridge would refuse: its scope lists \"offline\""),
+        format!("{path}/exchange.json: metadata.token_exchange on a client token exchange would refuse: it is not first-party"),
+    ] {
+        assert!(plan.stderr.contains(&expected), "missing {expected:?} in:\n{}", plan.stderr);
+    }
+    assert!(hydra.requests().is_empty(), "{:?}", hydra.calls());
+}

@@ -4,11 +4,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-use crate::support::fake_hydra::{client, with, ConsentSpec, Fault};
+use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, Fault};
 use crate::support::fake_kratos::{identity, session};
 use crate::support::{
     ada, assert_error_page, assert_redirect_to, closed_port_url, hidden_field, location_of,
-    strings, TestApp, ADA, ADA_EMAIL,
+    sign_in_ada, sign_in_bob, strings, TestApp, ADA, ADA_EMAIL, BOB,
 };
 
 fn third_party(app: &TestApp, scopes: &[&str]) -> String {
@@ -96,6 +96,16 @@ async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_r
     for (case, skip, client, trusted) in cases {
         let app = TestApp::spawn_with(|s| s.trusted_client_ids = trusted).await;
         app.kratos.add_identity(ada());
+        if skip {
+            // The remembered consent Hydra skips with also granted the audience.
+            app.hydra.add_consent_session(ConsentSessionSpec {
+                subject: ADA.into(),
+                client: client.clone(),
+                grant_scope: vec!["openid".into(), "email".into(), "offline_access".into()],
+                grant_audience: vec!["https://api.example.com".into()],
+                ..ConsentSessionSpec::default()
+            });
+        }
         let challenge = app.hydra.add_consent(ConsentSpec {
             skip,
             subject: ADA.into(),
@@ -144,41 +154,171 @@ async fn first_party_clients_are_accepted_without_a_page_for_exactly_what_they_r
 }
 
 #[tokio::test]
-async fn automatic_consents_of_device_flows_and_impersonable_public_clients_are_not_remembered() {
-    let public_loopback = with(
-        client("own-cli"),
-        json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:8080/cb"], "skip_consent": true}),
-    );
-    let cases = [
+async fn automatic_consents_of_impersonable_public_clients_are_not_remembered() {
+    let app =
+        TestApp::spawn_with(|s| s.auto_consent_remember_for = std::time::Duration::from_secs(600))
+            .await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        client: with(
+            client("own-cli"),
+            json!({"token_endpoint_auth_method": "none", "redirect_uris": ["http://127.0.0.1:8080/cb"], "skip_consent": true}),
+        ),
+        requested_scope: vec!["openid".into()],
+        ..ConsentSpec::default()
+    });
+    let response = app.get_consent(&challenge).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted[0]["remember"], false);
+}
+
+#[tokio::test]
+async fn a_device_flow_always_shows_the_consent_page_whatever_marks_the_client_first_party() {
+    let device_url =
+        "http://127.0.0.1:4444/oauth2/device/verify?client_id=tv&user_code=%2A%2A%2A%2A";
+    let cases: [(&str, bool, Value, Vec<String>); 4] = [
         (
-            "a device flow",
+            "skip_consent",
+            false,
             with(client("tv"), json!({"skip_consent": true})),
-            Some("http://127.0.0.1:4444/oauth2/device/verify?client_id=tv&user_code=%2A%2A%2A%2A"),
+            vec![],
         ),
         (
-            "a public client with a loopback redirect",
-            public_loopback,
-            None,
+            "metadata.first_party",
+            false,
+            with(client("tv"), json!({"metadata": {"first_party": true}})),
+            vec![],
         ),
+        ("TRUSTED_CLIENT_IDS", false, client("tv"), vec!["tv".into()]),
+        ("a Hydra skip", true, client("tv"), vec![]),
     ];
-    for (case, client, request_url) in cases {
-        let app = TestApp::spawn_with(|s| {
-            s.auto_consent_remember_for = std::time::Duration::from_secs(600)
-        })
-        .await;
+    for (case, skip, client, trusted) in cases {
+        let app = TestApp::spawn_with(|s| s.trusted_client_ids = trusted).await;
         app.kratos.add_identity(ada());
         let challenge = app.hydra.add_consent(ConsentSpec {
+            skip,
             subject: ADA.into(),
             client,
             requested_scope: vec!["openid".into()],
-            request_url: request_url.map(str::to_owned),
+            request_url: Some(device_url.into()),
             ..ConsentSpec::default()
         });
+
         let response = app.get_consent(&challenge).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{case}");
-        let accepted = app.hydra.accepted_consents();
-        assert_eq!(accepted[0]["remember"], false, "{case}");
+
+        assert_eq!(response.status(), StatusCode::OK, "{case}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("tv app"), "{case}: the page names the app");
+        assert!(
+            app.hydra.accepted_consents().is_empty(),
+            "{case}: nothing accepted without the person"
+        );
     }
+}
+
+#[tokio::test]
+async fn a_remembered_consent_for_one_api_does_not_give_the_client_another_api_without_a_page() {
+    const API_A: &str = "https://a.api.example.com";
+    const API_B: &str = "https://b.api.example.com";
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    let photos = with(client("photos"), json!({"audience": [API_A, API_B]}));
+    app.hydra.add_consent_session(ConsentSessionSpec {
+        subject: ADA.into(),
+        client: photos.clone(),
+        grant_scope: vec!["openid".into()],
+        grant_audience: vec![API_A.into()],
+        ..ConsentSessionSpec::default()
+    });
+    // A consent the person did not ask to remember, and another client's, cover nothing.
+    app.hydra.add_consent_session(ConsentSessionSpec {
+        subject: ADA.into(),
+        client: photos.clone(),
+        grant_scope: vec!["openid".into()],
+        grant_audience: vec![API_B.into()],
+        remember: false,
+        ..ConsentSessionSpec::default()
+    });
+    app.hydra.add_consent_session(ConsentSessionSpec {
+        subject: ADA.into(),
+        client: with(client("other"), json!({"audience": [API_B]})),
+        grant_scope: vec!["openid".into()],
+        grant_audience: vec![API_B.into()],
+        ..ConsentSessionSpec::default()
+    });
+    // Hydra compares scopes only: both requests arrive with `skip: true`.
+    let skip = |audience: &[&str]| ConsentSpec {
+        skip: true,
+        subject: ADA.into(),
+        client: photos.clone(),
+        requested_scope: vec!["openid".into()],
+        requested_audience: audience.iter().map(|a| (*a).to_owned()).collect(),
+        ..ConsentSpec::default()
+    };
+
+    let new_api = app
+        .get_consent(&app.hydra.add_consent(skip(&[API_A, API_B])))
+        .await;
+
+    assert_eq!(
+        new_api.status(),
+        StatusCode::OK,
+        "the consent page is shown"
+    );
+    let page = new_api.text().await.unwrap();
+    assert!(page.contains(API_B), "the page names the new API");
+    assert!(app.hydra.accepted_consents().is_empty());
+
+    let known_api = app
+        .get_consent(&app.hydra.add_consent(skip(&[API_A])))
+        .await;
+
+    assert_eq!(known_api.status(), StatusCode::SEE_OTHER);
+    let accepted = app.hydra.accepted_consents();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(
+        strings(&accepted[0]["grant_access_token_audience"]),
+        [API_A]
+    );
+    // Hydra's list has no client filter: Hera asks for the subject's consents and picks.
+    let listed: Vec<_> = app
+        .hydra
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/admin/oauth2/auth/sessions/consent")
+        .collect();
+    assert_eq!(listed.len(), 2, "one listing per skip with audiences");
+    for request in listed {
+        assert_eq!(request.query_param("subject"), Some(ADA));
+        assert_eq!(request.query_param("client"), None);
+    }
+}
+
+#[tokio::test]
+async fn hydra_failing_to_list_consents_on_a_skip_with_audiences_accepts_nothing() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    app.hydra.set_fault_on(
+        "GET",
+        "/admin/oauth2/auth/sessions/consent",
+        Fault::Status(500),
+    );
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        skip: true,
+        subject: ADA.into(),
+        requested_scope: vec!["openid".into()],
+        requested_audience: vec!["https://api.example.com".into()],
+        ..ConsentSpec::default()
+    });
+    assert_error_page(
+        app.get_consent(&challenge).await,
+        StatusCode::BAD_GATEWAY,
+        "The sign-in service is unavailable",
+    )
+    .await;
+    assert!(app.hydra.accepted_consents().is_empty());
 }
 
 #[tokio::test]
@@ -218,7 +358,7 @@ async fn first_party_needs_the_json_boolean_true() {
 #[tokio::test]
 async fn the_consent_page_names_the_client_its_destination_and_every_scope() {
     let app = TestApp::spawn().await;
-    app.kratos.add_identity(ada());
+    sign_in_ada(&app, Duration::ZERO);
     let challenge = app.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         client: with(
@@ -654,6 +794,97 @@ async fn a_public_first_party_client_with_a_loopback_or_custom_scheme_redirect_g
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{redirect_uri}");
         assert_eq!(app.hydra.accepted_consents().len(), 1);
     }
+}
+
+#[tokio::test]
+async fn an_answer_sooner_than_a_second_after_the_page_gets_the_page_again() {
+    let app = TestApp::spawn_with(|s| {
+        s.consent_min_delay = hera::cli::Settings::defaults().consent_min_delay;
+    })
+    .await;
+    let challenge = third_party(&app, &["openid", "email"]);
+    let token = app.consent_csrf_token(&challenge).await;
+    let form = [
+        ("consent_challenge", challenge.as_str()),
+        ("csrf_token", token.as_str()),
+        ("grant_scope", "email"),
+        ("action", "accept"),
+    ];
+
+    // A double click the page swapped onto "Allow": the second click comes at once.
+    let hasty = app.post_consent(&form).await;
+
+    assert_redirect_to(
+        &hasty,
+        &app.url(&format!(
+            "/consent?consent_challenge={}",
+            crate::support::encode(&challenge)
+        )),
+    );
+    assert!(app.hydra.accepted_consents().is_empty(), "nothing accepted");
+
+    // The render time is inside the token's MAC: an earlier time cannot be written in.
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut bytes = engine.decode(&token).unwrap();
+    let earlier = i64::from_be_bytes(bytes[..8].try_into().unwrap()) - 60_000;
+    bytes[..8].copy_from_slice(&earlier.to_be_bytes());
+    let backdated = engine.encode(bytes);
+    let forged = app
+        .post_consent(&[
+            ("consent_challenge", challenge.as_str()),
+            ("csrf_token", backdated.as_str()),
+            ("action", "accept"),
+        ])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // A person who read the page for a second is taken at their word.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let considered = app.post_consent(&form).await;
+    assert_eq!(considered.status(), StatusCode::SEE_OTHER);
+    assert!(location_of(&considered).contains("consent_verifier="));
+    assert_eq!(app.hydra.accepted_consents().len(), 1);
+}
+
+#[tokio::test]
+async fn the_consent_page_shows_personal_data_only_to_a_browser_signed_in_as_the_subject() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    let challenge = app.hydra.add_consent(ConsentSpec {
+        subject: ADA.into(),
+        requested_scope: vec!["openid".into(), "email".into(), "profile".into()],
+        ..ConsentSpec::default()
+    });
+    let neutral = "The account this request is for is not signed in in this browser";
+
+    // Nobody signed in, then Bob: neither learns Ada's email or name from her consent link.
+    for who in ["nobody", "Bob"] {
+        if who == "Bob" {
+            sign_in_bob(&app);
+        }
+        let response = app.get_consent(&challenge).await;
+        assert_eq!(response.status(), StatusCode::OK, "{who:?}");
+        let html = response.text().await.unwrap();
+        assert!(
+            !html.contains(ADA_EMAIL),
+            "{who:?}: the email is shown:\n{html}"
+        );
+        assert!(!html.contains("Lovelace"), "{who:?}: the name is shown");
+        assert!(html.contains(neutral), "{who:?}");
+        assert!(
+            html.contains("name=\"grant_scope\" value=\"email\""),
+            "the page still works"
+        );
+    }
+    assert_ne!(BOB, ADA);
+
+    // Ada herself sees what she would share.
+    sign_in_ada(&app, Duration::ZERO);
+    let html = app.get_consent(&challenge).await.text().await.unwrap();
+    assert!(html.contains(ADA_EMAIL));
+    assert!(html.contains("Ada Lovelace"));
+    assert!(!html.contains(neutral));
 }
 
 #[tokio::test]

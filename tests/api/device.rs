@@ -154,7 +154,7 @@ async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
     let challenge = device(&app);
     app.hydra.add_user_code("xWvTsRqP", "tv-app");
     app.hydra.expire_user_code("xWvTsRqP");
-    let token = form_token(&app, &challenge).await;
+    let mut token = form_token(&app, &challenge).await;
 
     for code in ["WRONGCDE", "xWvTsRqP"] {
         let response = submit(&app, &challenge, &token, code).await;
@@ -170,10 +170,9 @@ async fn a_wrong_or_expired_code_shows_the_form_again_with_a_message() {
             "what was typed stays"
         );
         assert!(page.contains("aria-invalid=\"true\""));
-        // The re-rendered form works.
-        let retry_token = hidden_field(&page, "csrf_token");
+        // The re-rendered form works: its new token is the next answer's.
         assert_eq!(hidden_field(&page, "device_challenge"), challenge);
-        assert_eq!(retry_token, token, "same browser, same challenge");
+        token = hidden_field(&page, "csrf_token");
     }
     let response = submit(&app, &challenge, &token, CODE).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -251,21 +250,10 @@ async fn the_limit_also_holds_per_address_across_device_challenges() {
 async fn x_forwarded_for_is_ignored_unless_proxy_hops_are_trusted() {
     let app = TestApp::spawn().await;
     for n in 0..5 {
-        let challenge = app.hydra.add_device_challenge();
-        let token = form_token(&app, &challenge).await;
-        let response = app
-            .browser
-            .post(app.url("/device/verify"))
-            .header("x-forwarded-for", format!("203.0.113.{n}"))
-            .form(&[
-                ("device_challenge", challenge.as_str()),
-                ("csrf_token", token.as_str()),
-                ("user_code", "WRONGCDE"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            wrong_code_from(&app, format!("203.0.113.{n}")).await,
+            StatusCode::BAD_REQUEST
+        );
     }
     assert_eq!(
         try_code(&app, "WRONGCDE").await.status(),
@@ -274,33 +262,56 @@ async fn x_forwarded_for_is_ignored_unless_proxy_hops_are_trusted() {
     );
 }
 
+/// A wrong code for a new challenge, sent with this `X-Forwarded-For`.
+async fn wrong_code_from(app: &TestApp, forwarded_for: String) -> StatusCode {
+    let challenge = app.hydra.add_device_challenge();
+    let token = form_token(app, &challenge).await;
+    app.browser
+        .post(app.url("/device/verify"))
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[
+            ("device_challenge", challenge.as_str()),
+            ("csrf_token", token.as_str()),
+            ("user_code", "WRONGCDE"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_has_its_own_limit() {
     let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
-    let from = |address: &'static str| {
-        let app = &app;
-        async move {
-            let challenge = app.hydra.add_device_challenge();
-            let token = form_token(app, &challenge).await;
-            app.browser
-                .post(app.url("/device/verify"))
-                .header("x-forwarded-for", format!("198.51.100.7, {address}"))
-                .form(&[
-                    ("device_challenge", challenge.as_str()),
-                    ("csrf_token", token.as_str()),
-                    ("user_code", "WRONGCDE"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let from = |address: &str| wrong_code_from(&app, format!("198.51.100.7, {address}"));
     for _ in 0..5 {
         assert_eq!(from("203.0.113.1").await, StatusCode::BAD_REQUEST);
     }
     assert_eq!(from("203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(from("203.0.113.2").await, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_ipv6_client_is_counted_by_its_64_network_whatever_its_interface_id() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
+    let from = |address: String| wrong_code_from(&app, address);
+    // Five different addresses, one /64: one allowance.
+    for host in 1..=5 {
+        assert_eq!(
+            from(format!("2001:db8:1:2::{host:x}")).await,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    assert_eq!(
+        from("2001:db8:1:2:ffff:ffff:ffff:ffff".into()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        from("2001:db8:1:3::1".into()).await,
+        StatusCode::BAD_REQUEST,
+        "the next /64 is someone else"
+    );
+    assert_eq!(device_accepts(&app), 6);
 }
 
 #[tokio::test]
@@ -312,7 +323,12 @@ async fn csrf_failures_send_nothing_to_hydra() {
     let token = form_token(&app, &challenge).await;
     // The logout confirmation's token for a challenge does not pass the device form for the
     // same challenge string: tokens are bound to their form's purpose.
-    let logout = app.hydra.add_logout(Default::default());
+    let logout = app
+        .hydra
+        .add_logout(crate::support::fake_hydra::LogoutSpec {
+            rp_initiated: false,
+            ..Default::default()
+        });
     let page = app.get_logout(&logout).await.text().await.unwrap();
     let logout_token = hidden_field(&page, "csrf_token");
     let calls_before = app.hydra_calls();

@@ -1,12 +1,12 @@
-//! `GET /`: who is signed in, with links to connected apps and a Kratos sign-out; or a sign-in
-//! link.
+//! `GET /`: who is signed in, with links to settings, devices, connected apps and a Kratos
+//! sign-out, and a reminder of an unverified address; or links to sign in and create an account.
 
 use reqwest::StatusCode;
 use time::Duration;
 
 use crate::support::fake_hydra::Fault;
 use crate::support::fake_kratos::SESSION_COOKIE;
-use crate::support::{assert_error_page, encode, sign_in_ada_as, TestApp, ADA_TOKEN};
+use crate::support::{assert_error_page, sign_in_ada_as, TestApp, ADA_TOKEN};
 
 /// `url` as it appears in an HTML attribute.
 fn in_attribute(url: &str) -> String {
@@ -23,7 +23,13 @@ async fn signed_in_the_page_names_the_account_and_links_to_apps_and_a_kratos_sig
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.unwrap();
     assert!(page.contains("Signed in as ada@example.com"));
-    assert!(page.contains("href=\"/connected-apps\""));
+    for link in ["/settings", "/sessions", "/connected-apps"] {
+        assert!(page.contains(&format!("href=\"{link}\"")), "{link}\n{page}");
+    }
+    assert!(
+        !page.contains("is not verified yet"),
+        "Ada's address is verified: {page}"
+    );
     let sign_out = app.kratos.logout_url(ADA_TOKEN, Some(&app.url("/")));
     assert!(
         page.contains(&format!("href=\"{}\"", in_attribute(&sign_out))),
@@ -37,16 +43,17 @@ async fn signed_in_the_page_names_the_account_and_links_to_apps_and_a_kratos_sig
 }
 
 #[tokio::test]
-async fn signed_out_the_page_links_to_kratos_sign_in_returning_home() {
+async fn signed_out_the_page_links_to_heras_sign_in_and_sign_up() {
     let app = TestApp::spawn().await;
     let page = app.get("/").await.text().await.unwrap();
     assert!(page.contains("You are not signed in."));
-    let sign_in = format!(
-        "http://kratos.browser.test:4433/self-service/login/browser?return_to={}",
-        encode(&app.url("/"))
-    );
-    assert!(page.contains(&format!("href=\"{sign_in}\"")), "{page}");
+    assert!(page.contains("href=\"/login\""), "{page}");
+    assert!(page.contains("href=\"/registration\""), "{page}");
     assert!(!page.contains("Connected apps"));
+    assert!(
+        !page.contains("/self-service/"),
+        "no Kratos page is linked: {page}"
+    );
     assert!(app.kratos.logout_cookies().is_empty());
 }
 
@@ -57,7 +64,35 @@ async fn a_session_that_needs_a_second_factor_gets_a_link_to_provide_it() {
     app.kratos.require_aal2(ADA_TOKEN);
     let page = app.get("/").await.text().await.unwrap();
     assert!(page.contains("second factor"));
-    assert!(page.contains("/self-service/login/browser?aal=aal2&#38;return_to="));
+    assert!(page.contains("href=\"/login?aal=aal2\""), "{page}");
+    assert!(!page.contains("Create an account"), "{page}");
+}
+
+#[tokio::test]
+async fn an_unverified_address_gets_a_link_to_verify_it() {
+    let app = TestApp::spawn().await;
+    let mut identity = crate::support::ada();
+    identity["verifiable_addresses"][0]["verified"] = serde_json::json!(false);
+    identity["verifiable_addresses"][0]["status"] = serde_json::json!("sent");
+    let now = time::OffsetDateTime::now_utc();
+    app.kratos.add_session(
+        ADA_TOKEN,
+        crate::support::fake_kratos::session(
+            crate::support::ADA_SESSION,
+            identity,
+            now,
+            now + Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser(ADA_TOKEN);
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(
+        page.contains("Your email address ada@example.com is not verified yet."),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/verification\""), "{page}");
 }
 
 #[tokio::test]

@@ -36,15 +36,25 @@ fn kratos_login_url(app: &TestApp, challenge: &str, aal2: bool) -> String {
 }
 
 #[tokio::test]
-async fn a_missing_or_empty_challenge_gets_a_400_page_and_hydra_is_never_called() {
+async fn an_empty_challenge_gets_a_400_page_and_hydra_is_never_called() {
     let app = TestApp::spawn().await;
-    for path in ["/login", "/login?login_challenge=", "/login?other=1"] {
-        assert_error_page(
-            app.get(path).await,
-            StatusCode::BAD_REQUEST,
-            "This link is incomplete",
-        )
-        .await;
+    assert_error_page(
+        app.get("/login?login_challenge=").await,
+        StatusCode::BAD_REQUEST,
+        "This link is incomplete",
+    )
+    .await;
+    assert!(app.hydra_calls().is_empty(), "{:?}", app.hydra_calls());
+}
+
+#[tokio::test]
+async fn without_a_challenge_login_is_kratoss_sign_in_and_hydra_is_never_called() {
+    let app = TestApp::spawn().await;
+    for path in ["/login", "/login?other=1"] {
+        assert_redirect_to(
+            &app.get(path).await,
+            "http://kratos.browser.test:4433/self-service/login/browser",
+        );
     }
     assert!(app.hydra_calls().is_empty(), "{:?}", app.hydra_calls());
 }
@@ -363,4 +373,33 @@ async fn a_session_method_hera_has_never_seen_is_accepted_and_passed_on() {
         app.hydra.accepted_logins()[0]["amr"],
         json!(["deviceauthn"])
     );
+}
+
+#[tokio::test]
+async fn over_https_heras_session_cookie_is_a_host_cookie() {
+    for (public_url, expected) in [
+        ("https://hera.example.com", "__Host-hera_session="),
+        ("http://127.0.0.1:3000", "hera_session="),
+    ] {
+        let app =
+            TestApp::spawn_with(|s| s.public_url = url::Url::parse(public_url).unwrap()).await;
+        let challenge = app.hydra.add_device_challenge();
+        let response = app.get_device_verify(&challenge).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set_cookie.starts_with(expected),
+            "{public_url}: {set_cookie}"
+        );
+        assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+        assert!(!set_cookie.contains("Domain"), "{set_cookie}");
+        assert_eq!(
+            set_cookie.contains("Secure"),
+            public_url.starts_with("https"),
+            "{set_cookie}"
+        );
+    }
 }

@@ -8,7 +8,9 @@ use time::{Duration, OffsetDateTime};
 use crate::support::fake_hydra::{client, with, LoginSpec};
 use crate::support::fake_kratos::session;
 use crate::support::logs::lines_with;
-use crate::support::{ada, bob, location_of, TestApp, ADA, ADA_SESSION, ADA_TOKEN, BOB, BOB_EMAIL};
+use crate::support::{
+    ada, location_of, sign_in_bob, TestApp, ADA, ADA_SESSION, ADA_TOKEN, BOB, BOB_EMAIL,
+};
 
 /// Puts Ada's Kratos session (authenticated `age` ago, at `aal`) behind `ADA_TOKEN`.
 fn ada_signed_in(app: &TestApp, age: Duration, aal: &str) {
@@ -265,19 +267,7 @@ async fn a_remembered_login_for_someone_else_is_never_accepted_as_the_old_subjec
     let app = TestApp::spawn().await;
     app.kratos.add_identity(ada());
     // Ada signed in earlier (Hydra remembers her); now Bob is signed in to Kratos.
-    let now = OffsetDateTime::now_utc();
-    app.kratos.add_session(
-        "bob-token",
-        session(
-            "5e550000-0000-4000-8000-000000000b0b",
-            bob(),
-            now,
-            now + Duration::hours(1),
-            "aal1",
-            &["password"],
-        ),
-    );
-    app.sign_in_browser("bob-token");
+    sign_in_bob(&app);
     let challenge = app.hydra.add_login(LoginSpec {
         skip: true,
         subject: ADA.into(),

@@ -9,8 +9,8 @@ use time::Duration;
 use crate::support::fake_hydra::{client, with, Fault, LogoutSpec};
 use crate::support::fake_kratos::SESSION_COOKIE;
 use crate::support::{
-    ada, assert_error_page, assert_redirect_to, hidden_field, location_of, sign_in_ada_as, TestApp,
-    ADA, ADA_TOKEN,
+    ada, assert_error_page, assert_redirect_to, hidden_field, location_of, sign_in_ada,
+    sign_in_ada_as, sign_in_bob, TestApp, ADA, ADA_EMAIL, ADA_TOKEN,
 };
 
 const HYDRA_LOGOUT: &str = "http://127.0.0.1:4444/oauth2/sessions/logout?logout_verifier=";
@@ -69,6 +69,7 @@ async fn only_an_rp_initiated_logout_of_a_skip_logout_consent_client_skips_the_q
     ];
     for (skip, rp_initiated, skipped) in cases {
         let app = TestApp::spawn().await;
+        sign_in_ada(&app, Duration::ZERO);
         let challenge = logout(&app, rp_initiated, Some(rp(skip.clone())));
         let case = format!("skip_logout_consent={skip} rp_initiated={rp_initiated}");
 
@@ -96,6 +97,7 @@ async fn only_an_rp_initiated_logout_of_a_skip_logout_consent_client_skips_the_q
 async fn an_op_initiated_logout_without_a_client_is_always_confirmed() {
     for rp_initiated in [true, false] {
         let app = TestApp::spawn().await;
+        sign_in_ada(&app, Duration::ZERO);
         let challenge = logout(&app, rp_initiated, None);
         let response = app.get_logout(&challenge).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -107,7 +109,7 @@ async fn an_op_initiated_logout_without_a_client_is_always_confirmed() {
 #[tokio::test]
 async fn the_confirmation_names_the_client_and_the_account() {
     let app = TestApp::spawn().await;
-    app.kratos.add_identity(ada());
+    sign_in_ada(&app, Duration::ZERO);
     let challenge = logout(
         &app,
         false,
@@ -163,6 +165,7 @@ async fn yes_accepts_and_sends_the_browser_to_hydras_redirect() {
 #[tokio::test]
 async fn no_rejects_and_returns_to_the_clients_https_site() {
     let app = TestApp::spawn().await;
+    sign_in_ada(&app, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(false))));
     let token = confirm_token(&app, &challenge).await;
 
@@ -227,6 +230,7 @@ async fn a_logout_hydra_already_handled_goes_where_hydra_says() {
 #[tokio::test]
 async fn a_logout_hydra_handled_goes_to_its_request_url_on_hydras_public_url() {
     let app = TestApp::spawn().await;
+    sign_in_ada(&app, Duration::ZERO);
     let challenge = logout(&app, true, Some(rp(json!(false))));
     let token = confirm_token(&app, &challenge).await;
     let request_url = app.hydra.flow(&challenge).unwrap()["request_url"]
@@ -424,4 +428,83 @@ async fn the_default_leaves_the_kratos_session_to_hydra() {
         app.kratos.logout_cookies().is_empty(),
         "Kratos is not asked"
     );
+}
+
+#[tokio::test]
+async fn an_rp_initiated_logout_opened_in_someone_elses_browser_ends_nothing() {
+    // Whoever holds Ada's ID token can open her logout URL; Hydra finds her session by the
+    // hint, not by the browser. Opened by nobody, or by Bob, it must end nothing.
+    for bobs_browser in [false, true] {
+        let app = TestApp::spawn().await;
+        app.kratos.add_identity(ada());
+        if bobs_browser {
+            sign_in_bob(&app);
+        }
+        // Even a client whose logouts are never confirmed.
+        let challenge = logout(&app, true, Some(rp(json!(true))));
+
+        let response = app.get_logout(&challenge).await;
+
+        let case = format!("Bob's browser: {bobs_browser}");
+        assert_eq!(response.status(), StatusCode::OK, "{case}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("Nothing was signed out"), "{case}: {page}");
+        assert!(!page.contains(ADA_EMAIL), "{case}: Ada's account is named");
+        assert!(!page.contains("name=\"action\""), "{case}: no form");
+        assert!(
+            page.contains("href=\"https://rp.example.com/home\""),
+            "{case}: a way on"
+        );
+        assert!(hydra_puts(&app).is_empty(), "{case}: Hydra was asked");
+    }
+}
+
+#[tokio::test]
+async fn a_sign_out_answered_after_the_browser_changed_accounts_ends_nothing() {
+    let app = TestApp::spawn().await;
+    sign_in_ada(&app, Duration::ZERO);
+    let challenge = logout(&app, true, Some(rp(json!(false))));
+    let token = confirm_token(&app, &challenge).await;
+    sign_in_bob(&app);
+
+    let response = answer(&app, &challenge, &token, "accept").await;
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Nothing was signed out"));
+    assert!(hydra_puts(&app).is_empty());
+}
+
+#[tokio::test]
+async fn the_logout_page_names_the_account_only_to_a_browser_signed_in_as_it() {
+    let app = TestApp::spawn().await;
+    app.kratos.add_identity(ada());
+    sign_in_bob(&app);
+    // OP-initiated: the session is this browser's own at Hydra, so the question stays.
+    let challenge = logout(&app, false, Some(rp(json!(false))));
+
+    let page = app.get_logout(&challenge).await.text().await.unwrap();
+
+    assert!(page.contains("Do you want to sign out?"), "{page}");
+    assert!(!page.contains(ADA_EMAIL), "{page}");
+    assert!(!page.contains("Signed in as"), "{page}");
+}
+
+#[tokio::test]
+async fn kratos_failing_when_an_rp_initiated_logout_needs_to_know_who_is_there_is_an_error_page() {
+    let app = TestApp::spawn().await;
+    sign_in_ada(&app, Duration::ZERO);
+    app.kratos
+        .set_fault_on("GET", "/sessions/whoami", Fault::Status(500));
+    let challenge = logout(&app, true, Some(rp(json!(true))));
+    assert_error_page(
+        app.get_logout(&challenge).await,
+        StatusCode::BAD_GATEWAY,
+        "The sign-in service is unavailable",
+    )
+    .await;
+    assert!(hydra_puts(&app).is_empty());
 }

@@ -204,3 +204,50 @@ async fn logout_device_and_revocation_are_audited_without_logging_any_secret() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+#[tokio::test]
+async fn an_ignored_x_forwarded_for_is_warned_about_once() {
+    let warned = |request_id: &str| {
+        lines_with("HERA_TRUSTED_PROXY_HOPS is 0")
+            .into_iter()
+            .filter(|line| line["level"] == "WARN" && line["span"]["request_id"] == request_id)
+            .count()
+    };
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let response = app
+            .browser
+            .get(app.url("/health/alive"))
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        ids.push(
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(
+        warned(&ids[0]),
+        1,
+        "the first forwarded request is warned about"
+    );
+    assert_eq!(warned(&ids[1]), 0, "and only the first");
+
+    let proxied = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
+    let response = proxied
+        .browser
+        .get(proxied.url("/health/alive"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(warned(&id), 0, "the header is read: nothing to warn about");
+}

@@ -8,13 +8,13 @@ use time::Duration;
 
 use crate::support::fake_hydra::{client, with, ConsentSessionSpec, ConsentSpec, LogoutSpec};
 
-use crate::support::{ada, sign_in_ada, TestApp, ADA};
+use crate::support::{sign_in_ada, TestApp, ADA};
 
 /// Largest page Hera may send, uncompressed (the budget is 30 KB transferred).
 const PAGE_BUDGET: usize = 30 * 1024;
 
 fn consent_with(app: &TestApp, client: Value, ui_locales: &[&str]) -> String {
-    app.kratos.add_identity(ada());
+    sign_in_ada(app, Duration::ZERO);
     app.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         client,

@@ -28,6 +28,12 @@ mod look;
 mod operations;
 mod pages;
 mod recorded;
+mod recorded_selfservice;
 mod scale_out;
+mod selfservice;
+mod selfservice_methods;
+mod selfservice_states;
+mod sessions;
 #[path = "../support/mod.rs"]
 mod support;
+mod token_exchange;

@@ -4,8 +4,6 @@
 //! the same status, a body of the same shape with the same fixed texts, a redirect to the same
 //! place (see `support::recording`).
 
-use std::collections::BTreeMap;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -16,7 +14,7 @@ use crate::support::fake_hydra::{
 };
 use crate::support::fake_hydra_public::{s256, FakeHydraPublic, LcpUrls};
 use crate::support::fake_kratos::{identity, session, FakeKratos, SESSION_COOKIE};
-use crate::support::recording::{Answer, Recording};
+use crate::support::recording::{Answer, Cookies, Recording};
 use crate::support::{query, strings};
 
 /// Where the recording's Hydra sent browsers: the login and consent app on port 3000.
@@ -49,30 +47,6 @@ fn login_like(recorded: &Value) -> LoginSpec {
         requested_scope: strings(&recorded["requested_scope"]),
         request_url: recorded["request_url"].as_str().map(str::to_owned),
         ..LoginSpec::default()
-    }
-}
-
-/// A browser's cookies, as the fakes set and clear them.
-#[derive(Default)]
-struct Cookies(BTreeMap<String, String>);
-
-impl Cookies {
-    fn take(&mut self, answer: &Answer) {
-        for (name, value, removed) in answer.cookies_set() {
-            if removed {
-                self.0.remove(&name);
-            } else {
-                self.0.insert(name, value);
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ")
     }
 }
 
@@ -811,7 +785,7 @@ async fn logout_goes_as_recorded() {
     let recording = Recording::load("hydra-public-logout-verifier-302");
     let answer = hydra.redeem(&recording, &verifier, &mut cookies).await;
     recording.expect().params(&["state"]).check(&answer);
-    assert!(!cookies.0.contains_key("ory_hydra_session_dev"));
+    assert!(cookies.get("ory_hydra_session_dev").is_none());
     let recording = Recording::load("hydra-admin-logout-get-after-verifier-used-410");
     let answer = recording.to(&hydra.admin.url).fill(&challenge).send().await;
     recording
@@ -1240,10 +1214,15 @@ async fn kratos_browser_logout_goes_as_recorded() {
     recording.expect().check(&answer);
 }
 
-/// Every recording kept in the repository is replayed by a test here.
+/// Every recording kept in the repository is replayed by a test here or in
+/// `recorded_selfservice.rs`.
 #[test]
 fn every_recording_in_the_repository_is_used() {
-    let source = include_str!("recorded.rs");
+    let source = [
+        include_str!("recorded.rs"),
+        include_str!("recorded_selfservice.rs"),
+    ]
+    .concat();
     let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract/recorded");
     let unused: Vec<String> = std::fs::read_dir(folder)
         .unwrap_or_else(|e| panic!("{folder}: {e}"))

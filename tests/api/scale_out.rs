@@ -83,7 +83,32 @@ async fn a_prompt_login_round_trip_started_on_one_instance_completes_on_the_othe
 async fn instances_with_different_secrets_do_not_share_sessions() {
     let first = TestApp::spawn_with(shared_secret).await;
     let second = first.spawn_twin(|s| s.cookie_secret = None).await;
-    sign_in_ada(&first, Duration::minutes(1));
+    assert_second_refuses_the_firsts_form(&first, &second).await;
+}
+
+#[tokio::test]
+async fn every_byte_of_the_cookie_secret_counts_not_just_the_first_64() {
+    // Two secrets that agree on their first 64 bytes: a key cut from the first 64 raw bytes
+    // would be the same for both, the key derived from the whole secret is not.
+    let prefix = "a-shared-prefix-of-exactly-sixty-four-bytes-for-this-test-000000";
+    assert_eq!(prefix.len(), 64);
+    let first_secret = format!("{prefix}-first-instance");
+    let second_secret = format!("{prefix}-other-deployment");
+    let first = TestApp::spawn_with(|s| {
+        s.cookie_secret = Some(hera::secrets::CookieSecret::new(&first_secret).unwrap());
+    })
+    .await;
+    let second = first
+        .spawn_twin(|s| {
+            s.cookie_secret = Some(hera::secrets::CookieSecret::new(&second_secret).unwrap());
+        })
+        .await;
+    assert_second_refuses_the_firsts_form(&first, &second).await;
+}
+
+/// A consent page rendered by `first`, answered at `second`: refused, nothing accepted.
+async fn assert_second_refuses_the_firsts_form(first: &TestApp, second: &str) {
+    sign_in_ada(first, Duration::minutes(1));
     let challenge = first.hydra.add_consent(ConsentSpec {
         subject: ADA.into(),
         ..ConsentSpec::default()

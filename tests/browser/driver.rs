@@ -47,6 +47,10 @@ pub struct Look {
     pub dark: bool,
     /// CSS pixels; `Some((320, 640))` emulates a small phone.
     pub viewport: (u32, u32),
+    /// With `false`, pages run no JavaScript at all (WebDriver still reads and drives them,
+    /// but [`Browser::js`], axe and the keyboard helpers that ask the page where the focus is
+    /// do not work).
+    pub javascript: bool,
 }
 
 impl Default for Look {
@@ -55,6 +59,7 @@ impl Default for Look {
             language: "en",
             dark: false,
             viewport: (1024, 800),
+            javascript: true,
         }
     }
 }
@@ -72,6 +77,14 @@ impl Look {
     pub fn phone() -> Look {
         Look {
             viewport: (320, 640),
+            ..Look::default()
+        }
+    }
+
+    /// A browser with JavaScript switched off.
+    pub fn without_javascript() -> Look {
+        Look {
+            javascript: false,
             ..Look::default()
         }
     }
@@ -190,7 +203,10 @@ impl Browser {
         let mut options = json!({
             "binary": CHROMIUM,
             "args": args,
-            "prefs": {"intl.accept_languages": look.language},
+            "prefs": {
+                "intl.accept_languages": look.language,
+                "profile.managed_default_content_settings.javascript": if look.javascript { 1 } else { 2 },
+            },
             "mobileEmulation": {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}},
         });
         if width >= 800 {
@@ -279,6 +295,40 @@ impl Browser {
 
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Types `text` into the field matching `css`, replacing what it held (WebDriver, so it
+    /// works without JavaScript).
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks the element matching `css` (WebDriver, so it works without JavaScript).
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    /// Waits until the page's text contains `text`; returns the text.
+    pub async fn wait_for_text(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            // The page may change between finding its body and reading it: read again.
+            let body = match self.client.find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if body.contains(text) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {WAIT:?} for {text:?} on {}:\n{body}",
+                self.url_or_unknown().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Presses one key on the keyboard.

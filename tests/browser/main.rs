@@ -8,5 +8,6 @@
 mod browser;
 mod client_app;
 mod driver;
+mod selfservice;
 #[path = "../support/mod.rs"]
 mod support;

@@ -116,6 +116,8 @@ async fn flow(public: &str, hera: &str, third_party: bool) -> Result<End, String
             .starts_with("text/html");
         let body = response.text().await.map_err(|e| e.to_string())?;
         if status == StatusCode::OK && body.contains("name=\"csrf_token\"") {
+            // A person reads the page before answering; Hera shows it again to a faster answer.
+            tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
             let posted = browser
                 .post(format!("{hera}/consent"))
                 .form(&[

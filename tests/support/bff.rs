@@ -66,6 +66,8 @@ pub struct TestBff {
     pub instances: Vec<String>,
     /// The app's origin (the first instance).
     pub origin: String,
+    /// The first instance's state (its session store).
+    pub state: actix_web::web::Data<hera::bff::BffState>,
     /// Every answer the browser got from a BFF, headers and body, for the no-token check.
     seen: Mutex<Vec<String>>,
     /// Each instance's `/metrics` URL, when the test set `metrics_bind`.
@@ -104,6 +106,7 @@ impl TestBff {
                 "metadata": {"first_party": true},
             }),
         ));
+        let mut states = Vec::new();
         let mut metrics_urls = Vec::new();
         for listener in listeners {
             let mut settings = BffSettings::parse_from([
@@ -122,9 +125,17 @@ impl TestBff {
             .unwrap();
             settings.bind = listener.local_addr().unwrap();
             settings.store = store.clone();
+            if matches!(store, StoreSettings::Redis(_)) {
+                // Instances sharing Redis share the key that seals sign-ins in progress.
+                settings.cookie_secret = Some(
+                    hera::secrets::CookieSecret::new(&"shared-bff-cookie-secret-".repeat(3))
+                        .unwrap(),
+                );
+            }
             settings.hydra_timeout = UPSTREAM_TIMEOUT;
             customise(&mut settings);
             let bff = Bff::build(settings, listener).await.unwrap();
+            states.push(bff.state());
             metrics_urls.push(
                 bff.metrics_port()
                     .map(|port| format!("http://127.0.0.1:{port}/metrics")),
@@ -136,6 +147,7 @@ impl TestBff {
             api,
             instances: addresses,
             origin,
+            state: states.swap_remove(0),
             seen: Mutex::new(Vec::new()),
             metrics_urls,
         }

@@ -132,6 +132,10 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<ApiShared>
                 .content_type("application/octet-stream")
                 .body(vec![b'x'; bytes])
         }
+        "/page" => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("content-security-policy", "default-src 'self'"))
+            .body("<!doctype html><script>fetch('/api/whoami')</script>"),
         "/stream" => {
             let chunks =
                 futures_util::stream::iter(["one,", "two,", "three"].map(|chunk| {

@@ -837,6 +837,15 @@ fn authenticate(
             };
             Some((decode(id)?, decode(secret)?))
         });
+    let basic_secret = basic
+        .as_ref()
+        .map(|(_, secret)| secret.clone())
+        .filter(|secret| !secret.is_empty());
+    let form_secret = form
+        .get("client_secret")
+        .filter(|secret| !secret.is_empty())
+        .cloned();
+    let form_id = form.get("client_id").filter(|id| !id.is_empty()).cloned();
     let (client_id, secret) = match basic {
         Some((id, secret)) => (id, Some(secret)),
         None => (
@@ -853,6 +862,17 @@ fn authenticate(
     let method = client["token_endpoint_auth_method"]
         .as_str()
         .unwrap_or("client_secret_basic");
+    // fosite refuses a secret sent another way than the client is registered for.
+    let used = if form_id.is_some() && form_secret.is_some() && method != "client_secret_post" {
+        Some("client_secret_post")
+    } else if basic_secret.is_some() && method != "client_secret_basic" {
+        Some("client_secret_basic")
+    } else {
+        None
+    };
+    if let Some(used) = used {
+        return Err(invalid(&format!(" The OAuth 2.0 Client supports client authentication method '{method}', but method '{used}' was requested. You must configure the OAuth 2.0 client's 'token_endpoint_auth_method' value to accept '{used}'.")));
+    }
     let authenticated = match method {
         "none" => secret.is_none(),
         _ => secret
@@ -1034,6 +1054,8 @@ fn revoke(
     req: &HttpRequest,
     form: &HashMap<String, String>,
 ) -> HttpResponse {
+    // An unknown token is revoked "successfully" (RFC 7009 §2.2); a client that fails to
+    // authenticate gets fosite's bare `invalid_client`, without the token endpoint's hints.
     let reply = match authenticate(shared, req, form) {
         Ok((client_id, _)) => {
             shared.issuer.revoke(
@@ -1042,7 +1064,7 @@ fn revoke(
             );
             Reply::empty(200)
         }
-        Err(reply) => reply,
+        Err(_) => token_error(401, "invalid_client", "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method)."),
     };
     super::fake_hydra::send(
         openapi::hydra(),

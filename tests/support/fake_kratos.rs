@@ -1,9 +1,10 @@
 //! A stateful, in-process fake of Ory Kratos v26.2.0: the PUBLIC API
-//! (`/sessions/whoami`, `/self-service/logout/browser`, health) and the ADMIN
-//! API (`/admin/identities/{id}`, health) on two ports, like real Kratos
-//! (4433/4434). Every served body is checked against Kratos' OpenAPI spec into
-//! `contract_violations()`, and its answers against exchanges recorded from a
-//! real Kratos in `tests/api/recorded.rs`.
+//! (`/sessions/whoami`, `/self-service/logout/browser`, health, and the browser self-service
+//! flows, sessions and error records in `selfservice.rs`) and the ADMIN API
+//! (`/admin/identities/{id}`, session extension, health) on two ports, like real Kratos
+//! (4433/4434). Every served JSON body is checked against Kratos' OpenAPI spec into
+//! `contract_violations()`, and its answers against exchanges recorded from a real Kratos in
+//! `tests/api/recorded*.rs`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,8 +23,10 @@ use super::fake_hydra::{
 };
 use super::openapi;
 
-mod login_ui;
-pub use login_ui::KratosSessions;
+mod nodes;
+mod selfservice;
+#[allow(unused_imports)]
+pub use selfservice::{csrf_cookie_name, integrity, Config, CourierMessage, User};
 
 /// Kratos' default session cookie name. In the fake the cookie's value is
 /// simply the session token.
@@ -192,10 +195,11 @@ struct KratosState {
     faster_session_extend: bool,
     /// Ids of the sessions extended, in order.
     extended_sessions: Vec<String>,
-    /// Browser sign-in (`login_ui.rs`): users by lower-case email.
-    users: HashMap<String, login_ui::User>,
-    /// Browser login flows by id.
-    login_flows: HashMap<String, login_ui::LoginFlow>,
+    /// The browser self-service flows, their users, errors and courier (`selfservice.rs`).
+    selfservice: selfservice::SelfService,
+    /// `(method, path prefix, status, body, checked)`: answers a test sets for what the fake
+    /// cannot otherwise produce (checked against the spec unless the test says otherwise).
+    answers: Vec<(String, String, u16, Value, bool)>,
 }
 
 struct Shared {
@@ -279,6 +283,30 @@ impl FakeKratos {
         targeted.push((method.to_owned(), path_prefix.to_owned(), fault));
     }
 
+    /// Makes `method path_prefix…` answer `status` with `body` (a body recorded from Kratos),
+    /// checked against the spec like every other answer.
+    pub fn answer_on(&self, method: &str, path_prefix: &str, status: u16, body: Value) {
+        self.state().answers.push((
+            method.to_owned(),
+            path_prefix.to_owned(),
+            status,
+            body,
+            true,
+        ));
+    }
+
+    /// Like [`FakeKratos::answer_on`] for a body outside the v26.2.0 spec on purpose: what a
+    /// later Kratos might send (a node type the spec does not list yet).
+    pub fn answer_on_unchecked(&self, method: &str, path_prefix: &str, status: u16, body: Value) {
+        self.state().answers.push((
+            method.to_owned(),
+            path_prefix.to_owned(),
+            status,
+            body,
+            false,
+        ));
+    }
+
     /// Latency added to every answer.
     pub fn set_latency(&self, latency: std::time::Duration) {
         self.state().faults.latency = latency;
@@ -351,6 +379,40 @@ impl Drop for FakeKratos {
     }
 }
 
+/// Ends Kratos sessions by id, for the Hydra public fake: Hydra revokes the Kratos session named
+/// by `identity_provider_session_id` when a logout completes (`urls.identity_provider`).
+#[derive(Clone)]
+pub struct KratosSessions(Arc<Shared>);
+
+impl KratosSessions {
+    pub fn revoke(&self, session_id: &str) {
+        lock(&self.0.state)
+            .sessions
+            .retain(|_, session| session["id"] != session_id);
+    }
+}
+
+impl FakeKratos {
+    /// Handle for ending sessions from another fake.
+    pub fn sessions(&self) -> KratosSessions {
+        KratosSessions(self.shared.clone())
+    }
+
+    /// The ids of the sessions that exist now.
+    pub fn session_ids(&self) -> Vec<String> {
+        lock(&self.shared.state)
+            .sessions
+            .values()
+            .filter_map(|s| s["id"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// The `Cookie` header of each flow read (`GET /self-service/<kind>/flows`), in order.
+    pub fn flow_read_cookies(&self) -> Vec<Option<String>> {
+        lock(&self.shared.state).selfservice.flow_read_cookies()
+    }
+}
+
 fn aal2_url(public_url: &str) -> String {
     format!("{public_url}/self-service/login/browser?aal=aal2")
 }
@@ -361,27 +423,51 @@ async fn handle(
     shared: web::Data<Shared>,
     port: web::Data<Port>,
 ) -> HttpResponse {
-    if **port == Port::Public {
-        if let Some(response) = login_ui::route(&shared, &req, &body) {
-            return response;
-        }
+    // Browsers ask the public API's host for an icon; it has none.
+    if req.path() == "/favicon.ico" {
+        return HttpResponse::NotFound().finish();
     }
     let recorded = record(&req, &body);
     let method = recorded.method.clone();
     let path = recorded.path.clone();
-    let (fault, latency) = {
+    let (fault, latency, answer) = {
         let mut state = lock(&shared.state);
         state.requests.push(recorded);
-        (state.faults.pick(&method, &path), state.faults.latency)
+        let answer = state
+            .answers
+            .iter()
+            .find(|(m, prefix, ..)| *m == method && path.starts_with(prefix.as_str()))
+            .map(|(_, _, status, body, checked)| {
+                let mut reply = Reply::json(*status, body.clone());
+                reply.check = *checked;
+                reply
+            });
+        (
+            state.faults.pick(&method, &path),
+            state.faults.latency,
+            answer,
+        )
     };
+    if let Some(reply) = answer {
+        return send(openapi::kratos(), &shared.violations, &method, &path, reply);
+    }
     if !latency.is_zero() {
         actix_web::rt::time::sleep(latency).await;
     }
-    let reply = match fault {
-        None => route(&shared, **port, &req, &method, &path),
-        Some(Fault::Status(code)) => Reply::json(code, kratos_error_for_status(code)),
-        Some(Fault::Hang) => return hang().await,
-        Some(Fault::Malformed | Fault::Random(_)) => return malformed(MALFORMED_BODY),
+    let self_service = if **port == Port::Public && fault.is_none() {
+        selfservice::route(&shared, &req, &body, &method, &path)
+    } else {
+        None
+    };
+    let reply = match (fault, self_service) {
+        (None, Some(selfservice::Answer::Raw(response))) => return response,
+        (None, Some(selfservice::Answer::Json(reply))) => reply,
+        (fault, _) => match fault {
+            None => route(&shared, **port, &req, &method, &path),
+            Some(Fault::Status(code)) => Reply::json(code, kratos_error_for_status(code)),
+            Some(Fault::Hang) => return hang().await,
+            Some(Fault::Malformed | Fault::Random(_)) => return malformed(MALFORMED_BODY),
+        },
     };
     send(openapi::kratos(), &shared.violations, &method, &path, reply)
 }
@@ -428,7 +514,7 @@ fn route(shared: &Shared, port: Port, req: &HttpRequest, method: &str, path: &st
 }
 
 /// All `Cookie` headers, joined as one header would be.
-fn raw_cookie_header(req: &HttpRequest) -> Option<String> {
+pub(crate) fn raw_cookie_header(req: &HttpRequest) -> Option<String> {
     let values: Vec<String> = req
         .headers()
         .get_all(header::COOKIE)
@@ -451,7 +537,7 @@ pub fn cookie_value(cookie_header: &str, name: &str) -> Option<String> {
 
 /// The session token, in Kratos' order: a non-empty
 /// `X-Session-Token`, else the session cookie, else `Authorization: Bearer`.
-fn extract_token(req: &HttpRequest, cookie_header: Option<&str>) -> Option<String> {
+pub(crate) fn extract_token(req: &HttpRequest, cookie_header: Option<&str>) -> Option<String> {
     let header_text = |name: &str| {
         req.headers()
             .get(name)
@@ -507,7 +593,7 @@ fn aal2_required(public_url: &str) -> Reply {
     )
 }
 
-fn is_usable(session: &Value) -> bool {
+pub(crate) fn is_usable(session: &Value) -> bool {
     if session.get("active") == Some(&Value::Bool(false)) {
         return false;
     }
@@ -656,9 +742,6 @@ fn get_identity(shared: &Shared, req: &HttpRequest, id: &str) -> Reply {
     Reply::json(200, identity)
 }
 
-/// Where Kratos sends a browser whose self-service request failed (`selfservice.flows.error`).
-pub const ERROR_UI_URL: &str = "http://127.0.0.1:4455/error";
-
 fn logout_token(state: &mut KratosState, session_token: &str) -> String {
     state
         .logout_tokens
@@ -680,7 +763,7 @@ fn logout_url(public_url: &str, logout_token: &str, return_to: Option<&str>) -> 
 /// Whether Kratos answers JSON rather than redirecting the browser: `x.IsJSONRequest`
 /// negotiates `Accept` against `application/json, text/html, text/*, */*` (default `text/*`),
 /// so no `Accept` means HTML, `*/*` means JSON and `text/html` beats a lower-weighted `*/*`.
-fn wants_json(req: &HttpRequest) -> bool {
+pub(crate) fn wants_json(req: &HttpRequest) -> bool {
     let Some(accept) = req
         .headers()
         .get(header::ACCEPT)
@@ -706,18 +789,14 @@ fn wants_json(req: &HttpRequest) -> bool {
     json_q > 0.0 && json_q >= html_q
 }
 
+/// Where Kratos sends a browser whose self-service request failed (`selfservice.flows.error`)
+/// until a test points the UI URLs elsewhere ([`FakeKratos::set_ui_base`]).
+pub const ERROR_UI_URL: &str = "http://127.0.0.1:4455/error";
+
 /// A self-service error: JSON for API-style requests, otherwise a 303 to the error UI
-/// (`SelfServiceErrorManager().Forward`).
-fn self_service_error(req: &HttpRequest, code: u16, body: Value) -> Reply {
-    if wants_json(req) {
-        return Reply::json(code, body);
-    }
-    let mut reply = Reply::empty(303);
-    reply.check = false;
-    reply
-        .headers
-        .push(("location", format!("{ERROR_UI_URL}?id={}", random_uuid())));
-    reply
+/// (`SelfServiceErrorManager().Forward`), where `GET /self-service/errors?id=` finds it.
+fn self_service_error(state: &mut KratosState, req: &HttpRequest, code: u16, body: Value) -> Reply {
+    selfservice::error_reply(state, req, code, body["error"].clone())
 }
 
 /// `GET /self-service/logout/browser[?return_to=…]`: the logout URL for the
@@ -737,6 +816,7 @@ fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
         .filter(|s| is_usable(s));
     let Some(token) = token.filter(|_| session.is_some()) else {
         return self_service_error(
+            &mut state,
             req,
             401,
             json!({"error": {
@@ -752,6 +832,7 @@ fn browser_logout(shared: &Shared, req: &HttpRequest) -> Reply {
         let allowed = &state.allowed_return_urls;
         if !allowed.is_empty() && !allowed.iter().any(|p| return_to.starts_with(p.as_str())) {
             return self_service_error(
+                &mut state,
                 req,
                 400,
                 json!({"error": {

@@ -11,10 +11,12 @@ pub mod fake_hydra;
 pub mod fake_hydra_public;
 pub mod fake_hydra_tokens;
 pub mod fake_kratos;
+pub mod forms;
 pub mod logs;
 pub mod openapi;
 pub mod recording;
 pub mod redis_server;
+pub mod totp;
 pub mod violations;
 
 use std::net::TcpListener;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use hera::app::Application;
 use hera::cli::Settings;
 use reqwest::cookie::Jar;
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::{HeaderMap, ACCEPT, LOCATION};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
@@ -33,6 +35,10 @@ use fake_kratos::FakeKratos;
 
 /// Where Hera sends browsers to Kratos in tests that do not run Kratos's pages.
 pub const KRATOS_BROWSER_URL: &str = "http://kratos.browser.test:4433";
+
+/// What a browser says it accepts on a navigation: Kratos answers such requests with
+/// redirects, and `*/*` alone with JSON.
+pub const NAVIGATION: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// Upstream timeout used by tests, short so hang tests finish quickly.
 pub const UPSTREAM_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -65,6 +71,8 @@ impl TestApp {
         let kratos = FakeKratos::start().await;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        // Kratos's `selfservice.flows.*.ui_url` and default return address are Hera's.
+        kratos.set_ui_base(&address);
         let public = fake_hydra_public::FakeHydraPublic::start(
             &hydra,
             fake_hydra_public::LcpUrls::of(&address),
@@ -81,6 +89,8 @@ impl TestApp {
         settings.kratos_admin_url = Url::parse(&kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
         settings.upstream_connect_timeout = Duration::from_millis(500);
+        // Tests answer the consent page at once; the tests of that check restore the default.
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
 
         let application = Application::build_with_listener(settings, listener).unwrap();
@@ -130,6 +140,110 @@ impl TestApp {
         panic!("more than 20 redirects");
     }
 
+    /// Hera whose `KRATOS_BROWSER_URL` is the fake Kratos's public URL, as for browsers that
+    /// go through Kratos's flows (the flows' forms post there).
+    pub async fn spawn_for_flows() -> TestApp {
+        TestApp::spawn_with(|settings| {
+            settings.kratos_browser_url = settings.kratos_public_url.clone();
+        })
+        .await
+    }
+
+    /// [`TestApp::spawn_for_flows`] with Ada able to sign in with [`ADA_PASSWORD`].
+    pub async fn spawn_for_flows_with_ada() -> TestApp {
+        let app = TestApp::spawn_for_flows().await;
+        app.kratos.add_user(ADA_EMAIL, ADA_PASSWORD, ada());
+        app
+    }
+
+    /// Opens `url` (absolute, or a path on Hera) and follows redirects like a browser, to the
+    /// page it ends on.
+    pub async fn navigate(&self, url: &str) -> Page {
+        let url = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        self.follow(self.open(&url).await, &url).await
+    }
+
+    /// A browser's navigation to `url`, without following its redirects.
+    async fn open(&self, url: &str) -> Response {
+        self.browser
+            .get(url)
+            .header(ACCEPT, NAVIGATION)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a form of a flow page as a browser does when `button` is pressed after typing
+    /// `typed`, and follows the redirects that answer it.
+    pub async fn submit(
+        &self,
+        form: &forms::Form,
+        button: (&str, &str),
+        typed: &[(&str, &str)],
+    ) -> Page {
+        let body = form.body(button, typed);
+        assert!(
+            form.method.eq_ignore_ascii_case("post"),
+            "{} form",
+            form.method
+        );
+        let response = self
+            .browser
+            .post(&form.action)
+            .header(ACCEPT, NAVIGATION)
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        self.follow(response, &form.action).await
+    }
+
+    /// Presses `button` on `page` after typing `typed` into the form that holds the button.
+    pub async fn press(&self, page: &Page, button: (&str, &str), typed: &[(&str, &str)]) -> Page {
+        self.submit(&page.form(button.0, button.1), button, typed)
+            .await
+    }
+
+    async fn follow(&self, mut response: Response, url: &str) -> Page {
+        let mut url = url.to_owned();
+        let mut trail = vec![url.clone()];
+        for _ in 0..20 {
+            if !response.status().is_redirection() {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let html = response.text().await.unwrap();
+                return Page {
+                    url,
+                    status,
+                    headers,
+                    html,
+                    trail,
+                };
+            }
+            let next = location_of(&response);
+            url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
+            trail.push(url.clone());
+            let ours = [&self.address, &self.kratos.public_url, &self.public.url];
+            if !ours.iter().any(|origin| url.starts_with(origin.as_str())) {
+                // Somewhere the test does not run (an application, an identity provider): the
+                // browser would go there; stop.
+                return Page {
+                    url,
+                    status: response.status(),
+                    headers: response.headers().clone(),
+                    html: String::new(),
+                    trail,
+                };
+            }
+            response = self.open(&url).await;
+        }
+        panic!("more than 20 redirects: {trail:#?}");
+    }
+
     /// Starts a second Hera on another port against the same fakes, as a second instance behind
     /// a load balancer would run: same `HERA_PUBLIC_URL` and, through `customise`, the same
     /// settings (tests pass the same `HERA_COOKIE_SECRET`). Returns its address.
@@ -145,6 +259,7 @@ impl TestApp {
         settings.kratos_browser_url = Url::parse(KRATOS_BROWSER_URL).unwrap();
         settings.kratos_admin_url = Url::parse(&self.kratos.admin_url).unwrap();
         settings.upstream_timeout = UPSTREAM_TIMEOUT;
+        settings.consent_min_delay = Duration::ZERO;
         customise(&mut settings);
         let application = Application::build_with_listener(settings, listener).unwrap();
         tokio::spawn(application.run_until_stopped());
@@ -232,6 +347,55 @@ impl TestApp {
     }
 }
 
+/// The page a browser ends on after following redirects.
+#[derive(Debug)]
+pub struct Page {
+    pub url: String,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub html: String,
+    /// Every URL on the way, first to last.
+    pub trail: Vec<String>,
+}
+
+impl Page {
+    /// The page's text as a reader sees it.
+    pub fn text(&self) -> String {
+        forms::text(&self.html)
+    }
+
+    pub fn forms(&self) -> Vec<forms::Form> {
+        forms::forms(&self.html)
+    }
+
+    /// The form with the button `name=value`.
+    pub fn form(&self, name: &str, value: &str) -> forms::Form {
+        forms::form_with_button(&self.html, name, value)
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// Asserts the page is one of Hera's, at `path`, rendered without error.
+    #[track_caller]
+    pub fn assert_at(&self, path: &str) {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}
+{}",
+            self.url,
+            self.html
+        );
+        let url = Url::parse(&self.url).unwrap();
+        assert_eq!(url.path(), path, "{:#?}", self.trail);
+    }
+}
+
 /// Every contract violation any of the app's fakes saw fails the test, reported together when
 /// the app is dropped (see `violations`).
 impl Drop for TestApp {
@@ -253,6 +417,8 @@ impl Drop for TestApp {
 /// Ada, who signs in throughout the tests: her identity id, email and Kratos session id.
 pub const ADA: &str = "a0a0a0a0-0000-4000-8000-00000000ada0";
 pub const ADA_EMAIL: &str = "ada@example.com";
+/// Ada's password at the fake Kratos's self-service flows.
+pub const ADA_PASSWORD: &str = "correct horse battery staple";
 pub const ADA_SESSION: &str = "5e550000-0000-4000-8000-00000000ada0";
 /// The session token (and cookie value) of Ada's Kratos session in `sign_in_ada`.
 pub const ADA_TOKEN: &str = "ada-token";
@@ -302,6 +468,28 @@ pub fn sign_in_ada_as(app: &TestApp, token: &str, authenticated_ago: time::Durat
         ada_session(now - authenticated_ago, now + time::Duration::hours(1)),
     );
     app.sign_in_browser(token);
+}
+
+/// The Kratos session id of Bob's session in `sign_in_bob`.
+pub const BOB_SESSION: &str = "5e550000-0000-4000-8000-000000000b0b";
+
+/// Bob exists in Kratos and the browser holds his session (`bob-token`, aal1 by password,
+/// just authenticated, one hour left).
+pub fn sign_in_bob(app: &TestApp) {
+    let now = time::OffsetDateTime::now_utc();
+    app.kratos.add_identity(bob());
+    app.kratos.add_session(
+        "bob-token",
+        fake_kratos::session(
+            BOB_SESSION,
+            bob(),
+            now,
+            now + time::Duration::hours(1),
+            "aal1",
+            &["password"],
+        ),
+    );
+    app.sign_in_browser("bob-token");
 }
 
 /// The query parameters of `url` (the last value of a repeated name).

@@ -148,6 +148,13 @@ const GAPS: &[Gap] = &[
         schema: "sessionAuthenticationMethod",
         property: "method",
     },
+    // A login flow on its identifier-first step 2 says `"active": "identifier_first"`
+    // (recorded), a method the v26.2.0 enum of `loginFlow.active` lacks.
+    Gap::OpenEnumProperty {
+        service: Service::Kratos,
+        schema: "loginFlow",
+        property: "active",
+    },
     // The whoami 403 (`session_aal2_required`) carries
     // `error.details.redirect_browser_to`, but Kratos' spec declares
     // `genericError.details` as an object with `additionalProperties: false`

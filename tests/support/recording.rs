@@ -9,7 +9,7 @@
 //! redirect a `Location` to the same place with the same query parameters. Ids, timestamps,
 //! tokens and redacted values are compared by type only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -272,6 +272,40 @@ impl Answer {
                 Some((name.trim().to_owned(), value.trim().to_owned(), removed))
             })
             .collect()
+    }
+}
+
+/// A browser's cookies, as the fakes set and clear them.
+#[derive(Default)]
+pub struct Cookies(BTreeMap<String, String>);
+
+impl Cookies {
+    /// Keeps the cookies `answer` sets and drops those it clears.
+    pub fn take(&mut self, answer: &Answer) {
+        for (name, value, removed) in answer.cookies_set() {
+            if removed {
+                self.0.remove(&name);
+            } else {
+                self.0.insert(name, value);
+            }
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// The `Cookie` header the browser sends.
+    pub fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

@@ -9,6 +9,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use url::Url;
+
 /// How long Redis may take to accept connections.
 const STARTUP: Duration = Duration::from_secs(10);
 
@@ -62,6 +64,30 @@ impl RedisServer {
             }
         }
         panic!("{last_error}");
+    }
+}
+
+impl RedisServer {
+    /// How many keys Redis holds (`DBSIZE`).
+    pub fn dbsize(&self) -> usize {
+        let port = Url::parse(&self.url).unwrap().port().unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        stream.write_all(b"DBSIZE\r\n").unwrap();
+        let mut answer = Vec::new();
+        let mut byte = [0u8; 1];
+        while !answer.ends_with(b"\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            answer.push(byte[0]);
+        }
+        let text = String::from_utf8(answer).unwrap();
+        text.trim()
+            .strip_prefix(':')
+            .unwrap_or_else(|| panic!("DBSIZE answered {text:?}"))
+            .parse()
+            .unwrap()
     }
 }
 

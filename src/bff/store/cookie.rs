@@ -1,6 +1,7 @@
-//! The encrypted-cookie store: the state itself travels in the cookie, sealed with AES-256-GCM
-//! (the `cookie` crate's private jar, which also binds the cookie's name, so a sign-in cookie
-//! cannot be replayed as a session cookie).
+//! Sealed cookies: the state itself travels in the cookie, sealed with AES-256-GCM (the `cookie`
+//! crate's private jar, which also binds the cookie's name, so a sign-in cookie cannot be
+//! replayed as a session cookie). Sign-ins in progress always travel this way; sessions do
+//! with the `cookie` store.
 
 use actix_web::cookie::{Cookie, CookieJar, Key};
 
@@ -23,10 +24,20 @@ impl std::fmt::Debug for CookieSealer {
 }
 
 impl CookieSealer {
-    pub fn new(secret: &CookieSecret) -> Result<CookieSealer, String> {
-        Key::try_from(secret.as_bytes())
+    /// A sealer for `purpose` with a key derived from `secret` (HKDF-SHA256): every instance
+    /// with the same secret opens what another sealed, and each purpose has its own key.
+    pub fn new(secret: &CookieSecret, purpose: &str) -> Result<CookieSealer, String> {
+        secret
+            .derive_key(purpose)
             .map(|key| CookieSealer { key })
             .map_err(|e| format!("HERA_BFF_COOKIE_SECRET: {e}"))
+    }
+
+    /// A sealer with a random key: what it seals opens only in this process.
+    pub fn random() -> Result<CookieSealer, String> {
+        Key::try_generate()
+            .map(|key| CookieSealer { key })
+            .ok_or_else(|| "the operating system gave no randomness for a key".to_owned())
     }
 
     /// The encrypted value of cookie `name` holding `plaintext`.
@@ -60,7 +71,7 @@ mod tests {
     fn sealer(fill: char) -> CookieSealer {
         let secret: CookieSecret =
             crate::secrets::parse_cookie_secret(&fill.to_string().repeat(64)).unwrap();
-        CookieSealer::new(&secret).unwrap()
+        CookieSealer::new(&secret, "test").unwrap()
     }
 
     #[test]
@@ -78,5 +89,24 @@ mod tests {
         tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert_eq!(sealer.open("hera_bff", &tampered), None);
+    }
+
+    #[test]
+    fn each_purpose_and_each_random_sealer_has_its_own_key() {
+        let secret = crate::secrets::parse_cookie_secret(&"k".repeat(64)).unwrap();
+        let sealed = CookieSealer::new(&secret, "sessions")
+            .unwrap()
+            .seal("hera_bff", "x".into());
+        let same = CookieSealer::new(&secret, "sessions").unwrap();
+        assert_eq!(same.open("hera_bff", &sealed).as_deref(), Some("x"));
+        let other = CookieSealer::new(&secret, "sign-ins").unwrap();
+        assert_eq!(other.open("hera_bff", &sealed), None);
+        let random = CookieSealer::random().unwrap();
+        let sealed = random.seal("hera_bff", "y".into());
+        assert_eq!(random.open("hera_bff", &sealed).as_deref(), Some("y"));
+        assert_eq!(
+            CookieSealer::random().unwrap().open("hera_bff", &sealed),
+            None
+        );
     }
 }

@@ -1,9 +1,16 @@
-//! Where sign-ins in progress and sessions live: in memory, in Redis, or sealed in the cookie.
+//! Where sign-ins in progress and sessions live.
 //!
-//! [`Sessions`] hides the difference behind the value of a cookie. With a server-side store the
-//! cookie holds a random 256-bit id and the store keys entries by its SHA-256, so a copy of the
-//! store does not hand out usable cookies. With the cookie store the cookie holds the encrypted
-//! entry itself, and "saving" a session means sending the browser a new cookie.
+//! A sign-in in progress ([`SignIns`]) always travels sealed in its own short-lived cookie,
+//! whatever the store: `/api/login` answers anyone, so anything it kept server-side would let
+//! anonymous traffic fill memory or Redis and turn real users away. The one-time guarantee
+//! stays where it matters: Hydra redeems an authorization code once, and the callback clears
+//! the cookie.
+//!
+//! A session lives in memory, in Redis, or sealed in its cookie; [`Sessions`] hides the
+//! difference behind the value of a cookie. With a server-side store the cookie holds a random
+//! 256-bit id and the store keys entries by its SHA-256, so a copy of the store does not hand
+//! out usable cookies. With the cookie store the cookie holds the encrypted entry itself, and
+//! "saving" a session means sending the browser a new cookie.
 
 pub mod cookie;
 pub mod memory;
@@ -16,12 +23,20 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use self::cookie::{CookieSealer, MAX_COOKIE_BYTES};
-use self::memory::{Area, MemoryStore};
+use self::memory::MemoryStore;
 use self::redis::RedisStore;
 use crate::bff::config::StoreSettings;
 use crate::bff::error::BffError;
 use crate::bff::oidc::random_token;
-use crate::bff::session::{LoginState, Session, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::bff::session::{
+    LoginState, Session, LOGIN_COOKIE, SECURE_LOGIN_COOKIE, SECURE_SESSION_COOKIE, SESSION_COOKIE,
+};
+use crate::secrets::CookieSecret;
+
+/// The key purpose of sealed sessions (the `cookie` store).
+const SESSIONS_PURPOSE: &str = "hera bff sessions";
+/// The key purpose of sealed sign-ins in progress.
+const SIGN_INS_PURPOSE: &str = "hera bff sign-ins";
 
 /// Prefix of every Redis key the BFF writes.
 const KEY_PREFIX: &str = "hera_bff:";
@@ -56,7 +71,9 @@ impl Sessions {
                     .await
                     .map_err(|e| format!("HERA_BFF_REDIS_URL: {e}"))?,
             ),
-            StoreSettings::Cookie(secret) => Backend::Cookie(CookieSealer::new(secret)?),
+            StoreSettings::Cookie(secret) => {
+                Backend::Cookie(CookieSealer::new(secret, SESSIONS_PURPOSE)?)
+            }
         };
         Ok(Sessions { backend })
     }
@@ -73,37 +90,17 @@ impl Sessions {
         matches!(self.backend, Backend::Cookie(_))
     }
 
-    /// True when several instances share the store and must coordinate refreshes.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Redis(_))
-    }
-
-    /// Remembers a sign-in for ten minutes; returns the login cookie's value.
-    pub async fn start_login(&self, login: &LoginState, ttl: Duration) -> Result<String, BffError> {
-        let json = to_json(login)?;
+    /// How many entries the memory store holds (`None` for the other stores).
+    pub fn held_in_memory(&self) -> Option<usize> {
         match &self.backend {
-            Backend::Cookie(sealer) => Ok(sealer.seal(LOGIN_COOKIE, json)),
-            Backend::Memory(store) => {
-                let id = random_token(32);
-                store.put(Area::Logins, &login_key(&id), json.into_bytes(), ttl)?;
-                Ok(id)
-            }
-            Backend::Redis(store) => {
-                let id = random_token(32);
-                store.put(&login_key(&id), json.as_bytes(), ttl).await?;
-                Ok(id)
-            }
+            Backend::Memory(store) => Some(store.len()),
+            _ => None,
         }
     }
 
-    /// The sign-in the login cookie points at, forgotten as it is read (it is used once).
-    pub async fn take_login(&self, cookie: &str) -> Result<Option<LoginState>, StoreError> {
-        let json = match &self.backend {
-            Backend::Cookie(sealer) => sealer.open(LOGIN_COOKIE, cookie).map(String::into_bytes),
-            Backend::Memory(store) => store.take(Area::Logins, &login_key(cookie)),
-            Backend::Redis(store) => store.take(&login_key(cookie)).await?,
-        };
-        Ok(json.and_then(|json| from_json(&json)))
+    /// True when several instances share the store and must coordinate refreshes.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
     }
 
     /// Stores a new session under a new id; returns the session cookie's value.
@@ -122,7 +119,7 @@ impl Sessions {
     pub async fn load(&self, cookie: &str, now: i64) -> Result<Option<Session>, StoreError> {
         let json = match &self.backend {
             Backend::Cookie(sealer) => sealer.open(SESSION_COOKIE, cookie).map(String::into_bytes),
-            Backend::Memory(store) => store.get(Area::Sessions, &session_key(cookie)),
+            Backend::Memory(store) => store.get(&session_key(cookie)),
             Backend::Redis(store) => store.get(&session_key(cookie)).await?,
         };
         Ok(json
@@ -152,7 +149,7 @@ impl Sessions {
         match &self.backend {
             Backend::Cookie(_) => Ok(()),
             Backend::Memory(store) => {
-                store.delete(Area::Sessions, &session_key(cookie));
+                store.delete(&session_key(cookie));
                 Ok(())
             }
             Backend::Redis(store) => store.delete(&session_key(cookie)).await,
@@ -192,12 +189,46 @@ impl Sessions {
         let json = to_json(session).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let ttl = Duration::from_secs(u64::try_from(session.expires_at - now).unwrap_or(0).max(1));
         match &self.backend {
-            Backend::Memory(store) => {
-                store.put(Area::Sessions, &session_key(id), json.into_bytes(), ttl)
-            }
+            Backend::Memory(store) => store.put(&session_key(id), json.into_bytes(), ttl),
             Backend::Redis(store) => store.put(&session_key(id), json.as_bytes(), ttl).await,
             Backend::Cookie(_) => Ok(()),
         }
+    }
+}
+
+/// Sign-ins in progress, sealed in their cookie (see the module documentation).
+pub struct SignIns {
+    sealer: CookieSealer,
+}
+
+impl SignIns {
+    /// Sealed with a key derived from `secret`, so any instance sharing it finishes a sign-in
+    /// another one started.
+    pub fn new(secret: &CookieSecret) -> Result<SignIns, String> {
+        CookieSealer::new(secret, SIGN_INS_PURPOSE).map(|sealer| SignIns { sealer })
+    }
+
+    /// Sealed with a random key: sign-ins finish only on this instance (the memory store
+    /// serves one instance anyway).
+    pub fn random() -> Result<SignIns, String> {
+        CookieSealer::random().map(|sealer| SignIns { sealer })
+    }
+
+    /// The login cookie's value for `login`; `None` when it would not fit in a cookie (only a
+    /// very long `return_to` can make it that large).
+    pub fn start(&self, login: &LoginState) -> Result<Option<String>, BffError> {
+        let sealed = self.sealer.seal(LOGIN_COOKIE, to_json(login)?);
+        Ok(
+            (CookieSealer::cookie_size(SECURE_LOGIN_COOKIE, &sealed) <= MAX_COOKIE_BYTES)
+                .then_some(sealed),
+        )
+    }
+
+    /// The sign-in the login cookie holds, if this BFF sealed it. Its expiry is the caller's to
+    /// check.
+    pub fn open(&self, cookie: &str) -> Option<LoginState> {
+        let json = self.sealer.open(LOGIN_COOKIE, cookie)?;
+        from_json(json.as_bytes())
     }
 }
 
@@ -208,7 +239,7 @@ pub fn local_key(cookie: &str) -> String {
 
 fn seal_session(sealer: &CookieSealer, session: &Session) -> Result<Stored, BffError> {
     let sealed = sealer.seal(SESSION_COOKIE, to_json(session)?);
-    let size = CookieSealer::cookie_size(SESSION_COOKIE, &sealed);
+    let size = CookieSealer::cookie_size(SECURE_SESSION_COOKIE, &sealed);
     if size > MAX_COOKIE_BYTES {
         return Err(BffError::SessionTooLarge {
             size,
@@ -240,10 +271,6 @@ fn session_key(id: &str) -> String {
     format!("{KEY_PREFIX}session:{}", hex_sha256(id))
 }
 
-fn login_key(id: &str) -> String {
-    format!("{KEY_PREFIX}login:{}", hex_sha256(id))
-}
-
 fn lock_key(id: &str) -> String {
     format!("{KEY_PREFIX}refresh-lock:{}", hex_sha256(id))
 }
@@ -272,7 +299,7 @@ mod tests {
     fn cookie_sessions() -> Sessions {
         let secret = crate::secrets::parse_cookie_secret(&"c".repeat(64)).unwrap();
         Sessions {
-            backend: Backend::Cookie(CookieSealer::new(&secret).unwrap()),
+            backend: Backend::Cookie(CookieSealer::new(&secret, SESSIONS_PURPOSE).unwrap()),
         }
     }
 
@@ -281,7 +308,6 @@ mod tests {
         let key = session_key("the-cookie-value");
         assert!(key.starts_with("hera_bff:session:"));
         assert!(!key.contains("the-cookie-value"));
-        assert_ne!(session_key("a"), login_key("a"));
         assert_ne!(session_key("a"), lock_key("a"));
     }
 

@@ -1,5 +1,5 @@
-//! The Redis store, shared by every BFF instance: values with a TTL (`SET … PX`), one-time
-//! reads (`GETDEL`, Redis ≥ 6.2) and a per-session lock (`SET … NX PX`, released only by its
+//! The Redis store, shared by every BFF instance: values with a TTL (`SET … PX`) and a
+//! per-session lock (`SET … NX PX`, released only by its
 //! owner) that makes token refresh single-flight across instances.
 
 use std::time::Duration;
@@ -61,15 +61,6 @@ impl RedisStore {
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut connection = self.connection.clone();
         redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut connection)
-            .await
-            .map_err(unavailable)
-    }
-
-    pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut connection = self.connection.clone();
-        redis::cmd("GETDEL")
             .arg(key)
             .query_async(&mut connection)
             .await

@@ -1,4 +1,4 @@
-//! The stylesheet and per-client theme stylesheets.
+//! The stylesheet, Hera's script and per-client theme stylesheets.
 //!
 //! The stylesheet is served under a name carrying a hash of its contents
 //! ([`STYLESHEET_PATH`], computed by `build.rs`), so it can be cached for a year: a new
@@ -11,15 +11,23 @@ use actix_web::{get, web, HttpResponse};
 use crate::server::error::HeraError;
 use crate::server::theme::Accent;
 
-use crate::server::assets::{STYLESHEET, STYLESHEET_PATH};
+use crate::server::assets::{SCRIPT, SCRIPT_PATH, STYLESHEET, STYLESHEET_PATH};
 
 /// For content-addressed responses: a year, and never revalidated.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// `/static/hera.<hash>.css` (and the unhashed `/static/hera.css`, cached briefly, for pages
 /// an operator writes by hand).
+///
+/// Also Hera's script, `/static/hera.<hash>.js`, only under its hashed name.
 #[get("/static/{name}")]
 pub async fn stylesheet(name: web::Path<String>) -> Result<HttpResponse, HeraError> {
+    if SCRIPT_PATH.strip_prefix("/static/") == Some(name.as_str()) {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/javascript; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+            .body(SCRIPT));
+    }
     let cache = if STYLESHEET_PATH.strip_prefix("/static/") == Some(name.as_str()) {
         IMMUTABLE
     } else if name.as_str() == "hera.css" {

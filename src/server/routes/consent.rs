@@ -5,10 +5,11 @@ use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use time::OffsetDateTime;
 use tracing::Span;
 use url::Url;
 
-use super::{challenge, check_csrf, follow, loaded, logo, render, texts};
+use super::{challenge, check_csrf, follow, loaded, logo, render, see_other, texts, viewer};
 use crate::domain::claims;
 use crate::domain::consent::{self, ConsentDecision};
 use crate::model::challenge::Challenge;
@@ -40,8 +41,18 @@ pub async fn consent_page(
     };
     record(&request);
     let identity = subject_identity(&state, &request).await?;
+    let remembered_audiences = if consent::needs_remembered_audiences(&request) {
+        let sessions = state.hydra.consent_sessions(&request.subject).await?;
+        consent::remembered_audiences(&sessions, &request.client.id)
+    } else {
+        Vec::new()
+    };
 
-    match consent::decide(&request, &state.settings.trusted_client_ids) {
+    match consent::decide(
+        &request,
+        &state.settings.trusted_client_ids,
+        &remembered_audiences,
+    ) {
         ConsentDecision::AutoAccept(reason) => {
             let remember = consent::remember_auto_accept(&request, reason);
             let accept = ConsentAccept {
@@ -56,7 +67,13 @@ pub async fn consent_page(
                 id_token_claims: claims::id_token_claims(&identity, &request.requested_scope),
             };
             let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
-            audit_granted(&request, &request.requested_scope, "auto", reason.as_str());
+            audit_granted(
+                &request,
+                &request.requested_scope,
+                &request.requested_audience,
+                "auto",
+                reason.as_str(),
+            );
             state
                 .metrics
                 .decision("consent", "granted_automatically", reason.as_str());
@@ -66,7 +83,24 @@ pub async fn consent_page(
             let csrf_token =
                 TypedSession::new(&session).csrf_token(FormPurpose::Consent, &challenge)?;
             let t = texts(&http, &state, &request.oidc_context.ui_locales);
-            let page = page(&request, &identity, &challenge, csrf_token, &state, &t);
+            // The subject's email, name and other values are shown only to a browser signed in
+            // as the subject: a consent link opened anywhere else shows no personal data. A
+            // Kratos that cannot say shows none either; the page still works.
+            let shown = match viewer(&http, &state).await {
+                Ok(viewer) => viewer.is_some_and(|viewer| viewer.id == request.subject),
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not tell who is signed in; the consent page shows no personal data");
+                    false
+                }
+            };
+            let page = page(
+                &request,
+                shown.then_some(&identity),
+                &challenge,
+                csrf_token,
+                &state,
+                &t,
+            );
             Ok(render(StatusCode::OK, &page))
         }
     }
@@ -81,13 +115,23 @@ pub async fn consent_submit(
 ) -> Result<HttpResponse, HeraError> {
     let form = ConsentForm::parse(&http, &body)?;
     let challenge = challenge("consent_challenge", form.consent_challenge.as_deref())?;
-    check_csrf(
+    let shown_at = check_csrf(
         &http,
         &session,
         FormPurpose::Consent,
         challenge.as_str(),
         form.csrf_token.as_deref(),
     )?;
+    let min_delay = time::Duration::try_from(state.settings.consent_min_delay)
+        .unwrap_or(time::Duration::SECOND);
+    if consent::answered_too_soon(shown_at, OffsetDateTime::now_utc(), min_delay) {
+        // Nothing is sent to Hydra; the page is shown again with a new token.
+        tracing::info!(
+            target: "hera::audit",
+            event = "consent.answered_too_soon",
+        );
+        return Ok(see_other(&state.consent_url(&challenge)));
+    }
     let request = match loaded(state.hydra.consent_request(&challenge).await)? {
         Ok(request) => request,
         Err(redirect) => return Ok(redirect),
@@ -124,7 +168,13 @@ pub async fn consent_submit(
         remember_for: seconds(state.settings.remember_consent_for),
     };
     let response = follow(state.hydra.accept_consent(&challenge, accept).await)?;
-    audit_granted(&request, &grant.scopes, "user", "user_allowed");
+    audit_granted(
+        &request,
+        &grant.scopes,
+        &request.requested_audience,
+        "user",
+        "user_allowed",
+    );
     state.metrics.decision("consent", "granted", "user_allowed");
     Ok(response)
 }
@@ -138,13 +188,20 @@ fn record(request: &ConsentRequest) {
     Span::current().record("subject", &request.subject);
 }
 
-fn audit_granted(request: &ConsentRequest, scopes: &[String], by: &str, reason: &str) {
+fn audit_granted(
+    request: &ConsentRequest,
+    scopes: &[String],
+    audiences: &[String],
+    by: &str,
+    reason: &str,
+) {
     tracing::info!(
         target: "hera::audit",
         event = "consent.granted",
         subject = %request.subject,
         client_id = %request.client.id,
         scopes = %scopes.join(" "),
+        audiences = %audiences.join(" "),
         by,
         reason,
     );
@@ -210,9 +267,11 @@ impl ConsentForm {
     }
 }
 
+/// The consent page; `identity` is the subject's, given only when its personal data may be shown
+/// (the account line and each scope's values).
 fn page(
     request: &ConsentRequest,
-    identity: &Identity,
+    identity: Option<&Identity>,
     challenge: &Challenge,
     csrf_token: String,
     state: &State,
@@ -237,7 +296,9 @@ fn page(
                     .map_or_else(|| scope.clone(), |(title, _)| title.clone()),
                 description: words.map(|(_, description)| description),
                 locked: scopes::is_locked(scope),
-                claims: claims_preview::preview(identity, scope, t),
+                claims: identity
+                    .map(|identity| claims_preview::preview(identity, scope, t))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -262,9 +323,11 @@ fn page(
                 .filter(|uri| has_scheme(uri, &["https", "http"])),
             redirect_host: request.redirect_host(),
         },
-        account: identity
-            .trait_str("email")
-            .map_or_else(|| identity.id.clone(), str::to_owned),
+        account: identity.map(|identity| {
+            identity
+                .trait_str("email")
+                .map_or_else(|| identity.id.clone(), str::to_owned)
+        }),
         scopes,
         audiences: request.requested_audience.clone(),
         consent_challenge: challenge.as_str().to_owned(),

@@ -23,11 +23,11 @@ use crate::model::RedirectTo;
 use crate::ory::UserCodeVerdict;
 use crate::server::error::HeraError;
 use crate::server::i18n::Texts;
-use crate::server::rate_limit::{client_address, Attempt, Key};
 use crate::server::session::{FormPurpose, TypedSession};
 use crate::server::theme::Theme;
 use crate::server::views::{DeviceSuccessPage, DeviceVerifyPage, Layout};
 use crate::server::State;
+use crate::web::rate_limit::{request_address_key, Attempt, Key};
 
 #[derive(Debug, Deserialize)]
 pub struct VerifyQuery {
@@ -194,20 +194,11 @@ fn form_page(
     })
 }
 
-/// What a code attempt is counted against: this device challenge, and the client's address
-/// (`X-Forwarded-For` is only read when `HERA_TRUSTED_PROXY_HOPS` is set).
+/// What a code attempt is counted against: this device challenge, and the client's address,
+/// an IPv6 client by its /64 (`X-Forwarded-For` is only read when `HERA_TRUSTED_PROXY_HOPS` is
+/// set).
 fn attempt_keys(http: &HttpRequest, state: &State, challenge: &Challenge) -> [Key; 2] {
-    let forwarded_for: Vec<&str> = http
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|value| value.to_str().ok())
-        .collect();
-    let address = client_address(
-        http.peer_addr().map(|addr| addr.ip()),
-        &forwarded_for,
-        state.settings.trusted_proxy_hops,
-    )
-    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let address = request_address_key(http, state.settings.trusted_proxy_hops);
     [
         Key::new("device_challenge", challenge.as_str()),
         Key::new("address", &address),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix_web::rt::time::timeout;
 use actix_web::{get, web, HttpResponse};
 use futures_util::future::join;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use crate::ory::UpstreamError;
 use crate::server::State;
@@ -24,8 +24,9 @@ pub async fn alive() -> HttpResponse {
 }
 
 /// 200 only when Hydra admin and Kratos public both answer their own readiness probes within
-/// a second; otherwise 503 naming each dependency that failed. 503 `draining` as soon as a
-/// graceful shutdown began, so load balancers stop sending traffic.
+/// a second; otherwise 503 naming each dependency that failed. The probe is public, so why a
+/// dependency failed (addresses, statuses) goes to the log, never into the answer. 503
+/// `draining` as soon as a graceful shutdown began, so load balancers stop sending traffic.
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<State>) -> HttpResponse {
     if state.is_draining() {
@@ -36,16 +37,16 @@ pub async fn ready(state: web::Data<State>) -> HttpResponse {
         probe(state.kratos.is_ready()),
     )
     .await;
-    let mut failed = Map::new();
+    let mut failed = Vec::new();
     for (name, outcome) in [("hydra_admin", hydra), ("kratos_public", kratos)] {
         if let Err(reason) = outcome {
-            failed.insert(name.into(), Value::String(reason));
+            tracing::warn!(dependency = name, reason = %reason, "not ready");
+            failed.push(name);
         }
     }
     if failed.is_empty() {
         HttpResponse::Ok().json(json!({"status": "ok"}))
     } else {
-        tracing::warn!(failed = %serde_json::Value::Object(failed.clone()), "not ready");
         HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "failed": failed}))
     }
 }

@@ -1,5 +1,6 @@
-//! `GET /`: a small home page. Signed in: who, connected apps, and a sign-out link. Signed out:
-//! a sign-in link.
+//! `GET /`: a small home page. Signed in: who, a reminder to verify an unverified email
+//! address, links to settings, devices and connected apps, and a sign-out link. Signed out:
+//! sign in or create an account.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -9,6 +10,7 @@ use crate::model::Whoami;
 use crate::server::error::HeraError;
 use crate::server::i18n::Texts;
 use crate::server::views::{HomePage, Layout};
+
 use crate::server::State;
 
 #[get("/")]
@@ -31,19 +33,28 @@ pub async fn home(http: HttpRequest, state: web::Data<State>) -> Result<HttpResp
                     account: Some(session.identity.account_label()),
                     sign_out_url: Some(sign_out_url),
                     sign_in_url: None,
+                    sign_up_url: None,
                     needs_second_factor: false,
+                    unverified: session
+                        .identity
+                        .verifiable_addresses
+                        .iter()
+                        .find(|address| !address.verified && address.via == "email")
+                        .map(|address| address.value.clone()),
                 },
                 // The session ended between the two calls.
-                None => signed_out(&t, &state, &home_url, false),
+                None => signed_out(&t, false),
             }
         }
-        Whoami::Unauthenticated => signed_out(&t, &state, &home_url, false),
-        Whoami::Aal2Required => signed_out(&t, &state, &home_url, true),
+        Whoami::Unauthenticated => signed_out(&t, false),
+        Whoami::Aal2Required => signed_out(&t, true),
     };
     Ok(render(StatusCode::OK, &page))
 }
 
-fn signed_out(t: &Texts, state: &State, home_url: &str, needs_second_factor: bool) -> HomePage {
+/// Hera's own sign-in page (Kratos returns here by default) and sign-up page; with a session
+/// that lacks its second factor, the second step of signing in.
+fn signed_out(t: &Texts, needs_second_factor: bool) -> HomePage {
     let title = if needs_second_factor {
         "home-title-second-factor"
     } else {
@@ -53,7 +64,13 @@ fn signed_out(t: &Texts, state: &State, home_url: &str, needs_second_factor: boo
         layout: Layout::new(t, t.text(title)),
         account: None,
         sign_out_url: None,
-        sign_in_url: Some(state.kratos.login_url(home_url, needs_second_factor, false)),
+        sign_in_url: Some(if needs_second_factor {
+            "/login?aal=aal2".into()
+        } else {
+            "/login".into()
+        }),
+        sign_up_url: (!needs_second_factor).then(|| "/registration".into()),
         needs_second_factor,
+        unverified: None,
     }
 }

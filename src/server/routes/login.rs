@@ -1,4 +1,5 @@
-//! `GET /login?login_challenge=…`: Hydra's `urls.login` (and `urls.registration`).
+//! `GET /login?login_challenge=…`: Hydra's `urls.login` (and `urls.registration`). Without a
+//! challenge, `/login` is Kratos's login page instead (`selfservice`).
 //!
 //! Gathers what the decision needs (the login request, the Kratos session, for a remembered
 //! login the subject's identity, and what Hera already did for this challenge), lets
@@ -10,10 +11,11 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use tracing::Span;
 
+use super::selfservice::{self, FlowQuery};
 use super::{challenge, follow, forwarded_cookies, loaded, see_other};
 use crate::domain::auth_request::AuthRequest;
 use crate::domain::login::{self as rules, LoginDecision, LoginInput};
-use crate::model::Whoami;
+use crate::model::{KratosFlow, Whoami};
 use crate::server::error::HeraError;
 use crate::server::session::TypedSession;
 use crate::server::State;
@@ -21,8 +23,15 @@ use crate::server::State;
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
     login_challenge: Option<String>,
+    /// Kratos's login flow to render (`selfservice.flows.login.ui_url`).
+    flow: Option<String>,
+    return_to: Option<String>,
+    refresh: Option<String>,
+    aal: Option<String>,
 }
 
+/// With `login_challenge` (even an empty one), Hydra's login decision; without, Kratos's login
+/// flow (`?flow=`, or a new one).
 #[get("/login")]
 pub async fn login(
     request: HttpRequest,
@@ -30,6 +39,16 @@ pub async fn login(
     session: Session,
     state: web::Data<State>,
 ) -> Result<HttpResponse, HeraError> {
+    if query.login_challenge.is_none() {
+        let query = query.into_inner();
+        let flow_query = FlowQuery {
+            flow: query.flow,
+            return_to: query.return_to,
+            refresh: query.refresh,
+            aal: query.aal,
+        };
+        return selfservice::page(KratosFlow::Login, &request, &flow_query, &session, &state).await;
+    }
     let challenge = challenge("login_challenge", query.login_challenge.as_deref())?;
     let login_request = match loaded(state.hydra.login_request(&challenge).await)? {
         Ok(login_request) => login_request,

@@ -9,16 +9,20 @@ mod home;
 mod login;
 mod logout;
 mod oauth_error;
+mod selfservice;
+mod sessions;
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
+use time::OffsetDateTime;
 
-use crate::model::{Challenge, Client, RedirectTo};
-use crate::ory::HydraError;
+use crate::model::{Challenge, Client, Identity, RedirectTo, Whoami};
+use crate::ory::{HydraError, UpstreamError};
 use crate::server::error::HeraError;
 use crate::server::session::{FormPurpose, TypedSession};
 use crate::server::theme::{self, Theme};
 use crate::server::views::AppBadge;
+use crate::server::State;
 
 pub use super::state::texts;
 
@@ -35,6 +39,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(device::success_page)
         .service(connected_apps::list)
         .service(connected_apps::revoke)
+        .service(selfservice::registration)
+        .service(selfservice::recovery)
+        .service(selfservice::verification)
+        .service(selfservice::settings)
+        .service(sessions::list)
+        .service(sessions::end)
+        .service(sessions::end_others)
         .service(home::home)
         .service(health::alive)
         .service(health::ready)
@@ -92,14 +103,14 @@ pub fn challenge(parameter: &'static str, value: Option<&str>) -> Result<Challen
 
 /// CSRF for a form post, checked before anything is sent upstream: no cross-site post
 /// (`Sec-Fetch-Site`, defence in depth), and a token bound to this browser's session, the
-/// form's purpose and what the form acts on.
+/// form's purpose and what the form acts on. Returns when the form was rendered.
 pub fn check_csrf(
     http: &HttpRequest,
     session: &Session,
     purpose: FormPurpose,
     subject_of_form: &str,
     token: Option<&str>,
-) -> Result<(), HeraError> {
+) -> Result<OffsetDateTime, HeraError> {
     let cross_site = http
         .headers()
         .get("sec-fetch-site")
@@ -108,10 +119,21 @@ pub fn check_csrf(
         return Err(HeraError::Csrf("cross-site form post"));
     }
     let token = token.ok_or(HeraError::Csrf("no token"))?;
-    if !TypedSession::new(session).verify_csrf_for(purpose, subject_of_form, token) {
-        return Err(HeraError::Csrf("token does not match the session and form"));
+    TypedSession::new(session)
+        .verify_csrf_for(purpose, subject_of_form, token)
+        .ok_or(HeraError::Csrf("token does not match the session and form"))
+}
+
+/// The identity this browser's Kratos session belongs to, if it has an active one.
+pub async fn viewer(http: &HttpRequest, state: &State) -> Result<Option<Identity>, UpstreamError> {
+    let cookies = forwarded_cookies(http);
+    if cookies.is_none() {
+        return Ok(None);
     }
-    Ok(())
+    Ok(match state.kratos.whoami(cookies.as_deref()).await? {
+        Whoami::Active(session) => Some(session.identity),
+        Whoami::Unauthenticated | Whoami::Aal2Required => None,
+    })
 }
 
 /// An application's name and logo for a page; the logo only when it is an https URL, and the

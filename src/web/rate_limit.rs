@@ -1,20 +1,29 @@
-//! Attempt limits for guessable secrets (device user codes): at most `limit` attempts per key in
-//! any sliding `window`, in bounded memory.
+//! Attempt limits: at most `limit` attempts per key in any sliding `window`, in bounded memory,
+//! and the client address attempts are counted against.
 //!
-//! Hydra generates the user code, but guesses arrive at Hera, so Hera counts them
-//! per device challenge and per client address. State is in memory and per instance: behind a
-//! load balancer each instance counts on its own, which multiplies the allowance by the number
-//! of instances but keeps Hera free of a shared store.
+//! The provider counts device user codes (Hydra generates them, but guesses arrive at Hera) per
+//! device challenge and per client address; the session API counts token exchanges per client
+//! and per client address. State is in memory and per instance: behind a load balancer each
+//! instance counts on its own, which multiplies the allowance by the number of instances but
+//! keeps Hera free of a shared store.
 //!
-//! Keys are hashes, so challenges and addresses are never kept as they are. Time is passed in,
-//! which keeps the limiter a pure value for tests.
+//! Keys are hashes, so challenges, tokens and addresses are never kept as they are. Time is
+//! passed in, which keeps the limiter a pure value for tests.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest};
 use sha2::{Digest, Sha256};
+
+/// The request header reverse proxies append the client address to.
+const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// What an attempt is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,6 +175,85 @@ pub fn client_address(
         .or(peer)
 }
 
+/// What attempts from `address` are counted against: an IPv4 address as it is, and an IPv6
+/// address by its /64 network. One IPv6 subscriber usually gets a whole /64 (RFC 6177 §3
+/// recommends at least that), so counting single IPv6 addresses would give one person 2^64
+/// fresh allowances. IPv4-mapped IPv6 addresses count as the IPv4 address.
+pub fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", Ipv6Addr::from(network))
+            }
+        },
+    }
+}
+
+/// The key attempts from this request's client are counted against ([`client_address`] with
+/// the request's `X-Forwarded-For`, then [`address_key`]); `unknown` without a peer address.
+pub fn request_address_key(request: &HttpRequest, trusted_hops: u8) -> String {
+    let forwarded_for: Vec<&str> = request
+        .headers()
+        .get_all(FORWARDED_FOR)
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    client_address(
+        request.peer_addr().map(|addr| addr.ip()),
+        &forwarded_for,
+        trusted_hops,
+    )
+    .map_or_else(|| "unknown".to_owned(), address_key)
+}
+
+/// Whether the once-only warning about an ignored `X-Forwarded-For` was logged (app data of
+/// [`warn_when_forwarded_for_is_ignored`]).
+#[derive(Debug, Default)]
+pub struct ForwardedForWarning {
+    logged: AtomicBool,
+}
+
+impl ForwardedForWarning {
+    /// Logs the warning the first time a request carries `X-Forwarded-For` while no proxy hop is
+    /// trusted; true when this call logged it.
+    pub fn observe(&self, carries_forwarded_for: bool, trusted_hops: u8) -> bool {
+        if trusted_hops != 0 || !carries_forwarded_for || self.logged.swap(true, Ordering::Relaxed)
+        {
+            return false;
+        }
+        tracing::warn!(
+            "requests carry X-Forwarded-For but HERA_TRUSTED_PROXY_HOPS is 0: the header is \
+             ignored and attempt limits count the proxy's address for everyone behind it; set \
+             HERA_TRUSTED_PROXY_HOPS to the number of reverse proxies in front of Hera"
+        );
+        true
+    }
+}
+
+/// Middleware: the [`ForwardedForWarning`] for every request, with the trusted hop count in app
+/// data (`web::Data<TrustedProxyHops>`); requests without either pass untouched.
+pub async fn warn_when_forwarded_for_is_ignored(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let warning = request
+        .app_data::<web::Data<ForwardedForWarning>>()
+        .cloned();
+    let hops = request
+        .app_data::<web::Data<TrustedProxyHops>>()
+        .map(|hops| hops.0);
+    if let (Some(warning), Some(hops)) = (warning, hops) {
+        warning.observe(request.headers().contains_key(FORWARDED_FOR), hops);
+    }
+    next.call(request).await
+}
+
+/// `HERA_TRUSTED_PROXY_HOPS`, as app data for [`warn_when_forwarded_for_is_ignored`].
+#[derive(Debug, Clone, Copy)]
+pub struct TrustedProxyHops(pub u8);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +399,32 @@ mod tests {
             client_address(peer, &["unknown, 203.0.113.7"], 1),
             Some(ip("203.0.113.7"))
         );
+    }
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network_and_ipv4_as_is() {
+        assert_eq!(
+            address_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            "one /64, one key"
+        );
+        assert_ne!(
+            address_key(ip("2001:db8:1:2::1")),
+            address_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(address_key(ip("203.0.113.7")), "203.0.113.7");
+        assert_eq!(address_key(ip("::ffff:203.0.113.7")), "203.0.113.7");
+    }
+
+    #[test]
+    fn the_ignored_forwarded_for_warning_is_logged_once_and_only_without_trusted_hops() {
+        let warning = ForwardedForWarning::default();
+        assert!(!warning.observe(false, 0), "no header, nothing to say");
+        assert!(!warning.observe(true, 1), "the header is read");
+        assert!(warning.observe(true, 0));
+        assert!(!warning.observe(true, 0), "once is enough");
     }
 }
