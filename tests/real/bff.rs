@@ -60,12 +60,16 @@ async fn a_single_page_app_signs_in_through_the_bff_calls_its_api_and_signs_out(
             }),
         )
         .await;
+    // Instances sharing Redis seal sign-ins in progress with a shared cookie secret.
+    let cookie_secret = "real-tier-bff-cookie-secret-".repeat(3);
     let mut settings = BffSettings::parse_from([
         "hera bff",
         "--client-id",
         "spa-bff",
         "--client-secret",
         SECRET,
+        "--cookie-secret",
+        &cookie_secret,
         "--public-origin",
         &origin,
         "--hydra-public-url",
