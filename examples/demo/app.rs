@@ -18,8 +18,6 @@ use rand::RngCore;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::kratos_ui::escape;
-
 /// One OAuth2 client of the demo.
 pub struct DemoClient {
     pub id: String,
@@ -318,3 +316,19 @@ main{max-width:34rem;margin:3rem auto;padding:2rem}section{margin:1.5rem 0;paddi
 .button{display:inline-block;padding:.5rem 1rem;border-radius:.375rem;background:#6b2fb3;color:#fff;text-decoration:none}\
 dt{font-weight:600}dd{margin:0 0 .5rem;word-break:break-all}.hint{color:#555}\
 :focus-visible{outline:3px solid #6b2fb3;outline-offset:2px}";
+
+/// HTML-escapes text for element content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,8 +1,6 @@
 //! The local stack's companion, run by `./scripts/quickstart` next to Hera, Hydra and Kratos:
 //!
 //! - the demo application with "Sign in with Hera" (`app.rs`), on `DEMO_APP_URL`;
-//! - Kratos's self-service pages (`kratos_ui.rs`: sign-in, sign-up, recovery, verification,
-//!   settings), until Hera renders them, on `DEMO_KRATOS_PAGES_BIND`;
 //! - the mail sink Kratos's courier posts to (`mail.rs`), which prints every message and its
 //!   code, on `DEMO_MAIL_BIND`;
 //! - and, at start, a demo account created through Kratos's admin API.
@@ -10,7 +8,6 @@
 //! Every setting has the local stack's default (`deploy/local/`); `--help` lists them.
 
 mod app;
-mod kratos_ui;
 mod mail;
 
 use std::net::SocketAddr;
@@ -21,20 +18,15 @@ use clap::Parser;
 use serde_json::json;
 
 use app::{DemoApp, DemoClient};
-use kratos_ui::KratosUi;
 use mail::Mailbox;
 
-/// The demo app, Kratos's pages and the mail sink of the local stack.
+/// The demo app and the mail sink of the local stack.
 #[derive(Debug, Parser)]
 #[command(name = "demo")]
 struct Options {
     /// The demo app's URL as browsers reach it (its clients' redirect URIs are on it).
     #[arg(long, env = "DEMO_APP_URL", default_value = "http://127.0.0.1:5555")]
     app_url: url::Url,
-
-    /// Where Kratos's self-service pages listen (Kratos's `ui_url`s point here).
-    #[arg(long, env = "DEMO_KRATOS_PAGES_BIND", default_value = "127.0.0.1:4455")]
-    kratos_pages_bind: SocketAddr,
 
     /// Where the mail sink listens (Kratos's `courier.http.request_config.url`).
     #[arg(long, env = "DEMO_MAIL_BIND", default_value = "127.0.0.1:4437")]
@@ -46,13 +38,6 @@ struct Options {
         default_value = "http://127.0.0.1:4444"
     )]
     hydra_public_url: String,
-
-    #[arg(
-        long,
-        env = "KRATOS_PUBLIC_URL",
-        default_value = "http://127.0.0.1:4433"
-    )]
-    kratos_public_url: String,
 
     #[arg(
         long,
@@ -130,22 +115,11 @@ async fn main() -> std::process::ExitCode {
         ],
         &hint,
     ));
-    let pages = web::Data::new(KratosUi::new(
-        &options.kratos_public_url,
-        &options.kratos_public_url,
-    ));
     let mailbox = web::Data::from(Mailbox::new(true));
     let servers = (
         HttpServer::new(move || App::new().app_data(demo.clone()).configure(app::configure))
             .workers(1)
             .bind(app_bind),
-        HttpServer::new(move || {
-            App::new()
-                .app_data(pages.clone())
-                .configure(kratos_ui::configure)
-        })
-        .workers(1)
-        .bind(options.kratos_pages_bind),
         HttpServer::new(move || {
             App::new()
                 .app_data(mailbox.clone())
@@ -154,10 +128,10 @@ async fn main() -> std::process::ExitCode {
         .workers(1)
         .bind(options.mail_bind),
     );
-    let (app_server, pages_server, mail_server) = match servers {
-        (Ok(a), Ok(p), Ok(m)) => (a.run(), p.run(), m.run()),
-        (a, p, m) => {
-            for error in [a.err(), p.err(), m.err()].into_iter().flatten() {
+    let (app_server, mail_server) = match servers {
+        (Ok(a), Ok(m)) => (a.run(), m.run()),
+        (a, m) => {
+            for error in [a.err(), m.err()].into_iter().flatten() {
                 eprintln!("demo: cannot listen: {error}");
             }
             return std::process::ExitCode::FAILURE;
@@ -166,7 +140,6 @@ async fn main() -> std::process::ExitCode {
     // Each server stops on Ctrl-C or SIGTERM; the first to stop ends the demo.
     let _ = futures_util::future::select_all([
         actix_web::rt::spawn(app_server),
-        actix_web::rt::spawn(pages_server),
         actix_web::rt::spawn(mail_server),
     ])
     .await;

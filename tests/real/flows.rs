@@ -1,7 +1,10 @@
 //! Whole flows in headless Chromium against real Hydra and Kratos: the client application
-//! starts each one, Hydra sends the browser to Hera, Hera to Kratos's pages and back, and each
-//! test checks what the application finally receives and what Hydra and Kratos then hold.
-//! Hera's pages are driven with the keyboard.
+//! starts each one, Hydra sends the browser to Hera, Hera to Kratos, Kratos to Hera's pages of
+//! its flows and back, and each test checks what the application finally receives and what
+//! Hydra and Kratos then hold. Hera's consent, logout and connected-apps pages are driven with
+//! the keyboard.
+
+use std::time::Duration;
 
 use fantoccini::key::Key;
 use serde_json::{json, Value};
@@ -41,10 +44,21 @@ fn tokens(outcome: &Outcome) -> (String, Value) {
     }
 }
 
-/// On Hera's consent page: untick `untick`, tick "remember" if asked, and allow.
-async fn consent(browser: &Browser, stack: &Stack, untick: &[&str], remember: bool) {
+/// Waits for Hera's consent page and reads it: Hera refuses an answer given sooner than
+/// `HERA_CONSENT_MIN_DELAY_MS` (its default here, one second) after showing the page, so a
+/// person takes at least that long before pressing a button.
+async fn read_consent_page(browser: &Browser, stack: &Stack) -> String {
     browser.wait_for_url(&stack.hera("/consent")).await;
     browser.find("main h1").await;
+    let text = browser.page_text().await;
+    let reading = hera::cli::Settings::defaults().consent_min_delay + Duration::from_millis(200);
+    tokio::time::sleep(reading).await;
+    text
+}
+
+/// On Hera's consent page: untick `untick`, tick "remember" if asked, and allow.
+async fn consent(browser: &Browser, stack: &Stack, untick: &[&str], remember: bool) {
+    read_consent_page(browser, stack).await;
     for scope in untick {
         browser.tab_to(&format!("input[value={scope}]")).await;
         browser.press(Key::Space).await;
@@ -131,8 +145,7 @@ async fn a_new_person_signs_up_and_the_app_receives_only_what_they_granted() {
     // Kratos signs the new person in and asks for the code it mailed, then continues to Hera.
     kratos_pages::verify(&browser, &stack, &ada.email, mark).await;
 
-    browser.wait_for_url(&stack.hera("/consent")).await;
-    let text = browser.page_text().await;
+    let text = read_consent_page(&browser, &stack).await;
     assert!(
         text.contains("Allow Photos to access your account?"),
         "{text}"
@@ -229,7 +242,7 @@ async fn denying_consent_sends_access_denied_to_the_app() {
         &ada,
     )
     .await;
-    browser.wait_for_url(&stack.hera("/consent")).await;
+    read_consent_page(&browser, &stack).await;
     browser.tab_to("button[value=reject]").await;
     browser.press(Key::Enter).await;
 
@@ -267,7 +280,7 @@ async fn prompt_none_prompt_login_and_max_age_decide_when_to_sign_in_again() {
     let auth_time = |claims: &Value| claims["auth_time"].as_i64().unwrap();
 
     // prompt=login: signed in already, but the app asked for a fresh sign-in at Kratos.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     sign_in_to(
         &browser,
         &stack,
@@ -294,7 +307,7 @@ async fn prompt_none_prompt_login_and_max_age_decide_when_to_sign_in_again() {
     assert_eq!(auth_time(&third), auth_time(&second));
 
     // ... one the session is older than does not.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     sign_in_to(
         &browser,
         &stack,
@@ -418,7 +431,7 @@ async fn with_an_authenticator_app_every_sign_in_asks_for_its_code() {
     // second factor required); Hera sends them back for the code, then on to the app.
     let browser = Browser::open(Look::default()).await;
     sign_in_to(&browser, &stack, "own-app", &[("scope", "openid")], &ada).await;
-    browser.find("form[data-group=totp]").await;
+    browser.find("#section-totp input[name=totp_code]").await;
     assert_eq!(stack.whoami(&cookie_header(&browser).await).await.0, 403);
     browser.goto(&stack.hera("/")).await;
     assert!(
@@ -471,13 +484,13 @@ async fn signing_out_of_an_app_ends_the_hydra_and_the_kratos_session() {
     );
 
     // Hydra ends the Kratos session (identity_provider_session_id) shortly after.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while stack.whoami(&cookies).await.0 != 401 {
         assert!(
             std::time::Instant::now() < deadline,
             "the Kratos session outlived the logout"
         );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // And Hydra's: the next flow starts at Kratos's sign-in page again.
     sign_in_to(
@@ -524,10 +537,8 @@ async fn a_person_who_forgot_their_password_recovers_the_account_with_a_mailed_c
 
     // From the sign-in page of an app's flow: "Forgot your password?".
     start_flow(&browser, &stack, "own-app", &[("scope", "openid")]).await;
-    browser
-        .wait_for_url(&format!("{}/login?flow=", stack.kratos_pages))
-        .await;
-    browser.find("a#to-recovery").await.click().await.unwrap();
+    browser.wait_for_url(&stack.hera("/login?flow=")).await;
+    browser.click(".flow-links a[href='/recovery']").await;
     kratos_pages::recover(&browser, &stack, &ada.email).await;
     // Recovered and signed in, on the settings page: a new password.
     let renewed = Person {
@@ -535,7 +546,8 @@ async fn a_person_who_forgot_their_password_recovers_the_account_with_a_mailed_c
         ..ada.clone()
     };
     kratos_pages::set_password(&browser, &stack, &renewed.password).await;
-    // Then on to the app, whose sign-in the recovery interrupted.
+    // Back to the app: the recovery code signed Ada in, so there is no sign-in page.
+    start_flow(&browser, &stack, "own-app", &[("scope", "openid")]).await;
     let (_, claims) = tokens(&received(&browser, &stack).await);
     assert_eq!(claims["sub"], ada_id.as_str());
     assert_eq!(

@@ -19,8 +19,6 @@ mod clients;
 mod driver;
 mod flows;
 mod kratos_pages;
-#[path = "../../examples/demo/kratos_ui.rs"]
-mod kratos_ui;
 #[path = "../../examples/demo/mail.rs"]
 mod mail;
 mod ory;

@@ -1,8 +1,8 @@
 //! Real Ory Hydra and Ory Kratos for one test: the binaries `scripts/ory-install` builds (once
 //! per machine; a cached build is found in milliseconds), started in memory with
 //! `deploy/local/hydra.yml` and `kratos.yml` on free loopback ports, with a cleared environment
-//! plus the variables that point them at this test's Hera, Kratos pages and mail sink
-//! (`deploy/local/README.md` lists them).
+//! plus the variables that point them at this test's Hera and mail sink (`deploy/local/README.md`
+//! lists them).
 //!
 //! Both are killed when the [`Ory`] value is dropped, also when the test fails; a watchdog
 //! process kills them if the test process dies without dropping it. Their logs go to files
@@ -68,10 +68,8 @@ pub fn binaries() -> &'static Binaries {
 /// What Hydra and Kratos are pointed at.
 pub struct Wiring {
     /// Hera's origin (`http://127.0.0.1:PORT`): Hydra's login, consent, logout and error URLs,
-    /// and Kratos's return URLs.
+    /// Kratos's self-service pages (its `ui_url`s) and return URLs.
     pub hera: String,
-    /// Where Kratos's self-service pages are (its `ui_url`s).
-    pub kratos_pages: String,
     /// The mail sink's URL that Kratos's courier POSTs to.
     pub mail: String,
     /// Extra Kratos settings for this test (`SESSION_WHOAMI_REQUIRED_AAL`, …).
@@ -225,10 +223,9 @@ fn hydra_env(wiring: &Wiring, public: u16, admin: u16, kratos_admin: u16) -> Vec
     .collect()
 }
 
-/// `deploy/local/kratos.yml` pointed at this test's Hera, Kratos pages and mail sink.
+/// `deploy/local/kratos.yml` pointed at this test's Hera and mail sink.
 fn kratos_env(wiring: &Wiring, public: u16, admin: u16) -> Vec<(String, String)> {
     let hera = &wiring.hera;
-    let pages = &wiring.kratos_pages;
     let mut env: Vec<(String, String)> = [
         ("SERVE_PUBLIC_PORT", public.to_string()),
         ("SERVE_ADMIN_PORT", admin.to_string()),
@@ -239,24 +236,24 @@ fn kratos_env(wiring: &Wiring, public: u16, admin: u16) -> Vec<(String, String)>
         ("SERVE_ADMIN_BASE_URL", format!("http://127.0.0.1:{admin}/")),
         ("SELFSERVICE_DEFAULT_BROWSER_RETURN_URL", format!("{hera}/")),
         ("SELFSERVICE_ALLOWED_RETURN_URLS", format!("[\"{hera}/\"]")),
-        ("SELFSERVICE_FLOWS_LOGIN_UI_URL", format!("{pages}/login")),
+        ("SELFSERVICE_FLOWS_LOGIN_UI_URL", format!("{hera}/login")),
         (
             "SELFSERVICE_FLOWS_REGISTRATION_UI_URL",
-            format!("{pages}/registration"),
+            format!("{hera}/registration"),
         ),
         (
             "SELFSERVICE_FLOWS_SETTINGS_UI_URL",
-            format!("{pages}/settings"),
+            format!("{hera}/settings"),
         ),
         (
             "SELFSERVICE_FLOWS_RECOVERY_UI_URL",
-            format!("{pages}/recovery"),
+            format!("{hera}/recovery"),
         ),
         (
             "SELFSERVICE_FLOWS_VERIFICATION_UI_URL",
-            format!("{pages}/verification"),
+            format!("{hera}/verification"),
         ),
-        ("SELFSERVICE_FLOWS_ERROR_UI_URL", format!("{pages}/error")),
+        ("SELFSERVICE_FLOWS_ERROR_UI_URL", format!("{hera}/error")),
         (
             "SELFSERVICE_FLOWS_VERIFICATION_AFTER_DEFAULT_BROWSER_RETURN_URL",
             format!("{hera}/"),

@@ -1,9 +1,9 @@
 //! `Stack`: one test's whole deployment. Real Hydra and Kratos ([`Ory`]), Hera on a free port
-//! (in this process, as the other test targets run it), Kratos's self-service pages
-//! (`examples/demo/kratos_ui.rs`, until Hera renders them), the mail sink Kratos's courier
-//! posts to (`examples/demo/mail.rs`) and a small OAuth2 client application
+//! (in this process, as the other test targets run it) as Hydra's login, consent and logout
+//! provider and as Kratos's self-service pages, the mail sink Kratos's courier posts to
+//! (`examples/demo/mail.rs`) and a small OAuth2 client application
 //! (`tests/browser/client_app.rs`). Everything listens on 127.0.0.1, so the browser's Kratos
-//! cookies reach Hera and the Kratos pages (cookies ignore ports).
+//! cookies reach Hera (cookies ignore ports).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -17,7 +17,6 @@ use url::Url;
 
 use crate::client_app::ClientApp;
 use crate::driver::Browser;
-use crate::kratos_ui::KratosUi;
 use crate::mail::Mailbox;
 use crate::ory::{Ory, Wiring};
 use crate::support::fake_hydra::{bind_local, spawn_servers, with, Configure, ServerGuard};
@@ -37,8 +36,6 @@ pub struct Stack {
     /// Hera's origin, also its `HERA_PUBLIC_URL`.
     pub hera: String,
     pub ory: Ory,
-    /// Kratos's self-service pages.
-    pub kratos_pages: String,
     pub mail: Arc<Mailbox>,
     pub client_app: ClientApp,
     /// For admin API calls.
@@ -55,35 +52,21 @@ impl Stack {
         crate::support::logs::init();
         let hera_listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let hera = format!("http://{}", hera_listener.local_addr().unwrap());
-        let (pages_listener, kratos_pages) = bind_local();
         let (mail_listener, mail_url) = bind_local();
         let ory = Ory::start(&Wiring {
             hera: hera.clone(),
-            kratos_pages: kratos_pages.clone(),
             mail: format!("{mail_url}/mail"),
             kratos_env: setup.kratos_env,
         })
         .await;
 
         let mail = Mailbox::new(false);
-        let pages = web::Data::new(KratosUi::new(&ory.kratos_public, &ory.kratos_public));
         let mailbox = web::Data::from(mail.clone());
-        let configure_pages: Configure = Arc::new(move |cfg: &mut web::ServiceConfig| {
-            cfg.app_data(pages.clone())
-                .configure(crate::kratos_ui::configure);
-        });
         let configure_mail: Configure = Arc::new(move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(mailbox.clone())
                 .configure(crate::mail::configure);
         });
-        let servers = spawn_servers(
-            "kratos-pages",
-            vec![
-                (pages_listener, configure_pages),
-                (mail_listener, configure_mail),
-            ],
-        )
-        .await;
+        let servers = spawn_servers("mail-sink", vec![(mail_listener, configure_mail)]).await;
 
         let mut settings = Settings::defaults();
         settings.bind = hera_listener.local_addr().unwrap();
@@ -103,7 +86,6 @@ impl Stack {
         Stack {
             hera,
             ory,
-            kratos_pages,
             mail,
             client_app,
             http: reqwest::Client::builder()
