@@ -102,9 +102,12 @@ impl Application {
         let server_timing = settings.server_timing;
         let trusted_proxy_hops = web::Data::new(TrustedProxyHops(settings.trusted_proxy_hops));
         let forwarded_for_warning = web::Data::new(ForwardedForWarning::default());
-        let upstream_settings = upstreams(&settings);
-        let upstreams = Upstreams::new(&upstream_settings)?;
+        let upstream_settings = upstreams(&settings)?;
         let metrics = Metrics::new();
+        // Requests and upstream calls are counted only when someone can read the counts.
+        let counting = settings.metrics_bind.is_some();
+        let upstream_metrics = counting.then(|| metrics.clone());
+        let upstreams = Upstreams::new(&upstream_settings, upstream_metrics.clone())?;
         let draining = Arc::new(AtomicBool::new(false));
         let provider = server::State::new(
             provider_settings(&settings)?,
@@ -123,13 +126,14 @@ impl Application {
         let trust_request_ids = settings.trusted_proxy_hops > 0;
         let server = HttpServer::new(move || {
             // Building a client succeeded once already; should it fail now, share that one.
-            let (provider, session_api) = match Upstreams::new(&upstream_settings) {
-                Ok(own) => (
-                    provider.with_upstreams(own.clone()),
-                    session_api.with_upstreams(own),
-                ),
-                Err(_) => (provider.clone(), session_api.clone()),
-            };
+            let (provider, session_api) =
+                match Upstreams::new(&upstream_settings, upstream_metrics.clone()) {
+                    Ok(own) => (
+                        provider.with_upstreams(own.clone()),
+                        session_api.with_upstreams(own),
+                    ),
+                    Err(_) => (provider.clone(), session_api.clone()),
+                };
             App::new()
                 .app_data(web::Data::new(provider))
                 .app_data(web::Data::new(session_api))
@@ -152,7 +156,8 @@ impl Application {
                     from_fn(timing::server_timing),
                 ))
                 .wrap(from_fn(edge::access_log))
-                .wrap(from_fn(metrics::count_requests))
+                .wrap(Condition::new(counting, from_fn(metrics::count_requests)))
+                .wrap(from_fn(crate::telemetry::propagate))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .wrap(from_fn(edge::request_ids))
                 .configure(server::configure)
@@ -250,8 +255,8 @@ impl RenderErrors for ByPath {
     }
 }
 
-fn upstreams(settings: &Settings) -> UpstreamSettings {
-    UpstreamSettings {
+fn upstreams(settings: &Settings) -> anyhow::Result<UpstreamSettings> {
+    Ok(UpstreamSettings {
         hydra_admin_url: settings.hydra_admin_url.clone(),
         hydra_public_url: settings.hydra_public_url.clone(),
         kratos_public_url: settings.kratos_public_url.clone(),
@@ -259,7 +264,9 @@ fn upstreams(settings: &Settings) -> UpstreamSettings {
         kratos_admin_url: settings.kratos_admin_url.clone(),
         connect_timeout: settings.upstream_connect_timeout,
         timeout: settings.upstream_timeout,
-    }
+        tls: settings.admin_access.tls().map_err(anyhow::Error::msg)?,
+        admin: settings.admin_access.clone(),
+    })
 }
 
 fn provider_settings(settings: &Settings) -> anyhow::Result<server::Settings> {

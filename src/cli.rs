@@ -62,6 +62,9 @@ pub struct Cli {
     )]
     pub bind: SocketAddr,
 
+    #[command(flatten)]
+    pub admin_access: crate::ory::AdminAccess,
+
     /// Hera's own public URL as browsers reach it; `https:` makes the session cookie `Secure`.
     #[arg(long, env = "HERA_PUBLIC_URL", value_name = "HERA_PUBLIC_URL", default_value = "http://127.0.0.1:3000", value_parser = parse_base_url)]
     pub public_url: Url,
@@ -228,7 +231,7 @@ pub struct Cli {
 pub enum Command {
     /// Keep Hydra's OAuth2 clients in step with the JSON files in a folder (`hydra-clients/`).
     #[command(subcommand)]
-    Clients(crate::clients::ClientsCommand),
+    Clients(Box<crate::clients::ClientsCommand>),
     /// Run the backend-for-frontend for a single-page app (settings `HERA_BFF_*`).
     ///
     /// A server on the app's own origin that signs users in with Hydra, keeps their tokens
@@ -341,6 +344,8 @@ pub struct Settings {
     pub kratos_public_url: Url,
     pub kratos_browser_url: Url,
     pub kratos_admin_url: Url,
+    /// Admin tokens and TLS towards Hydra and Kratos.
+    pub admin_access: crate::ory::AdminAccess,
     pub bind: SocketAddr,
     pub public_url: Url,
     pub cookie_secret: Option<CookieSecret>,
@@ -391,6 +396,7 @@ impl From<Cli> for Settings {
             },
             kratos_public_url: cli.kratos_public_url,
             kratos_admin_url: cli.kratos_admin_url,
+            admin_access: cli.admin_access,
             bind: cli.bind,
             public_url: cli.public_url,
             cookie_secret: cli.cookie_secret,

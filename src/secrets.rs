@@ -41,6 +41,34 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
+/// A bearer token for Hydra's or Kratos's admin API. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for AdminToken {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let value = value.trim();
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be a non-empty token of visible ASCII characters".into());
+        }
+        Ok(AdminToken(value.to_owned()))
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
 /// The session-cookie key. `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CookieSecret(Vec<u8>);

@@ -138,6 +138,95 @@ pub fn trace_headers() -> Vec<(String, String)> {
     headers
 }
 
+/// What a request hands on to the calls Hera makes to Hydra and Kratos while answering it.
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    /// The request's id, sent as `X-Request-Id`.
+    pub request_id: String,
+    /// The caller's `traceparent` and `tracestate`, passed on unchanged while Hera exports no
+    /// traces of its own, so the caller's trace still joins Hydra's and Kratos's.
+    pub trace_context: Vec<(String, String)>,
+}
+
+tokio::task_local! {
+    static OUTGOING: Outgoing;
+}
+
+/// Runs `answer` (a request's handling) with `outgoing` available to [`outgoing_headers`].
+pub async fn propagating<F: std::future::Future>(outgoing: Outgoing, answer: F) -> F::Output {
+    OUTGOING.scope(outgoing, answer).await
+}
+
+/// The headers a call to Hydra or Kratos carries: `X-Request-Id` of the request being answered,
+/// and the trace context: a child of Hera's own span while traces are exported, the caller's
+/// unchanged otherwise. Empty outside a request.
+pub fn outgoing_headers() -> Vec<(String, String)> {
+    let mut headers = OUTGOING
+        .try_with(|outgoing| {
+            let mut headers = Vec::with_capacity(3);
+            if !outgoing.request_id.is_empty() {
+                headers.push(("x-request-id".to_owned(), outgoing.request_id.clone()));
+            }
+            if !tracing_enabled() {
+                headers.extend(outgoing.trace_context.iter().cloned());
+            }
+            headers
+        })
+        .unwrap_or_default();
+    headers.extend(trace_headers());
+    headers
+}
+
+/// Hands the request's id and the caller's trace context on to every call Hera makes to Hydra
+/// and Kratos while answering it ([`outgoing_headers`]). Wraps inside
+/// `TracingLogger`, whose request id it reads.
+pub async fn propagate(
+    request: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    let outgoing = Outgoing {
+        request_id: crate::web::request_id(request.request()),
+        trace_context: incoming_trace_context(request.headers()),
+    };
+    let response = propagating(outgoing, next.call(request)).await?;
+    Ok(response.map_into_boxed_body())
+}
+
+/// The caller's `traceparent` and `tracestate`, when the `traceparent` is well formed
+/// (`version-trace_id-parent_id-flags` in lower-case hex, as W3C Trace Context writes it).
+pub fn incoming_trace_context(
+    headers: &actix_web::http::header::HeaderMap,
+) -> Vec<(String, String)> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(parent) = header("traceparent").filter(|p| plausible_traceparent(p)) else {
+        return Vec::new();
+    };
+    let mut context = vec![("traceparent".to_owned(), parent.to_owned())];
+    if let Some(state) = header("tracestate").filter(|s| s.len() <= 512) {
+        context.push(("tracestate".to_owned(), state.to_owned()));
+    }
+    context
+}
+
+fn plausible_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |part: &str, len: usize| {
+        part.len() == len
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    parts.len() >= 4
+        && hex(parts[0], 2)
+        && parts[0] != "ff"
+        && hex(parts[1], 32)
+        && parts[1].bytes().any(|b| b != b'0')
+        && hex(parts[2], 16)
+        && parts[2].bytes().any(|b| b != b'0')
+        && hex(parts[3], 2)
+        && (parts[0] != "00" || parts.len() == 4)
+}
+
 struct HeaderPairs<'a>(&'a mut Vec<(String, String)>);
 
 impl Injector for HeaderPairs<'_> {
@@ -245,6 +334,60 @@ mod tests {
         assert_eq!(escape_for_log("line\u{2028}sep"), "line\\u{2028}sep");
         assert_eq!(escape_for_log(r"already\n"), r"already\\n");
         assert_eq!(escape_for_log("Grüße, ok"), "Grüße, ok");
+    }
+
+    #[test]
+    fn only_well_formed_trace_parents_are_passed_on() {
+        use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_str(value).unwrap(),
+                );
+            }
+            map
+        };
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(
+            incoming_trace_context(&headers(&[("traceparent", good), ("tracestate", "a=1")])),
+            [
+                ("traceparent".to_owned(), good.to_owned()),
+                ("tracestate".to_owned(), "a=1".to_owned())
+            ]
+        );
+        for bad in [
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "garbage",
+        ] {
+            assert!(
+                incoming_trace_context(&headers(&[("traceparent", bad), ("tracestate", "a=1")]))
+                    .is_empty(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn calls_made_while_answering_a_request_carry_its_id_and_the_callers_trace() {
+        assert!(outgoing_headers().is_empty(), "nothing outside a request");
+        let outgoing = Outgoing {
+            request_id: "req-1".into(),
+            trace_context: vec![("traceparent".into(), "00-ab-cd-01".into())],
+        };
+        let headers = propagating(outgoing, async { outgoing_headers() }).await;
+        assert_eq!(
+            headers,
+            [
+                ("x-request-id".to_owned(), "req-1".to_owned()),
+                ("traceparent".to_owned(), "00-ab-cd-01".to_owned())
+            ]
+        );
     }
 
     #[test]

@@ -131,6 +131,10 @@ pub struct BffCli {
     #[arg(long, env = "HERA_BFF_HYDRA_TIMEOUT_MS", value_name = "HERA_BFF_HYDRA_TIMEOUT_MS", default_value = "5000", value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub hydra_timeout_ms: u64,
 
+    /// PEM file of extra CA certificates trusted for Hydra and the API (a private CA).
+    #[arg(long, env = "HERA_CA_FILE", value_name = "HERA_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+
     /// Log format: `text` for people, `json` for log pipelines.
     #[arg(long, env = "HERA_BFF_LOG_FORMAT", value_name = "HERA_BFF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -239,6 +243,8 @@ pub struct BffSettings {
     pub max_body_bytes: u64,
     pub upstream_timeout: Duration,
     pub hydra_timeout: Duration,
+    /// Extra roots for Hydra and the API (`HERA_CA_FILE`).
+    pub ca_file: Option<std::path::PathBuf>,
     pub log_format: LogFormat,
     pub metrics_bind: Option<SocketAddr>,
 }
@@ -366,6 +372,7 @@ impl TryFrom<BffCli> for BffSettings {
             max_body_bytes: cli.max_body_bytes,
             upstream_timeout: Duration::from_millis(cli.upstream_timeout_ms),
             hydra_timeout: Duration::from_millis(cli.hydra_timeout_ms),
+            ca_file: cli.ca_file,
             log_format: cli.log_format,
             metrics_bind: cli.metrics_bind,
         })

@@ -74,11 +74,15 @@ pub struct BffState {
 impl BffState {
     /// Builds the clients and opens the session store (connecting to Redis now).
     pub async fn new(settings: BffSettings) -> anyhow::Result<BffState> {
+        let tls = crate::ory::UpstreamTls::load(settings.ca_file.as_deref(), None, None)
+            .map_err(anyhow::Error::msg)?;
         let hydra = Hydra::new(
             &settings,
             crate::ory::http_client(
                 settings.hydra_timeout.min(Duration::from_secs(2)),
                 settings.hydra_timeout,
+                &tls,
+                None,
             )?,
         );
         let sessions = Sessions::open(&settings.store)
@@ -94,7 +98,11 @@ impl BffState {
             ),
         }
         .map_err(anyhow::Error::msg)?;
-        let api = reqwest::Client::builder()
+        let mut api = reqwest::Client::builder();
+        for root in &tls.roots {
+            api = api.add_root_certificate(root.clone());
+        }
+        let api = api
             .connect_timeout(settings.upstream_timeout.min(Duration::from_secs(10)))
             .read_timeout(settings.upstream_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -156,6 +164,7 @@ impl Bff {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(from_fn(crate::web::access_log))
                 .wrap(from_fn(crate::metrics::count_requests))
+                .wrap(from_fn(crate::telemetry::propagate))
                 .wrap(TracingLogger::<HeraRootSpan>::new())
                 .service(
                     web::scope("/api")

@@ -59,6 +59,9 @@ pub struct ClientsArgs {
     #[arg(long, env = "HYDRA_ADMIN_URL", value_name = "HYDRA_ADMIN_URL", default_value = "http://127.0.0.1:4445", value_parser = parse_base_url)]
     pub hydra_admin_url: Url,
 
+    #[command(flatten)]
+    pub admin_access: crate::ory::AdminAccess,
+
     /// Time allowed to open a connection to Hydra, in milliseconds.
     #[arg(long, env = "HERA_UPSTREAM_CONNECT_TIMEOUT_MS", value_name = "HERA_UPSTREAM_CONNECT_TIMEOUT_MS", default_value = "2000", value_parser = clap::value_parser!(u64).range(1..))]
     pub upstream_connect_timeout_ms: u64,

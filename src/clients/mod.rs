@@ -69,8 +69,18 @@ pub async fn run(command: &ClientsCommand, out: &mut dyn Write, err: &mut dyn Wr
         }
     };
     let secrets: Vec<Secret> = specs.iter().filter_map(|s| s.secret.clone()).collect();
-    let hydra = match http_client(args.connect_timeout(), args.timeout())
-        .map_err(|e| e.to_string())
+    let hydra = match args
+        .admin_access
+        .tls()
+        .and_then(|tls| {
+            http_client(
+                args.connect_timeout(),
+                args.timeout(),
+                &tls,
+                Some(args.admin_access.hydra_headers()),
+            )
+            .map_err(|e| e.to_string())
+        })
         .and_then(|http| HydraClients::new(&args.hydra_admin_url, http).map_err(|e| e.to_string()))
     {
         Ok(hydra) => hydra,

@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 use url::Url;
 
+use super::api::Api;
 use super::{Service, UpstreamError};
 
 /// An `OAuth2Client` as JSON.
@@ -42,17 +43,21 @@ pub enum ClientsError {
 /// `/admin/clients` on Hydra's admin API.
 #[derive(Debug, Clone)]
 pub struct HydraClients {
-    http: reqwest::Client,
+    api: Api,
     collection: Url,
 }
 
 impl HydraClients {
+    /// `http` should be a client for the admin API ([`super::http_client`] with its headers).
     pub fn new(admin_url: &Url, http: reqwest::Client) -> Result<Self, url::ParseError> {
         let collection = Url::parse(&crate::urls::join(admin_url, "/admin/clients"))?;
         if collection.cannot_be_a_base() {
             return Err(url::ParseError::RelativeUrlWithCannotBeABaseBase);
         }
-        Ok(HydraClients { http, collection })
+        Ok(HydraClients {
+            api: Api::new(SERVICE, http, None),
+            collection,
+        })
     }
 
     /// `/admin/clients/{id}`, the id percent-encoded as one path segment.
@@ -68,7 +73,10 @@ impl HydraClients {
     /// `GET /admin/clients/{id}`; `None` when Hydra answers 404.
     #[tracing::instrument(name = "hydra.get_client", skip_all, fields(client_id = %id))]
     pub async fn get(&self, id: &str) -> Result<Option<ClientObject>, ClientsError> {
-        let response = self.send(self.http.get(self.member(id))).await?;
+        let response = self
+            .api
+            .send("get_client", self.api.http().get(self.member(id)))
+            .await?;
         match response.status().as_u16() {
             200 => read_json(response).await.map(Some),
             404 => Ok(None),
@@ -80,7 +88,11 @@ impl HydraClients {
     #[tracing::instrument(name = "hydra.create_client", skip_all)]
     pub async fn create(&self, client: &ClientObject) -> Result<(), ClientsError> {
         let response = self
-            .send(self.http.post(self.collection.clone()).json(client))
+            .api
+            .send(
+                "create_client",
+                self.api.http().post(self.collection.clone()).json(client),
+            )
             .await?;
         // The answer echoes the secret; it is dropped unread.
         match response.status().as_u16() {
@@ -95,7 +107,11 @@ impl HydraClients {
     #[tracing::instrument(name = "hydra.replace_client", skip_all, fields(client_id = %id))]
     pub async fn replace(&self, id: &str, client: &ClientObject) -> Result<(), ClientsError> {
         let response = self
-            .send(self.http.put(self.member(id)).json(client))
+            .api
+            .send(
+                "replace_client",
+                self.api.http().put(self.member(id)).json(client),
+            )
             .await?;
         match response.status().as_u16() {
             200 => Ok(()),
@@ -107,7 +123,10 @@ impl HydraClients {
     /// `DELETE /admin/clients/{id}`: 204 deleted; 404 when there is no such client.
     #[tracing::instrument(name = "hydra.delete_client", skip_all, fields(client_id = %id))]
     pub async fn delete(&self, id: &str) -> Result<(), ClientsError> {
-        let response = self.send(self.http.delete(self.member(id))).await?;
+        let response = self
+            .api
+            .send("delete_client", self.api.http().delete(self.member(id)))
+            .await?;
         match response.status().as_u16() {
             204 => Ok(()),
             404 => Err(ClientsError::NotFound),
@@ -127,7 +146,10 @@ impl HydraClients {
             if let Some(token) = &token {
                 url.query_pairs_mut().append_pair("page_token", token);
             }
-            let response = self.send(self.http.get(url)).await?;
+            let response = self
+                .api
+                .send("list_clients", self.api.http().get(url))
+                .await?;
             let status = response.status().as_u16();
             if status != 200 {
                 return Err(failure(status, response).await);
@@ -159,16 +181,6 @@ impl HydraClients {
             }
         }
         Err(UpstreamError::malformed(SERVICE, "the client list never ends").into())
-    }
-
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, UpstreamError> {
-        request
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))
     }
 }
 

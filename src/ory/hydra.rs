@@ -1,23 +1,26 @@
 //! The Hydra admin API: login, consent and logout requests, device user codes, consent
 //! sessions and clients.
 //!
-//! Calls go through `ory-hydra-client`; its models have no closed enums on these endpoints, so
-//! the SDK is used as is, except for listing consent sessions (see
-//! [`HydraAdmin::consent_sessions`]). Errors are classified by HTTP status:
-//! 404 unknown challenge, 401 expired, 410 `{redirect_to}` already handled.
+//! Bodies are `ory-hydra-client`'s models (they have no closed enums on these endpoints); the
+//! calls themselves go through [`Api`], so each carries the request's id and trace context and
+//! is counted. Errors are classified by HTTP status: 404 unknown challenge, 401 expired, 410
+//! `{redirect_to}` already handled.
 
-use ory_hydra_client::apis::configuration::Configuration;
-use ory_hydra_client::apis::{metadata_api, o_auth2_api, Error as SdkError};
+use std::sync::Arc;
+
 use ory_hydra_client::models;
 use reqwest::header::LINK;
-use reqwest::StatusCode;
-use serde::Deserialize;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use url::Url;
 
+use super::api::Api;
 use super::{Service, UpstreamError};
+use crate::metrics::Metrics;
 use crate::model::{
     Challenge, Client, ConsentAccept, ConsentRequest, ConsentSession, LoginAccept, LoginRequest,
     LogoutRequest, OAuthRejection, OidcContext, RedirectTo, UserCode,
@@ -42,39 +45,127 @@ pub enum HydraError {
 /// Hydra's admin API.
 #[derive(Debug, Clone)]
 pub struct HydraAdmin {
-    config: Configuration,
+    api: Api,
+    /// The admin API's base URL, without a trailing slash.
+    base: String,
     /// Hydra's public URL, against which relative `redirect_to` values are resolved.
     public_url: Url,
 }
 
 impl HydraAdmin {
+    /// `http` should be a client for the admin API ([`super::http_client`] with its headers).
     pub fn new(admin_url: &Url, public_url: &Url, http: reqwest::Client) -> Self {
-        let mut config = Configuration::new();
-        config.base_path = admin_url.as_str().trim_end_matches('/').to_owned();
-        config.client = http;
-        config.user_agent = None;
         HydraAdmin {
-            config,
+            api: Api::new(Service::HydraAdmin, http, None),
+            base: admin_url.as_str().trim_end_matches('/').to_owned(),
             public_url: public_url.clone(),
         }
+    }
+
+    /// The same client, counting its calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
+        self.api = Api::new(Service::HydraAdmin, self.api.http().clone(), metrics);
+        self
     }
 
     fn redirect(&self, answer: models::OAuth2RedirectTo) -> RedirectTo {
         redirect_to(&self.public_url, answer.redirect_to)
     }
 
-    fn classify<E>(&self, error: SdkError<E>) -> HydraError {
-        classify(&self.public_url, error)
+    /// A request to `path` under the admin API, with `query`.
+    fn request(&self, method: Method, path: &str, query: &[(&str, &str)]) -> RequestBuilder {
+        let url = format!("{}{path}", self.base);
+        let request = self.api.http().request(method, url);
+        if query.is_empty() {
+            request
+        } else {
+            request.query(query)
+        }
+    }
+
+    /// Sends `request`; a 2xx answer is read as `T`, anything else classified.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<T, HydraError> {
+        let response = self.api.send(operation, request).await?;
+        if response.status().is_success() {
+            Ok(self.api.json(response).await?)
+        } else {
+            Err(self.failure(response).await)
+        }
+    }
+
+    /// Sends `request`, expecting an answer without a body (204).
+    async fn call_empty(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<(), HydraError> {
+        let response = self.api.send(operation, request).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.failure(response).await)
+        }
+    }
+
+    /// `PUT` of `body` to a request's `accept` or `reject` path, answered with `redirect_to`.
+    async fn answer<B: Serialize>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        challenge: (&str, &Challenge),
+        body: Option<&B>,
+    ) -> Result<RedirectTo, HydraError> {
+        let mut request = self.request(Method::PUT, path, &[(challenge.0, challenge.1.as_str())]);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer: models::OAuth2RedirectTo = self.call(operation, request).await?;
+        Ok(self.redirect(answer))
+    }
+
+    /// Maps a failed answer to its meaning. Only the status and, for 410, the `redirect_to`
+    /// field are read from the body; nothing upstream ever reaches a page.
+    async fn failure(&self, response: Response) -> HydraError {
+        const SERVICE: Service = Service::HydraAdmin;
+        match response.status().as_u16() {
+            404 => HydraError::NotFound,
+            401 => HydraError::Expired,
+            410 => {
+                #[derive(Deserialize)]
+                struct Gone {
+                    redirect_to: String,
+                }
+                match self.api.json::<Gone>(response).await {
+                    Ok(gone) => HydraError::AlreadyHandled {
+                        redirect_to: redirect_to(&self.public_url, gone.redirect_to),
+                    },
+                    Err(error) => error.into(),
+                }
+            }
+            status => UpstreamError::Status {
+                service: SERVICE,
+                status,
+            }
+            .into(),
+        }
     }
 
     #[tracing::instrument(name = "hydra.login_request", skip_all)]
     pub async fn login_request(&self, challenge: &Challenge) -> Result<LoginRequest, HydraError> {
-        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_login_request(
-            &self.config,
-            challenge.as_str(),
-        ))
-        .await
-        .map_err(|error| self.classify(error))?;
+        let request: models::OAuth2LoginRequest = self
+            .call(
+                "login_request",
+                self.request(
+                    Method::GET,
+                    "/admin/oauth2/auth/requests/login",
+                    &[("login_challenge", challenge.as_str())],
+                ),
+            )
+            .await?;
         Ok(LoginRequest {
             skip: request.skip,
             subject: request.subject,
@@ -103,14 +194,13 @@ impl HydraAdmin {
             extend_session_lifespan: Some(accept.extend_session_lifespan),
             ..models::AcceptOAuth2LoginRequest::default()
         };
-        crate::timing::upstream(o_auth2_api::accept_o_auth2_login_request(
-            &self.config,
-            challenge.as_str(),
-            Some(body),
-        ))
+        self.answer(
+            "accept_login",
+            "/admin/oauth2/auth/requests/login/accept",
+            ("login_challenge", challenge),
+            Some(&body),
+        )
         .await
-        .map(|answer| self.redirect(answer))
-        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.reject_login", skip_all)]
@@ -119,14 +209,13 @@ impl HydraAdmin {
         challenge: &Challenge,
         rejection: OAuthRejection,
     ) -> Result<RedirectTo, HydraError> {
-        crate::timing::upstream(o_auth2_api::reject_o_auth2_login_request(
-            &self.config,
-            challenge.as_str(),
-            Some(rejection_body(rejection)),
-        ))
+        self.answer(
+            "reject_login",
+            "/admin/oauth2/auth/requests/login/reject",
+            ("login_challenge", challenge),
+            Some(&rejection_body(rejection)),
+        )
         .await
-        .map(|answer| self.redirect(answer))
-        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.consent_request", skip_all)]
@@ -134,12 +223,16 @@ impl HydraAdmin {
         &self,
         challenge: &Challenge,
     ) -> Result<ConsentRequest, HydraError> {
-        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_consent_request(
-            &self.config,
-            challenge.as_str(),
-        ))
-        .await
-        .map_err(|error| self.classify(error))?;
+        let request: models::OAuth2ConsentRequest = self
+            .call(
+                "consent_request",
+                self.request(
+                    Method::GET,
+                    "/admin/oauth2/auth/requests/consent",
+                    &[("consent_challenge", challenge.as_str())],
+                ),
+            )
+            .await?;
         let subject = non_empty(request.subject).ok_or_else(|| {
             UpstreamError::malformed(Service::HydraAdmin, "consent request without a subject")
         })?;
@@ -177,14 +270,13 @@ impl HydraAdmin {
             })),
             context: None,
         };
-        crate::timing::upstream(o_auth2_api::accept_o_auth2_consent_request(
-            &self.config,
-            challenge.as_str(),
-            Some(body),
-        ))
+        self.answer(
+            "accept_consent",
+            "/admin/oauth2/auth/requests/consent/accept",
+            ("consent_challenge", challenge),
+            Some(&body),
+        )
         .await
-        .map(|answer| self.redirect(answer))
-        .map_err(|error| self.classify(error))
     }
 
     #[tracing::instrument(name = "hydra.reject_consent", skip_all)]
@@ -193,22 +285,20 @@ impl HydraAdmin {
         challenge: &Challenge,
         rejection: OAuthRejection,
     ) -> Result<RedirectTo, HydraError> {
-        crate::timing::upstream(o_auth2_api::reject_o_auth2_consent_request(
-            &self.config,
-            challenge.as_str(),
-            Some(rejection_body(rejection)),
-        ))
+        self.answer(
+            "reject_consent",
+            "/admin/oauth2/auth/requests/consent/reject",
+            ("consent_challenge", challenge),
+            Some(&rejection_body(rejection)),
+        )
         .await
-        .map(|answer| self.redirect(answer))
-        .map_err(|error| self.classify(error))
     }
 
     /// `GET /health/ready` on the admin API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
-        crate::timing::upstream(metadata_api::is_ready(&self.config))
+        self.call_empty("ready", self.request(Method::GET, "/health/ready", &[]))
             .await
-            .map(|_| ())
-            .map_err(|error| match self.classify(error) {
+            .map_err(|error| match error {
                 HydraError::Upstream(error) => error,
                 other => UpstreamError::malformed(Service::HydraAdmin, other),
             })
@@ -281,38 +371,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|value| !value.trim().is_empty())
 }
 
-/// Maps an SDK error to its meaning. Only the status and, for 410, the `redirect_to` field are
-/// read from the body; nothing upstream ever reaches a page.
-fn classify<E>(public_url: &Url, error: SdkError<E>) -> HydraError {
-    const SERVICE: Service = Service::HydraAdmin;
-    match error {
-        SdkError::Reqwest(error) => UpstreamError::from_reqwest(SERVICE, error).into(),
-        SdkError::Serde(error) => UpstreamError::malformed(SERVICE, error).into(),
-        SdkError::Io(error) => UpstreamError::malformed(SERVICE, error).into(),
-        SdkError::ResponseError(response) => match response.status.as_u16() {
-            404 => HydraError::NotFound,
-            401 => HydraError::Expired,
-            410 => {
-                #[derive(Deserialize)]
-                struct Gone {
-                    redirect_to: String,
-                }
-                match serde_json::from_str::<Gone>(&response.content) {
-                    Ok(gone) => HydraError::AlreadyHandled {
-                        redirect_to: redirect_to(public_url, gone.redirect_to),
-                    },
-                    Err(error) => UpstreamError::malformed(SERVICE, error).into(),
-                }
-            }
-            status => UpstreamError::Status {
-                service: SERVICE,
-                status,
-            }
-            .into(),
-        },
-    }
-}
-
 /// What Hydra made of a user code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserCodeVerdict {
@@ -330,12 +388,16 @@ const MAX_CONSENT_PAGES: usize = 20;
 impl HydraAdmin {
     #[tracing::instrument(name = "hydra.logout_request", skip_all)]
     pub async fn logout_request(&self, challenge: &Challenge) -> Result<LogoutRequest, HydraError> {
-        let request = crate::timing::upstream(o_auth2_api::get_o_auth2_logout_request(
-            &self.config,
-            challenge.as_str(),
-        ))
-        .await
-        .map_err(|error| self.classify(error))?;
+        let request: models::OAuth2LogoutRequest = self
+            .call(
+                "logout_request",
+                self.request(
+                    Method::GET,
+                    "/admin/oauth2/auth/requests/logout",
+                    &[("logout_challenge", challenge.as_str())],
+                ),
+            )
+            .await?;
         Ok(LogoutRequest {
             subject: request.subject.unwrap_or_default(),
             rp_initiated: request.rp_initiated.unwrap_or(false),
@@ -346,24 +408,27 @@ impl HydraAdmin {
     /// `PUT …/logout/accept` (no body): Hydra's `/oauth2/sessions/logout?logout_verifier=…`.
     #[tracing::instrument(name = "hydra.accept_logout", skip_all)]
     pub async fn accept_logout(&self, challenge: &Challenge) -> Result<RedirectTo, HydraError> {
-        crate::timing::upstream(o_auth2_api::accept_o_auth2_logout_request(
-            &self.config,
-            challenge.as_str(),
-        ))
+        self.answer::<()>(
+            "accept_logout",
+            "/admin/oauth2/auth/requests/logout/accept",
+            ("logout_challenge", challenge),
+            None,
+        )
         .await
-        .map(|answer| self.redirect(answer))
-        .map_err(|error| self.classify(error))
     }
 
     /// `PUT …/logout/reject` (no body): 204, after which Hera decides where the user goes.
     #[tracing::instrument(name = "hydra.reject_logout", skip_all)]
     pub async fn reject_logout(&self, challenge: &Challenge) -> Result<(), HydraError> {
-        crate::timing::upstream(o_auth2_api::reject_o_auth2_logout_request(
-            &self.config,
-            challenge.as_str(),
-        ))
+        self.call_empty(
+            "reject_logout",
+            self.request(
+                Method::PUT,
+                "/admin/oauth2/auth/requests/logout/reject",
+                &[("logout_challenge", challenge.as_str())],
+            ),
+        )
         .await
-        .map_err(|error| self.classify(error))
     }
 
     /// `PUT /admin/oauth2/auth/requests/device/accept?device_challenge=…` with the user code.
@@ -376,36 +441,52 @@ impl HydraAdmin {
         let body = models::AcceptDeviceUserCodeRequest {
             user_code: Some(user_code.as_str().to_owned()),
         };
-        match crate::timing::upstream(o_auth2_api::accept_user_code_request(
-            &self.config,
-            challenge.as_str(),
-            Some(body),
-        ))
-        .await
-        {
-            Ok(answer) => Ok(UserCodeVerdict::Accepted(self.redirect(answer))),
+        let request = self
+            .request(
+                Method::PUT,
+                "/admin/oauth2/auth/requests/device/accept",
+                &[("device_challenge", challenge.as_str())],
+            )
+            .json(&body);
+        let response = self.api.send("accept_user_code", request).await?;
+        match response.status() {
+            status if status.is_success() => {
+                let answer: models::OAuth2RedirectTo = self.api.json(response).await?;
+                Ok(UserCodeVerdict::Accepted(self.redirect(answer)))
+            }
             // Hera always sends a non-empty challenge and code in a valid body, so a 400
             // `invalid_request` can only mean the code is unknown or expired.
-            Err(SdkError::ResponseError(response))
-                if response.status == StatusCode::BAD_REQUEST
-                    && error_code(&response.content).as_deref() == Some("invalid_request") =>
-            {
-                Ok(UserCodeVerdict::Refused)
+            StatusCode::BAD_REQUEST => {
+                let body = crate::timing::upstream(response.bytes())
+                    .await
+                    .map_err(|e| UpstreamError::from_reqwest(Service::HydraAdmin, e))?;
+                if error_code(&body).as_deref() == Some("invalid_request") {
+                    Ok(UserCodeVerdict::Refused)
+                } else {
+                    Err(UpstreamError::Status {
+                        service: Service::HydraAdmin,
+                        status: 400,
+                    }
+                    .into())
+                }
             }
-            Err(error) => Err(self.classify(error)),
+            _ => Err(self.failure(response).await),
         }
     }
 
     /// `GET /admin/clients/{id}`; `None` when Hydra has no such client (404).
     #[tracing::instrument(name = "hydra.client", skip_all)]
     pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
-        match crate::timing::upstream(o_auth2_api::get_o_auth2_client(&self.config, id)).await {
+        let mut url = Url::parse(&format!("{}/admin/clients", self.base))
+            .map_err(|e| UpstreamError::malformed(Service::HydraAdmin, e))?;
+        url.path_segments_mut()
+            .map_err(|()| UpstreamError::malformed(Service::HydraAdmin, "admin URL"))?
+            .push(id);
+        match self.call("client", self.api.http().get(url)).await {
             Ok(client) => Ok(Some(client_from_sdk(client))),
-            Err(error) => match self.classify(error) {
-                HydraError::NotFound => Ok(None),
-                HydraError::Upstream(error) => Err(error),
-                other => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
-            },
+            Err(HydraError::NotFound) => Ok(None),
+            Err(HydraError::Upstream(error)) => Err(error),
+            Err(other) => Err(UpstreamError::malformed(Service::HydraAdmin, other)),
         }
     }
 
@@ -421,10 +502,7 @@ impl HydraAdmin {
         subject: &str,
     ) -> Result<Vec<ConsentSession>, UpstreamError> {
         const SERVICE: Service = Service::HydraAdmin;
-        let base = format!(
-            "{}/admin/oauth2/auth/sessions/consent",
-            self.config.base_path
-        );
+        let base = format!("{}/admin/oauth2/auth/sessions/consent", self.base);
         let mut sessions = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_CONSENT_PAGES {
@@ -438,9 +516,10 @@ impl HydraAdmin {
                     query.append_pair("page_token", token);
                 }
             }
-            let response = crate::timing::upstream(self.config.client.get(url).send())
-                .await
-                .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+            let response = self
+                .api
+                .send("consent_sessions", self.api.http().get(url))
+                .await?;
             if response.status() != StatusCode::OK {
                 return Err(UpstreamError::Status {
                     service: SERVICE,
@@ -479,18 +558,17 @@ impl HydraAdmin {
         subject: &str,
         client_id: &str,
     ) -> Result<(), UpstreamError> {
-        crate::timing::upstream(o_auth2_api::revoke_o_auth2_consent_sessions(
-            &self.config,
-            Some(subject),
-            Some(client_id),
-            None,
-            None,
-        ))
-        .await
-        .map_err(|error| match self.classify(error) {
-            HydraError::Upstream(error) => error,
-            other => UpstreamError::malformed(Service::HydraAdmin, other),
-        })
+        let request = self.request(
+            Method::DELETE,
+            "/admin/oauth2/auth/sessions/consent",
+            &[("subject", subject), ("client", client_id)],
+        );
+        self.call_empty("revoke_consent", request)
+            .await
+            .map_err(|error| match error {
+                HydraError::Upstream(error) => error,
+                other => UpstreamError::malformed(Service::HydraAdmin, other),
+            })
     }
 }
 
@@ -510,12 +588,12 @@ fn consent_session_from_sdk(session: models::OAuth2ConsentSession) -> Option<Con
 }
 
 /// The `error` field of a flat Hydra error body.
-fn error_code(body: &str) -> Option<String> {
+fn error_code(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct Flat {
         error: String,
     }
-    serde_json::from_str::<Flat>(body)
+    serde_json::from_slice::<Flat>(body)
         .ok()
         .map(|flat| flat.error)
 }

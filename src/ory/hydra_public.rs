@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -19,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::api::Api;
 use super::{Service, UpstreamError};
+use crate::metrics::Metrics;
 use crate::secrets::ClientSecret;
 
 const SERVICE: Service = Service::HydraPublic;
@@ -165,7 +168,7 @@ pub fn pkce_challenge(verifier: &str) -> String {
 /// Hydra's public API.
 #[derive(Debug, Clone)]
 pub struct HydraPublic {
-    http: reqwest::Client,
+    api: Api,
     /// Where Hera reaches Hydra server-side.
     base: Url,
     /// Where browsers reach Hydra (authorization and logout redirects).
@@ -175,10 +178,16 @@ pub struct HydraPublic {
 impl HydraPublic {
     pub fn new(public_url: &Url, http: reqwest::Client) -> Self {
         HydraPublic {
-            http,
+            api: Api::new(SERVICE, http, None),
             base: public_url.clone(),
             browser: public_url.clone(),
         }
+    }
+
+    /// The same client, counting its calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
+        self.api = Api::new(SERVICE, self.api.http().clone(), metrics);
+        self
     }
 
     /// The same client, sending browsers to `browser_url` instead of the server-side URL.
@@ -231,13 +240,11 @@ impl HydraPublic {
                 "refusing to follow a redirect off Hydra's origin",
             ));
         }
-        let mut request = self.http.get(url.clone());
+        let mut request = self.api.http().get(url.clone());
         if let Some(cookies) = jar.header() {
             request = request.header(COOKIE, cookies);
         }
-        let response = crate::timing::upstream(request.send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = self.api.send("hop", request).await?;
         for value in response.headers().get_all(SET_COOKIE) {
             if let Ok(value) = value.to_str() {
                 jar.store(value);
@@ -305,13 +312,13 @@ impl HydraPublic {
     ) -> Result<(), TokenError> {
         let form = vec![("token", token.expose()), ("token_type_hint", hint)];
         let request = authenticated(
-            self.http.post(join(&self.base, &["oauth2", "revoke"])),
+            self.api
+                .http()
+                .post(join(&self.base, &["oauth2", "revoke"])),
             client,
             form,
         );
-        let response = crate::timing::upstream(request.send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = self.api.send("revoke", request).await?;
         let status = response.status();
         let body = read_limited(response).await?;
         if status.is_success() {
@@ -345,12 +352,11 @@ impl HydraPublic {
     #[tracing::instrument(name = "hydra_public.jwks", skip_all)]
     pub async fn jwks(&self) -> Result<Vec<u8>, UpstreamError> {
         let request = self
-            .http
+            .api
+            .http()
             .get(join(&self.base, &[".well-known", "jwks.json"]))
             .header(ACCEPT, "application/json");
-        let response = crate::timing::upstream(request.send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = self.api.send("jwks", request).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(UpstreamError::Status {
@@ -367,12 +373,14 @@ impl HydraPublic {
         form: Vec<(&str, &str)>,
     ) -> Result<Tokens, TokenError> {
         let request = self
-            .http
+            .api
+            .http()
             .post(join(&self.base, &["oauth2", "token"]))
             .header(ACCEPT, "application/json");
-        let response = crate::timing::upstream(authenticated(request, client, form).send())
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(SERVICE, e))?;
+        let response = self
+            .api
+            .send("token", authenticated(request, client, form))
+            .await?;
         let status = response.status();
         let body = read_limited(response).await?;
         if !status.is_success() {

@@ -7,17 +7,18 @@
 //! `ory-kratos-client` calls: the SDK's closed enums (`SessionAuthenticationMethod.method`,
 //! `IdentityCredentials.type`) fail the whole response on methods Kratos already emits, such as
 //! `deviceauthn`, and its `to_session` error type cannot tell the 401 body (which has no
-//! `error.id`) from other failures. The SDK is still used where it is correct
-//! (`/health/ready`).
+//! `error.id`) from other failures. Every call goes through [`Api`].
 
-use ory_kratos_client::apis::configuration::Configuration;
-use ory_kratos_client::apis::metadata_api;
+use std::sync::Arc;
+
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, COOKIE};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
 use url::Url;
 
+use super::api::Api;
 use super::{Service, UpstreamError};
+use crate::metrics::Metrics;
 
 mod flows;
 
@@ -36,32 +37,46 @@ pub enum Extended {
 /// Kratos public and admin APIs.
 #[derive(Debug, Clone)]
 pub struct Kratos {
-    http: reqwest::Client,
+    public: Api,
+    admin: Api,
+    public_base: String,
     whoami_url: String,
     logout_url: String,
     admin_url: Url,
     browser_url: Url,
-    public_config: Configuration,
 }
 
 impl Kratos {
+    /// `public_http` reaches the public API, `admin_http` the admin API (with its token and
+    /// client certificate, [`super::http_client`]).
     pub fn new(
         public_url: &Url,
         admin_url: &Url,
         browser_url: &Url,
-        http: reqwest::Client,
+        public_http: reqwest::Client,
+        admin_http: reqwest::Client,
     ) -> Self {
-        let mut public_config = Configuration::new();
-        public_config.base_path = public_url.as_str().trim_end_matches('/').to_owned();
-        public_config.client = http.clone();
+        let public_base = public_url.as_str().trim_end_matches('/').to_owned();
         Kratos {
-            whoami_url: format!("{}/sessions/whoami", public_config.base_path),
-            logout_url: format!("{}/self-service/logout/browser", public_config.base_path),
-            http,
+            whoami_url: format!("{public_base}/sessions/whoami"),
+            logout_url: format!("{public_base}/self-service/logout/browser"),
+            public_base,
+            public: Api::new(Service::KratosPublic, public_http, None),
+            admin: Api::new(Service::KratosAdmin, admin_http, None),
             admin_url: admin_url.clone(),
             browser_url: browser_url.clone(),
-            public_config,
         }
+    }
+
+    /// The same client, counting its calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
+        self.public = Api::new(
+            Service::KratosPublic,
+            self.public.http().clone(),
+            metrics.clone(),
+        );
+        self.admin = Api::new(Service::KratosAdmin, self.admin.http().clone(), metrics);
+        self
     }
 
     /// Resolves the session of the browser whose `Cookie` header is forwarded.
@@ -83,7 +98,7 @@ impl Kratos {
         credentials: &SessionCredentials,
     ) -> Result<Whoami, UpstreamError> {
         const SERVICE: Service = Service::KratosPublic;
-        let mut request = self.http.get(&self.whoami_url);
+        let mut request = self.public.http().get(&self.whoami_url);
         let headers = [
             (COOKIE.as_str(), credentials.cookie.as_deref()),
             ("x-session-token", credentials.session_token.as_deref()),
@@ -94,10 +109,10 @@ impl Kratos {
                 request = request.header(name, value);
             }
         }
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("whoami", request).await?;
         match response.status() {
             StatusCode::OK => {
-                let session: Session = read_json(SERVICE, response).await?;
+                let session: Session = self.public.json(response).await?;
                 Ok(if session.active {
                     Whoami::Active(Box::new(session))
                 } else {
@@ -106,10 +121,7 @@ impl Kratos {
             }
             StatusCode::UNAUTHORIZED => Ok(Whoami::Unauthenticated),
             StatusCode::FORBIDDEN => Ok(Whoami::Aal2Required),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -122,20 +134,20 @@ impl Kratos {
     pub async fn extend_session(&self, id: &str) -> Result<Extended, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "sessions", id, "extend"])?;
-        let response = send(SERVICE, self.http.patch(url)).await?;
+        let response = self
+            .admin
+            .send("extend_session", self.admin.http().patch(url))
+            .await?;
         match response.status() {
             StatusCode::NO_CONTENT => Ok(Extended::Extended { expires_at: None }),
             StatusCode::OK => {
-                let session: Session = read_json(SERVICE, response).await?;
+                let session: Session = self.admin.json(response).await?;
                 Ok(Extended::Extended {
                     expires_at: session.expires_at,
                 })
             }
             StatusCode::NOT_FOUND => Ok(Extended::NoSuchSession),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -159,17 +171,18 @@ impl Kratos {
             logout_url: String,
         }
         let mut request = self
-            .http
+            .public
+            .http()
             .get(&self.logout_url)
             .query(&[("return_to", return_to)])
             .header(ACCEPT, "application/json");
         if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
             request = request.header(COOKIE, cookie);
         }
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("browser_logout_url", request).await?;
         match response.status() {
             StatusCode::OK => {
-                let flow: LogoutFlow = read_json(SERVICE, response).await?;
+                let flow: LogoutFlow = self.public.json(response).await?;
                 let usable = Url::parse(&flow.logout_url)
                     .is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
                 if !usable {
@@ -181,10 +194,7 @@ impl Kratos {
                 Ok(Some(flow.logout_url))
             }
             StatusCode::UNAUTHORIZED => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -204,14 +214,14 @@ impl Kratos {
     pub async fn identity(&self, id: &str) -> Result<Option<Identity>, UpstreamError> {
         const SERVICE: Service = Service::KratosAdmin;
         let url = self.admin_path(&["admin", "identities", id])?;
-        let response = send(SERVICE, self.http.get(url)).await?;
+        let response = self
+            .admin
+            .send("identity", self.admin.http().get(url))
+            .await?;
         match response.status() {
-            StatusCode::OK => read_json(SERVICE, response).await.map(Some),
+            StatusCode::OK => self.admin.json(response).await.map(Some),
             StatusCode::NOT_FOUND => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -253,51 +263,16 @@ impl Kratos {
 
     /// `GET /health/ready` on the public API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
-        use ory_kratos_client::apis::Error as SdkError;
-        const SERVICE: Service = Service::KratosPublic;
-        match crate::timing::upstream(metadata_api::is_ready(&self.public_config)).await {
-            Ok(_) => Ok(()),
-            Err(SdkError::Reqwest(error)) => Err(UpstreamError::from_reqwest(SERVICE, error)),
-            Err(SdkError::ResponseError(response)) => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: response.status.as_u16(),
-            }),
-            Err(other) => Err(UpstreamError::malformed(SERVICE, other)),
+        let url = format!("{}/health/ready", self.public_base);
+        let response = self
+            .public
+            .send("ready", self.public.http().get(url))
+            .await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(UpstreamError::status(Service::KratosPublic, status)),
         }
     }
-}
-
-/// Sends one request to Kratos, timed as upstream time; transport errors are classified.
-async fn send(
-    service: Service,
-    request: reqwest::RequestBuilder,
-) -> Result<reqwest::Response, UpstreamError> {
-    crate::timing::upstream(request.send())
-        .await
-        .map_err(|e| UpstreamError::from_reqwest(service, e))
-}
-
-/// Reads a JSON body into `T`; a body that does not parse is a malformed answer whose
-/// description names the place, never the text (sessions carry traits, flows CSRF tokens, codes
-/// and secrets).
-async fn read_json<T: serde::de::DeserializeOwned>(
-    service: Service,
-    response: reqwest::Response,
-) -> Result<T, UpstreamError> {
-    let body = crate::timing::upstream(response.bytes())
-        .await
-        .map_err(|e| UpstreamError::from_reqwest(service, e))?;
-    serde_json::from_slice(&body).map_err(|e| {
-        UpstreamError::malformed(
-            service,
-            format!(
-                "{:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })
 }
 
 #[cfg(test)]
@@ -319,6 +294,7 @@ mod tests {
             &url,
             &url,
             &Url::parse(browser).unwrap(),
+            reqwest::Client::new(),
             reqwest::Client::new(),
         )
     }

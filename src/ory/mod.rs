@@ -6,15 +6,22 @@
 //! contract-checked fakes of Hydra and Kratos (`tests/support`); a trait would only let tests
 //! bypass the code that talks to the real servers.
 
+mod api;
 mod clients;
 mod hydra;
 pub mod hydra_public;
 mod kratos;
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use url::Url;
+
+use crate::metrics::Metrics;
+use crate::secrets::AdminToken;
 
 pub use clients::{ClientObject, ClientsError, HydraClients};
 pub use hydra::{HydraAdmin, HydraError, UserCodeVerdict};
@@ -28,6 +35,18 @@ pub enum Service {
     HydraPublic,
     KratosPublic,
     KratosAdmin,
+}
+
+impl Service {
+    /// The service's name in metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::HydraAdmin => "hydra_admin",
+            Service::HydraPublic => "hydra_public",
+            Service::KratosPublic => "kratos_public",
+            Service::KratosAdmin => "kratos_admin",
+        }
+    }
 }
 
 impl fmt::Display for Service {
@@ -79,6 +98,14 @@ impl UpstreamError {
         }
     }
 
+    /// An answer whose status the call does not expect.
+    pub(crate) fn status(service: Service, status: reqwest::StatusCode) -> Self {
+        UpstreamError::Status {
+            service,
+            status: status.as_u16(),
+        }
+    }
+
     pub(crate) fn malformed(service: Service, error: impl fmt::Display) -> Self {
         UpstreamError::Malformed {
             service,
@@ -101,22 +128,171 @@ const MAX_IDLE_PER_HOST: usize = 128;
 /// does not reuse a connection just as the server closes it.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// The one pooled HTTP client shared by every upstream call.
+/// A pooled HTTP client for Hydra or Kratos: no redirects, bounded waits, the extra roots of
+/// `tls`, and, for an admin API, the client certificate and the headers every call carries.
 pub fn http_client(
     connect_timeout: Duration,
     timeout: Duration,
+    tls: &UpstreamTls,
+    admin: Option<HeaderMap>,
 ) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .user_agent(concat!("hera/", env!("CARGO_PKG_VERSION")));
+    for root in &tls.roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
+    if let Some(headers) = admin {
+        builder = builder.default_headers(headers);
+        if let Some(identity) = &tls.identity {
+            builder = builder.identity(identity.clone());
+        }
+    }
+    builder.build()
 }
 
-/// Where Hydra and Kratos are, and how long Hera waits for them.
+/// The TLS Hera uses towards Hydra and Kratos beyond the public web's roots.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamTls {
+    /// Extra trusted roots (`HERA_CA_FILE`), for upstreams with a private CA.
+    pub roots: Vec<reqwest::Certificate>,
+    /// The client certificate and key presented to the admin APIs (`HERA_CLIENT_CERT`,
+    /// `HERA_CLIENT_KEY`): mutual TLS. Never presented to the public APIs.
+    pub identity: Option<reqwest::Identity>,
+}
+
+impl UpstreamTls {
+    /// Reads the PEM files; each error names the setting and the file.
+    pub fn load(
+        ca_file: Option<&Path>,
+        client_cert: Option<&Path>,
+        client_key: Option<&Path>,
+    ) -> Result<UpstreamTls, String> {
+        let read = |setting: &str, path: &Path| {
+            std::fs::read(path)
+                .map_err(|e| format!("{setting}: cannot read {}: {e}", path.display()))
+        };
+        let mut tls = UpstreamTls::default();
+        if let Some(path) = ca_file {
+            let pem = read("HERA_CA_FILE", path)?;
+            tls.roots = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("HERA_CA_FILE: {} is not PEM: {e}", path.display()))?;
+            if tls.roots.is_empty() {
+                return Err(format!(
+                    "HERA_CA_FILE: {} holds no certificate",
+                    path.display()
+                ));
+            }
+        }
+        match (client_cert, client_key) {
+            (None, None) => {}
+            (Some(cert), Some(key)) => {
+                let mut pem = read("HERA_CLIENT_CERT", cert)?;
+                pem.push(b'\n');
+                pem.extend(read("HERA_CLIENT_KEY", key)?);
+                tls.identity = Some(reqwest::Identity::from_pem(&pem).map_err(|e| {
+                    format!(
+                        "HERA_CLIENT_CERT/HERA_CLIENT_KEY: {} and {} are not a PEM certificate \
+                         and its private key: {e}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?);
+            }
+            _ => {
+                return Err(
+                    "HERA_CLIENT_CERT and HERA_CLIENT_KEY go together: set both or neither".into(),
+                )
+            }
+        }
+        Ok(tls)
+    }
+}
+
+/// How Hera authenticates to the admin APIs and which TLS it trusts: settings shared by
+/// `hera`, `hera bff` and `hera clients`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AdminAccess {
+    /// Bearer token sent on every call to Hydra's admin API (an admin API behind a gateway, or
+    /// Ory Network's API key).
+    #[arg(
+        long,
+        env = "HYDRA_ADMIN_TOKEN",
+        value_name = "HYDRA_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub hydra_token: Option<AdminToken>,
+
+    /// Bearer token sent on every call to Kratos's admin API.
+    #[arg(
+        long,
+        env = "KRATOS_ADMIN_TOKEN",
+        value_name = "KRATOS_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub kratos_token: Option<AdminToken>,
+
+    /// Send `X-Forwarded-Proto: https` to Hydra's admin API, for a Hydra serving plain HTTP
+    /// behind a TLS-terminating proxy (`serve.tls.allow_termination_from`), which refuses
+    /// admin calls that do not say they came over TLS.
+    #[arg(long, env = "HERA_HYDRA_ADMIN_FORWARDED_HTTPS", value_name = "HERA_HYDRA_ADMIN_FORWARDED_HTTPS", default_value = "false", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub hydra_forwarded_https: bool,
+
+    /// PEM file of extra CA certificates trusted for Hydra and Kratos (a private CA).
+    #[arg(long, env = "HERA_CA_FILE", value_name = "HERA_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+
+    /// PEM client certificate presented to the admin APIs (mutual TLS); needs HERA_CLIENT_KEY.
+    #[arg(long, env = "HERA_CLIENT_CERT", value_name = "HERA_CLIENT_CERT")]
+    pub client_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of HERA_CLIENT_CERT.
+    #[arg(long, env = "HERA_CLIENT_KEY", value_name = "HERA_CLIENT_KEY")]
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+impl AdminAccess {
+    /// Reads the TLS files named ([`UpstreamTls::load`]).
+    pub fn tls(&self) -> Result<UpstreamTls, String> {
+        UpstreamTls::load(
+            self.ca_file.as_deref(),
+            self.client_cert.as_deref(),
+            self.client_key.as_deref(),
+        )
+    }
+
+    /// The default headers of Hydra's admin client.
+    pub fn hydra_headers(&self) -> HeaderMap {
+        let mut headers = bearer(self.hydra_token.as_ref());
+        if self.hydra_forwarded_https {
+            headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        }
+        headers
+    }
+
+    /// The default headers of Kratos's admin client.
+    pub fn kratos_headers(&self) -> HeaderMap {
+        bearer(self.kratos_token.as_ref())
+    }
+}
+
+fn bearer(token: Option<&AdminToken>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    // A token is visible ASCII (checked when parsed), so it always makes a header value.
+    if let Some(mut value) =
+        token.and_then(|t| HeaderValue::from_str(&format!("Bearer {}", t.expose())).ok())
+    {
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    headers
+}
+
+/// Where Hydra and Kratos are, how Hera reaches them, and how long it waits for them.
 #[derive(Debug, Clone)]
 pub struct UpstreamSettings {
     pub hydra_admin_url: Url,
@@ -127,9 +303,12 @@ pub struct UpstreamSettings {
     pub kratos_admin_url: Url,
     pub connect_timeout: Duration,
     pub timeout: Duration,
+    pub admin: AdminAccess,
+    pub tls: UpstreamTls,
 }
 
-/// Clients of Hydra and Kratos sharing one connection pool.
+/// Clients of Hydra and Kratos: one connection pool for the public APIs, one per admin API
+/// (each with its own token and client certificate).
 ///
 /// Each actix worker builds its own: a worker runs its own single-threaded runtime, and a pool
 /// shared between workers would have one worker's requests use connections driven by another
@@ -142,21 +321,39 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    pub fn new(settings: &UpstreamSettings) -> reqwest::Result<Upstreams> {
-        let http = http_client(settings.connect_timeout, settings.timeout)?;
+    /// The clients; their calls are counted in `metrics` when given.
+    pub fn new(
+        settings: &UpstreamSettings,
+        metrics: Option<Arc<Metrics>>,
+    ) -> reqwest::Result<Upstreams> {
+        let client = |admin: Option<HeaderMap>| {
+            http_client(
+                settings.connect_timeout,
+                settings.timeout,
+                &settings.tls,
+                admin,
+            )
+        };
+        let public = client(None)?;
+        let hydra_admin = client(Some(settings.admin.hydra_headers()))?;
+        let kratos_admin = client(Some(settings.admin.kratos_headers()))?;
         Ok(Upstreams {
             hydra: HydraAdmin::new(
                 &settings.hydra_admin_url,
                 &settings.hydra_public_url,
-                http.clone(),
-            ),
-            hydra_public: HydraPublic::new(&settings.hydra_public_url, http.clone()),
+                hydra_admin,
+            )
+            .with_metrics(metrics.clone()),
+            hydra_public: HydraPublic::new(&settings.hydra_public_url, public.clone())
+                .with_metrics(metrics.clone()),
             kratos: Kratos::new(
                 &settings.kratos_public_url,
                 &settings.kratos_admin_url,
                 &settings.kratos_browser_url,
-                http,
-            ),
+                public,
+                kratos_admin,
+            )
+            .with_metrics(metrics),
         })
     }
 }

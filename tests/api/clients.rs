@@ -826,3 +826,45 @@ async fn plan_refuses_clients_that_would_weaken_consent_or_leak_tokens() {
     }
     assert!(hydra.requests().is_empty(), "{:?}", hydra.calls());
 }
+
+#[tokio::test]
+async fn every_call_carries_the_admin_token_and_a_missing_tls_file_is_refused_before_any_call() {
+    let hydra = FakeHydra::start().await;
+    let folder = Folder::new(&[("web.json", web())]);
+    hera_clients(
+        &hydra.url,
+        &["apply", folder.path()],
+        &[
+            ("WEB_SECRET", WEB_SECRET),
+            ("HYDRA_ADMIN_TOKEN", "ops-gateway-token"),
+            ("HERA_HYDRA_ADMIN_FORWARDED_HTTPS", "true"),
+        ],
+    )
+    .assert_code(0)
+    .assert_no_secret(&["ops-gateway-token"]);
+    let requests = hydra.requests();
+    assert_eq!(requests.len(), 2);
+    for call in requests {
+        assert_eq!(
+            call.header("authorization"),
+            Some("Bearer ops-gateway-token")
+        );
+        assert_eq!(call.header("x-forwarded-proto"), Some("https"));
+    }
+
+    let refused = hera_clients(
+        &hydra.url,
+        &["apply", folder.path()],
+        &[
+            ("WEB_SECRET", WEB_SECRET),
+            ("HERA_CA_FILE", "/nonexistent/ca.pem"),
+        ],
+    );
+    refused.assert_code(2);
+    assert!(
+        refused.stderr.contains("HERA_CA_FILE"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(hydra.requests().len(), 2, "nothing more was sent");
+}

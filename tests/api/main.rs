@@ -37,3 +37,4 @@ mod sessions;
 #[path = "../support/mod.rs"]
 mod support;
 mod token_exchange;
+mod upstream_tls;

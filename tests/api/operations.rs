@@ -277,3 +277,192 @@ async fn an_incoming_request_id_is_used_only_behind_trusted_proxies() {
         "anyone could have sent it"
     );
 }
+
+/// Ada, signed in, through the whole sign-in of the first-party client `own` (login, automatic
+/// consent), with `headers` on every request the browser makes.
+async fn sign_in_to_own(app: &TestApp, headers: &[(&'static str, &str)]) {
+    sign_in_ada(app, Duration::minutes(1));
+    app.public
+        .register_client(with(client("own"), json!({"skip_consent": true})));
+    let mut defaults = reqwest::header::HeaderMap::new();
+    for (name, value) in headers {
+        defaults.insert(*name, value.parse().unwrap());
+    }
+    let browser = reqwest::Client::builder()
+        .cookie_provider(app.jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(defaults)
+        .build()
+        .unwrap();
+    let mut url = app
+        .public
+        .authorize_url(&[
+            ("client_id", "own"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "state-1234567"),
+        ])
+        .to_string();
+    for _ in 0..20 {
+        if url.starts_with("https://own.example.com/callback") {
+            return;
+        }
+        let response = browser.get(&url).send().await.unwrap();
+        assert!(response.status().is_redirection(), "{url}");
+        let next = crate::support::location_of(&response);
+        url = url::Url::parse(&url)
+            .unwrap()
+            .join(&next)
+            .unwrap()
+            .to_string();
+    }
+    panic!("no code after 20 redirects");
+}
+
+#[tokio::test]
+async fn upstream_calls_are_counted_by_service_operation_and_outcome() {
+    let app = TestApp::spawn_with(with_metrics).await;
+    sign_in_to_own(&app, &[]).await;
+    app.get("/consent?consent_challenge=an-unknown-but-plausible-challenge-000")
+        .await;
+
+    let text = scrape(&app).await;
+    let calls = |service: &str, operation: &str, outcome: &str| {
+        sample(
+            &text,
+            &format!("hera_upstream_requests_total{{service=\"{service}\",operation=\"{operation}\",outcome=\"{outcome}\"}}"),
+        )
+    };
+    for (service, operation) in [
+        ("hydra_admin", "login_request"),
+        ("hydra_admin", "accept_login"),
+        ("hydra_admin", "accept_consent"),
+        ("kratos_admin", "identity"),
+    ] {
+        assert_eq!(
+            calls(service, operation, "ok"),
+            1.0,
+            "{service} {operation}\n{text}"
+        );
+    }
+    assert_eq!(calls("hydra_admin", "consent_request", "ok"), 1.0, "{text}");
+    assert_eq!(
+        calls("hydra_admin", "consent_request", "client_error"),
+        1.0,
+        "Hydra's 404 for the unknown challenge"
+    );
+    assert!(calls("kratos_public", "whoami", "ok") >= 1.0, "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            "hera_upstream_request_duration_seconds_count{service=\"hydra_admin\",operation=\"login_request\"}"
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_counted_as_such() {
+    let app = TestApp::spawn_with(|s| {
+        with_metrics(s);
+        s.kratos_public_url = "http://127.0.0.1:9/".parse().unwrap();
+    })
+    .await;
+    sign_in_ada(&app, Duration::minutes(1));
+    let challenge = app.hydra.add_login(Default::default());
+    let page = app.get_login(&challenge).await;
+    assert_eq!(page.status(), StatusCode::BAD_GATEWAY);
+    let text = scrape(&app).await;
+    assert_eq!(
+        sample(
+            &text,
+            "hera_upstream_requests_total{service=\"kratos_public\",operation=\"whoami\",outcome=\"unreachable\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn calls_upstream_carry_the_request_id_and_the_callers_trace_context() {
+    let app = TestApp::spawn_with(|s| s.trusted_proxy_hops = 1).await;
+    let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    sign_in_to_own(
+        &app,
+        &[
+            ("x-request-id", "edge-7f3a"),
+            ("traceparent", parent),
+            ("tracestate", "vendor=1"),
+        ],
+    )
+    .await;
+
+    let hydra = app.hydra.requests();
+    let kratos = app.kratos.requests();
+    assert!(hydra.len() >= 4 && !kratos.is_empty());
+    for call in hydra.iter().chain(&kratos) {
+        let what = format!("{} {}", call.method, call.path);
+        assert_eq!(call.header("x-request-id"), Some("edge-7f3a"), "{what}");
+        // Hera exports no traces here, so the caller's context goes on unchanged and Hydra's
+        // and Kratos's spans join the caller's trace.
+        assert_eq!(call.header("traceparent"), Some(parent), "{what}");
+        assert_eq!(call.header("tracestate"), Some("vendor=1"), "{what}");
+    }
+
+    let direct = TestApp::spawn().await;
+    sign_in_to_own(&direct, &[("x-request-id", "edge-7f3a")]).await;
+    for call in direct.hydra.requests() {
+        let id = call.header("x-request-id").expect("Hera's own id");
+        assert_ne!(id, "edge-7f3a", "anyone could have sent it");
+        assert!(call.header("traceparent").is_none());
+    }
+}
+
+#[tokio::test]
+async fn admin_calls_carry_the_admin_tokens_and_public_calls_never_do() {
+    let app = TestApp::spawn_with(|s| {
+        s.admin_access.hydra_token = Some("hydra-admin-token".parse().unwrap());
+        s.admin_access.kratos_token = Some("kratos-admin-token".parse().unwrap());
+        s.admin_access.hydra_forwarded_https = true;
+    })
+    .await;
+    sign_in_to_own(&app, &[]).await;
+
+    let hydra = app.hydra.requests();
+    assert!(hydra.len() >= 4);
+    for call in &hydra {
+        let what = format!("{} {}", call.method, call.path);
+        assert_eq!(
+            call.header("authorization"),
+            Some("Bearer hydra-admin-token"),
+            "{what}"
+        );
+        assert_eq!(call.header("x-forwarded-proto"), Some("https"), "{what}");
+    }
+    let kratos = app.kratos.requests();
+    let (admin, public): (Vec<_>, Vec<_>) = kratos
+        .iter()
+        .partition(|call| call.path.starts_with("/admin/"));
+    assert!(!admin.is_empty() && !public.is_empty());
+    for call in admin {
+        assert_eq!(
+            call.header("authorization"),
+            Some("Bearer kratos-admin-token"),
+            "{} {}",
+            call.method,
+            call.path
+        );
+    }
+    for call in public {
+        assert_eq!(call.header("authorization"), None, "{}", call.path);
+        assert_eq!(call.header("x-forwarded-proto"), None, "{}", call.path);
+    }
+    for call in app.public.requests() {
+        assert!(
+            call.header("authorization")
+                .is_none_or(|auth| !auth.contains("admin-token")),
+            "{}",
+            call.path
+        );
+    }
+}

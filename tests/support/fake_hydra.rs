@@ -53,9 +53,29 @@ pub struct Recorded {
     /// `None` for an empty body; the parsed JSON otherwise, or, when the body
     /// is not JSON, its text as a `Value::String`.
     pub body: Option<Value>,
+    /// The headers a caller may add for the server's sake ([`NOTED_HEADERS`]), as received.
+    pub headers: Vec<(String, String)>,
 }
 
+/// The request headers the fakes note: credentials and the context Hera passes on.
+pub const NOTED_HEADERS: [&str; 6] = [
+    "authorization",
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "x-forwarded-proto",
+    "cookie",
+];
+
 impl Recorded {
+    /// The value of the noted header `name`, when the request carried it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first value of query parameter `name`.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query
@@ -483,6 +503,13 @@ pub fn record(req: &HttpRequest, body: &[u8]) -> Recorded {
         path: req.path().to_owned(),
         query: url::form_urlencoded::parse(req.query_string().as_bytes())
             .into_owned()
+            .collect(),
+        headers: NOTED_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = req.headers().get(*name)?.to_str().ok()?;
+                Some(((*name).to_owned(), value.to_owned()))
+            })
             .collect(),
         body: if body.is_empty() {
             None

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::{read_json, send, Kratos};
+use super::Kratos;
 use crate::model::flow::{Flow, FlowAnswer, FlowProblem, FlowStart, SelfServiceError};
 use crate::model::{KratosFlow, Session};
 use crate::ory::{Service, UpstreamError};
@@ -79,25 +79,23 @@ impl Kratos {
     ) -> Result<FlowAnswer, UpstreamError> {
         let url = self.public_path(&["self-service", kind.name(), "flows"])?;
         let request = with_cookie(
-            self.http
+            self.public
+                .http()
                 .get(url)
                 .query(&[("id", id)])
                 .header(ACCEPT, "application/json"),
             cookie,
         );
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("flow", request).await?;
         match response.status() {
             StatusCode::OK => {
-                let flow: Flow = read_json(SERVICE, response).await?;
+                let flow: Flow = self.public.json(response).await?;
                 Ok(FlowAnswer::Flow(Box::new(flow)))
             }
             status if status.is_client_error() => {
                 Ok(FlowAnswer::Problem(problem(status, response).await?))
             }
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -116,14 +114,15 @@ impl Kratos {
         }
         let url = self.public_path(&["self-service", "errors"])?;
         let request = self
-            .http
+            .public
+            .http()
             .get(url)
             .query(&[("id", id)])
             .header(ACCEPT, "application/json");
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("self_service_error", request).await?;
         match response.status() {
             StatusCode::OK => {
-                let record: Record = read_json(SERVICE, response).await?;
+                let record: Record = self.public.json(response).await?;
                 let status = record
                     .error
                     .get("code")
@@ -137,10 +136,7 @@ impl Kratos {
             }
             // 404 for an unknown id; 400 for one that is not even an id.
             StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -154,17 +150,17 @@ impl Kratos {
     ) -> Result<Option<Vec<Session>>, UpstreamError> {
         let url = self.public_path(&["sessions"])?;
         let request = with_cookie(
-            self.http.get(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .get(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("other_sessions", request).await?;
         match response.status() {
-            StatusCode::OK => read_json(SERVICE, response).await.map(Some),
+            StatusCode::OK => self.public.json(response).await.map(Some),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -177,18 +173,18 @@ impl Kratos {
     ) -> Result<EndedSession, UpstreamError> {
         let url = self.public_path(&["sessions", id])?;
         let request = with_cookie(
-            self.http.delete(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .delete(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("end_session", request).await?;
         match response.status() {
             StatusCode::NO_CONTENT | StatusCode::OK => Ok(EndedSession::Ended),
             StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => Ok(EndedSession::Refused),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(EndedSession::NotSignedIn),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
@@ -206,27 +202,29 @@ impl Kratos {
         }
         let url = self.public_path(&["sessions"])?;
         let request = with_cookie(
-            self.http.delete(url).header(ACCEPT, "application/json"),
+            self.public
+                .http()
+                .delete(url)
+                .header(ACCEPT, "application/json"),
             cookie,
         );
-        let response = send(SERVICE, request).await?;
+        let response = self.public.send("end_other_sessions", request).await?;
         match response.status() {
-            StatusCode::OK => read_json::<Count>(SERVICE, response)
+            StatusCode::OK => self
+                .public
+                .json::<Count>(response)
                 .await
                 .map(|c| Some(c.count)),
             StatusCode::NO_CONTENT => Ok(Some(0)),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Ok(None),
-            status => Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            }),
+            status => Err(UpstreamError::status(SERVICE, status)),
         }
     }
 
     /// `<public>/<segments…>`, each segment percent-encoded.
     fn public_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
-        let mut url = Url::parse(&self.public_config.base_path)
-            .map_err(|e| UpstreamError::malformed(SERVICE, e))?;
+        let mut url =
+            Url::parse(&self.public_base).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
         url.path_segments_mut()
             .map_err(|()| UpstreamError::malformed(SERVICE, "public URL cannot be a base"))?
             .pop_if_empty()
