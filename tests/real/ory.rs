@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 /// How long Hydra and Kratos may take to migrate their in-memory databases and answer their
 /// readiness probes (about 0.4 s and 1.5 s on two idle cores).
-const STARTUP: Duration = Duration::from_secs(40);
+const STARTUP: Duration = Duration::from_secs(90);
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 
