@@ -243,6 +243,52 @@ pub enum Command {
     /// HERA_BFF_STATIC_DIR when it is set. Every option can also be set with the environment
     /// variable shown in brackets.
     Bff(Box<crate::bff::config::BffCli>),
+    /// Exit 0 if the server on HERA_BIND answers `GET /health/alive` with 200 within two
+    /// seconds, 1 otherwise: a health check for containers, whose image has no shell or curl.
+    Health(HealthArgs),
+}
+
+/// `hera health`: where the server to probe listens.
+#[derive(Debug, clap::Args)]
+pub struct HealthArgs {
+    /// The server's listen address; an unspecified one (`0.0.0.0`, `[::]`) is probed on
+    /// loopback.
+    #[arg(
+        long,
+        env = "HERA_BIND",
+        value_name = "HERA_BIND",
+        default_value = "127.0.0.1:3000"
+    )]
+    pub bind: SocketAddr,
+}
+
+impl HealthArgs {
+    /// `http://<address>/health/alive`, with an unspecified address replaced by loopback.
+    pub fn alive_url(&self) -> String {
+        let mut address = self.bind;
+        if address.ip().is_unspecified() {
+            address.set_ip(match address {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{address}/health/alive")
+    }
+
+    /// True when the server answered 200 within two seconds.
+    pub async fn probe(&self) -> bool {
+        let Ok(http) = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        else {
+            return false;
+        };
+        http.get(self.alive_url())
+            .send()
+            .await
+            .is_ok_and(|response| response.status() == reqwest::StatusCode::OK)
+    }
 }
 
 /// `hera <admin command> …`, parsed apart from [`Cli`] so that the server's settings, and the
@@ -544,6 +590,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("HERA_TRUSTED_PROXY_HOPS"), "{err}");
+    }
+
+    #[test]
+    fn health_probes_loopback_when_the_server_listens_everywhere() {
+        let url = |bind: &str| {
+            HealthArgs {
+                bind: bind.parse().unwrap(),
+            }
+            .alive_url()
+        };
+        assert_eq!(url("0.0.0.0:3000"), "http://127.0.0.1:3000/health/alive");
+        assert_eq!(url("[::]:8080"), "http://[::1]:8080/health/alive");
+        assert_eq!(url("10.0.0.5:3000"), "http://10.0.0.5:3000/health/alive");
     }
 
     #[test]

@@ -68,5 +68,13 @@ async fn run_admin(command: Command) -> ExitCode {
             ExitCode::from(outcome.exit_code())
         }
         Command::Bff(cli) => hera::bff::run(*cli).await,
+        Command::Health(args) => {
+            if args.probe().await {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("hera health: {} did not answer 200", args.alive_url());
+                ExitCode::FAILURE
+            }
+        }
     }
 }

@@ -51,7 +51,11 @@ impl Drop for Telemetry {
 /// `OTEL_SERVICE_NAME` does.
 pub fn init(format: LogFormat, service: &'static str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never into a file, pipe or container log.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt::layer()
+        .with_ansi(colour)
+        .with_writer(std::io::stderr);
     let logs = match format {
         LogFormat::Text => logs.boxed(),
         LogFormat::Json => logs.json().flatten_event(true).boxed(),

@@ -431,6 +431,34 @@ fn check_redirects(check: &mut Check, body: &Map<String, Value>, grant_types: &[
             }
         }
     }
+    // Hydra refuses a post-logout redirect URI unless one of the redirect URIs has its scheme,
+    // host and port.
+    let origin = |url: &Url| {
+        (
+            url.scheme().to_owned(),
+            url.host_str().map(str::to_owned),
+            url.port(),
+        )
+    };
+    let origins: Vec<_> = redirects
+        .iter()
+        .filter_map(|uri| Url::parse(uri).ok())
+        .map(|url| origin(&url))
+        .collect();
+    for (index, uri) in list(body, "post_logout_redirect_uris")
+        .into_iter()
+        .enumerate()
+    {
+        let Ok(url) = Url::parse(uri) else {
+            continue;
+        };
+        if !origins.contains(&origin(&url)) {
+            check.problem(format!(
+                "post_logout_redirect_uris[{index}] {uri:?} must have the scheme, host and port \
+                 of one of the redirect_uris (Hydra refuses it otherwise)"
+            ));
+        }
+    }
 }
 
 /// A redirect URI must be absolute, without a fragment (RFC 6749 §3.1.2), and use https;
@@ -919,6 +947,7 @@ mod tests {
             ("fragment", with(web(), json!({"redirect_uris": ["https://a.example/cb#x"]})), "must not contain a fragment"),
             ("javascript scheme", with(web(), json!({"redirect_uris": ["javascript:alert(1)"]})), "uses the scheme \"javascript\""),
             ("http post-logout", with(web(), json!({"post_logout_redirect_uris": ["http://a.example/bye"]})), "post_logout_redirect_uris[0]"),
+            ("post-logout elsewhere", with(web(), json!({"post_logout_redirect_uris": ["https://app.example.com/", "https://app.example.com:8443/bye"]})), "post_logout_redirect_uris[1] \"https://app.example.com:8443/bye\" must have the scheme, host and port of one of the redirect_uris"),
             ("no redirect for a code grant", without(web(), "redirect_uris"), "redirect_uris is empty, but the authorization_code grant needs at least one"),
             ("skip_consent as a string", with(web(), json!({"skip_consent": "true"})), "skip_consent must be a boolean (true or false), found a string \"true\""),
             ("first_party as a string", with(web(), json!({"metadata": {"first_party": "yes"}})), "metadata.first_party must be a boolean (true or false), found a string \"yes\""),

@@ -339,3 +339,70 @@ fn without_the_otel_variables_nothing_is_exported() {
     child.wait().unwrap();
     assert!(!started.iter().any(|l| l.contains("traces are exported")));
 }
+
+#[tokio::test]
+async fn health_exits_0_while_the_server_answers_and_1_when_it_does_not() {
+    let app = crate::support::TestApp::spawn().await;
+    let bind = app.address.trim_start_matches("http://").to_owned();
+    // The test's runtime serves Hera, so the probe runs off it.
+    let output = tokio::task::spawn_blocking(move || {
+        hera()
+            .args(["health"])
+            .env("HERA_BIND", bind)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let closed = crate::support::closed_port_url();
+    let closed = format!("0.0.0.0:{}", closed.port().unwrap());
+    let output = hera()
+        .args(["health"])
+        .env("HERA_BIND", &closed)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/health/alive did not answer 200"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("127.0.0.1:"),
+        "probed on loopback: {stderr}"
+    );
+}
+
+#[test]
+fn text_logs_written_to_a_pipe_carry_no_colour_codes() {
+    use std::io::BufRead;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = hera()
+        .env("HERA_BIND", format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let startup = read_until(&mut lines, "Hera is listening");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        startup.iter().any(|l| l.contains("Hera is listening")),
+        "{startup:#?}"
+    );
+    assert!(
+        !startup.iter().any(|l| l.contains('\u{1b}')),
+        "escape codes in a piped log: {startup:#?}"
+    );
+}

@@ -1412,6 +1412,27 @@ async fn creating_a_client_answers_201_with_its_location_and_secret_and_a_taken_
     let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(short)).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "invalid_client_metadata");
+
+    // A post-logout redirect needs a redirect URI with its scheme, host and port.
+    let same_origin = with(
+        client_body("bye"),
+        json!({"post_logout_redirect_uris": ["https://bye.example.com/signed-out"]}),
+    );
+    let (status, _) = hydra_call(&hydra, Method::POST, CLIENTS, Some(same_origin)).await;
+    assert_eq!(status, 201);
+    let elsewhere = with(
+        client_body("elsewhere"),
+        json!({"post_logout_redirect_uris": ["https://elsewhere.example.com:8443/bye"]}),
+    );
+    let (status, body) = hydra_call(&hydra, Method::POST, CLIENTS, Some(elsewhere)).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_client_metadata");
+    assert!(
+        body["error_description"].as_str().unwrap().contains(
+            "must match the domain, port, scheme of at least one of the registered redirect URIs"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -290,6 +290,7 @@ async fn the_logout_device_connected_apps_and_home_pages_keep_every_page_rule() 
         assert!(html.contains(&format!(
             "<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">"
         )));
+        assert!(html.contains("<link rel=\"icon\" href=\"/brand/"), "{path}");
         assert_eq!(
             html.matches("<form ").count(),
             html.matches("<form method=\"post\"").count(),

@@ -249,6 +249,40 @@ fn stored(body: &Map<String, Value>, id: &str, created_at: &str) -> Result<Value
             "The value of one or more redirect_uris is invalid. Redirect URIs must not contain fragments (#).",
         ));
     }
+    // A post-logout redirect URI needs a redirect URI with its scheme, host and port.
+    let origin = |uri: &str| {
+        url::Url::parse(uri).ok().map(|u| {
+            (
+                u.scheme().to_owned(),
+                u.host_str().map(str::to_owned),
+                u.port(),
+            )
+        })
+    };
+    let origins: Vec<_> = redirects
+        .iter()
+        .filter_map(|r| origin(r.as_str().unwrap_or_default()))
+        .collect();
+    let logouts = client["post_logout_redirect_uris"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for logout in logouts {
+        let text = logout.as_str().unwrap_or_default();
+        match origin(text) {
+            None => {
+                return Err(invalid_metadata(&format!(
+                    "Unable to parse post_logout_redirect_uri: {text}"
+                )))
+            }
+            Some(own) if !origins.contains(&own) => {
+                return Err(invalid_metadata(&format!(
+                    "post_logout_redirect_uri {text:?} must match the domain, port, scheme of at least one of the registered redirect URIs but did not"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
     Ok(client)
 }
 
