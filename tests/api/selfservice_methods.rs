@@ -284,6 +284,58 @@ async fn recovery_by_code_ends_in_settings_where_a_new_password_is_set() {
 }
 
 #[tokio::test]
+async fn a_recovery_started_from_an_apps_sign_in_ends_at_that_sign_in() {
+    let app = TestApp::spawn_for_flows_with_ada().await;
+    let challenge = app
+        .hydra
+        .add_login(crate::support::fake_hydra::LoginSpec::default());
+    let page = app
+        .navigate(&format!(
+            "/login?login_challenge={}",
+            crate::support::encode(&challenge)
+        ))
+        .await;
+    page.assert_at("/login");
+    let link = page
+        .html
+        .split("href=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("/recovery"))
+        .expect("a recovery link")
+        .replace("&amp;", "&");
+    let return_to = query(&app.url(&link))["return_to"].clone();
+    assert!(
+        return_to.ends_with(&format!(
+            "/login?login_challenge={}",
+            crate::support::encode(&challenge)
+        )),
+        "{link}"
+    );
+
+    let page = app.navigate(&link).await;
+    let sent = app
+        .press(&page, ("method", "code"), &[("email", ADA_EMAIL)])
+        .await;
+    let code = app.kratos.last_code(ADA_EMAIL).unwrap();
+    let settings = app
+        .press(&sent, ("method", "code"), &[("code", &code)])
+        .await;
+    settings.assert_at("/settings");
+    assert!(app.hydra.accepted_logins().is_empty());
+    // Saved: Kratos goes on to the sign-in the person started, where Hera accepts the login.
+    let done = app
+        .press(
+            &settings,
+            ("method", "password"),
+            &[("password", NEW_PASSWORD)],
+        )
+        .await;
+    let logins = app.hydra.accepted_logins();
+    assert_eq!(logins.len(), 1, "{:#?}", done.trail);
+    assert_eq!(logins[0]["subject"], crate::support::ADA);
+}
+
+#[tokio::test]
 async fn verification_of_an_address_asks_for_it_sends_a_code_and_can_send_another() {
     let app = TestApp::spawn_for_flows_with_ada().await;
     let page = app.navigate("/verification").await;

@@ -113,11 +113,11 @@ pub async fn recover(browser: &Browser, stack: &Stack, email: &str) {
     on_page(browser, stack, "settings").await;
 }
 
-/// Saves a new password on the settings page the browser shows.
+/// Saves a new password on the settings page the browser shows, for a settings flow that goes
+/// on to its `return_to` once saved (no page of its own afterwards).
 pub async fn set_password(browser: &Browser, stack: &Stack, password: &str) {
     on_page(browser, stack, "settings").await;
     submit(browser, "password", &[("password", password)]).await;
-    browser.wait_for_text("Your changes have been saved.").await;
 }
 
 /// Enters the verification code Kratos mailed to `email` (sent at or after message `mark`) on

@@ -14,7 +14,8 @@
 //!   302 for registration validation errors), to the error UI (`?id=`), to the return address
 //!   with a session cookie, to `…/login/browser?aal=aal2` when a second factor is due, to a
 //!   refresh login when settings need a privileged session (the change is parked and resumed by
-//!   `GET /self-service/settings?flow=`), to the settings UI after a recovery.
+//!   `GET /self-service/settings?flow=`), to the settings UI after a recovery (carrying the
+//!   recovery's `return_to`, where a saved settings change then goes).
 //! - `GET /self-service/errors?id=`, `GET /sessions`, `DELETE /sessions[/{id}]`,
 //!   `GET /self-service/logout?token=` and `GET /.well-known/ory/webauthn.js`.
 //!
@@ -2222,12 +2223,14 @@ fn submit_recovery(
             if state.selfservice.config.highest_available_aal && user.second_factor() {
                 state.aal2_required.insert(token.clone());
             }
+            // Kratos hands the recovery's `return_to` on to the settings flow, whose success
+            // then goes there.
             let settings = new_flow(
                 state,
                 public_url,
                 Kind::Settings,
                 &flow.csrf_cookie,
-                None,
+                flow.return_to.as_deref(),
                 false,
                 false,
                 Some(user.identity_id.clone()),
@@ -2551,7 +2554,12 @@ fn apply_settings(
     flow.lookup_revealed = false;
     flow.totp_pending = secret;
     flow.ui_messages = vec![text(1050001, "Your changes have been saved!", "success")];
-    let location = ui(&config, Kind::Settings, &flow.id);
+    // A flow started with a `return_to` (or a recovery's) goes there once saved; otherwise the
+    // settings page shows the change.
+    let location = flow
+        .return_to
+        .clone()
+        .unwrap_or_else(|| ui(&config, Kind::Settings, &flow.id));
     state.selfservice.flows.insert(flow.id.clone(), flow);
     redirect(303, &location, vec![session_cookie(token)])
 }

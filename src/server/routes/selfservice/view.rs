@@ -150,8 +150,9 @@ fn title_key(kind: KratosFlow, flow: &Flow) -> &'static str {
     }
 }
 
-/// Links to the neighbouring pages, carrying the flow's `return_to` where the other flow ends
-/// the same way.
+/// Links to the neighbouring pages, carrying the flow's `return_to`: signing up instead ends
+/// where the sign-in would have, and so does recovering the account (Kratos hands the
+/// `return_to` on to the settings flow where the new password is set, and goes there after it).
 fn links(t: &Texts, kind: KratosFlow, flow: &Flow) -> Vec<LinkView> {
     let with_return_to = |path: &str| match flow.return_to.as_deref() {
         Some(return_to) => {
@@ -178,7 +179,7 @@ fn links(t: &Texts, kind: KratosFlow, flow: &Flow) -> Vec<LinkView> {
         KratosFlow::Login => {
             let mut links = Vec::new();
             if has_password {
-                links.push(link(t.own("/recovery"), "flow-link-recovery"));
+                links.push(link(with_return_to("/recovery"), "flow-link-recovery"));
             }
             links.push(link(
                 with_return_to("/registration"),
