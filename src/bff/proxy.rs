@@ -17,9 +17,8 @@ use std::sync::Arc;
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use tracing_actix_web::RequestId;
 use url::Url;
 
 use crate::bff::config::Upstream;
@@ -159,8 +158,9 @@ pub async fn proxy(
             outgoing = outgoing.header(name.as_str(), value.as_bytes());
         }
     }
-    if let Some(id) = request.extensions().get::<RequestId>() {
-        outgoing = outgoing.header("x-request-id", id.to_string());
+    // The request id and the trace context, as Hera's calls to Hydra and Kratos carry them.
+    for (name, value) in crate::telemetry::outgoing_headers() {
+        outgoing = outgoing.header(name, value);
     }
     let has_body = content_length.is_some_and(|length| length > 0)
         || (content_length.is_none() && request.headers().contains_key(header::TRANSFER_ENCODING));

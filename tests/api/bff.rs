@@ -428,6 +428,10 @@ async fn the_proxy_forwards_method_query_body_and_safe_headers_and_nothing_else(
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
             .header("If-Match", "\"v0\"")
+            .header(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
             .header("Authorization", "Bearer forged-by-the-page")
             .header("X-Secret-Internal", "1")
             .header(
@@ -451,7 +455,12 @@ async fn the_proxy_forwards_method_query_body_and_safe_headers_and_nothing_else(
     assert_eq!(call.header("content-type"), Some("application/json"));
     assert_eq!(call.header("accept"), Some("application/json"));
     assert_eq!(call.header("if-match"), Some("\"v0\""));
-    assert!(call.header("x-request-id").is_some());
+    assert_eq!(call.header("x-request-id"), answer.header("x-request-id"));
+    assert_eq!(
+        call.header("traceparent"),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        "the caller's trace goes on to the API"
+    );
     for dropped in ["cookie", "x-secret-internal", "origin", "x-requested-with"] {
         assert_eq!(call.header(dropped), None, "{dropped} was forwarded");
     }
