@@ -21,12 +21,18 @@ pub(crate) struct Api {
 }
 
 impl Api {
-    pub fn new(service: Service, http: reqwest::Client, metrics: Option<Arc<Metrics>>) -> Api {
+    /// The API of `service` through `http`, its calls not counted.
+    pub fn new(service: Service, http: reqwest::Client) -> Api {
         Api {
             service,
             http,
-            metrics,
+            metrics: None,
         }
+    }
+
+    /// The same API, its calls counted in `metrics` when given.
+    pub fn counted(self, metrics: Option<Arc<Metrics>>) -> Api {
+        Api { metrics, ..self }
     }
 
     /// The pooled client, to build a request with; send it with [`Api::send`].

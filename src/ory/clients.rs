@@ -55,7 +55,7 @@ impl HydraClients {
             return Err(url::ParseError::RelativeUrlWithCannotBeABaseBase);
         }
         Ok(HydraClients {
-            api: Api::new(SERVICE, http, None),
+            api: Api::new(SERVICE, http),
             collection,
         })
     }

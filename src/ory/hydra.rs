@@ -46,8 +46,7 @@ pub enum HydraError {
 #[derive(Debug, Clone)]
 pub struct HydraAdmin {
     api: Api,
-    /// The admin API's base URL, without a trailing slash.
-    base: String,
+    admin_url: Url,
     /// Hydra's public URL, against which relative `redirect_to` values are resolved.
     public_url: Url,
 }
@@ -56,15 +55,15 @@ impl HydraAdmin {
     /// `http` should be a client for the admin API ([`super::http_client`] with its headers).
     pub fn new(admin_url: &Url, public_url: &Url, http: reqwest::Client) -> Self {
         HydraAdmin {
-            api: Api::new(Service::HydraAdmin, http, None),
-            base: admin_url.as_str().trim_end_matches('/').to_owned(),
+            api: Api::new(Service::HydraAdmin, http),
+            admin_url: admin_url.clone(),
             public_url: public_url.clone(),
         }
     }
 
     /// The same client, counting its calls in `metrics`.
     pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
-        self.api = Api::new(Service::HydraAdmin, self.api.http().clone(), metrics);
+        self.api = self.api.counted(metrics);
         self
     }
 
@@ -74,7 +73,7 @@ impl HydraAdmin {
 
     /// A request to `path` under the admin API, with `query`.
     fn request(&self, method: Method, path: &str, query: &[(&str, &str)]) -> RequestBuilder {
-        let url = format!("{}{path}", self.base);
+        let url = crate::urls::join(&self.admin_url, path);
         let request = self.api.http().request(method, url);
         if query.is_empty() {
             request
@@ -130,11 +129,10 @@ impl HydraAdmin {
     /// Maps a failed answer to its meaning. Only the status and, for 410, the `redirect_to`
     /// field are read from the body; nothing upstream ever reaches a page.
     async fn failure(&self, response: Response) -> HydraError {
-        const SERVICE: Service = Service::HydraAdmin;
-        match response.status().as_u16() {
-            404 => HydraError::NotFound,
-            401 => HydraError::Expired,
-            410 => {
+        match response.status() {
+            StatusCode::NOT_FOUND => HydraError::NotFound,
+            StatusCode::UNAUTHORIZED => HydraError::Expired,
+            StatusCode::GONE => {
                 #[derive(Deserialize)]
                 struct Gone {
                     redirect_to: String,
@@ -146,11 +144,7 @@ impl HydraAdmin {
                     Err(error) => error.into(),
                 }
             }
-            status => UpstreamError::Status {
-                service: SERVICE,
-                status,
-            }
-            .into(),
+            status => UpstreamError::status(Service::HydraAdmin, status).into(),
         }
     }
 
@@ -463,11 +457,7 @@ impl HydraAdmin {
                 if error_code(&body).as_deref() == Some("invalid_request") {
                     Ok(UserCodeVerdict::Refused)
                 } else {
-                    Err(UpstreamError::Status {
-                        service: Service::HydraAdmin,
-                        status: 400,
-                    }
-                    .into())
+                    Err(UpstreamError::status(Service::HydraAdmin, StatusCode::BAD_REQUEST).into())
                 }
             }
             _ => Err(self.failure(response).await),
@@ -477,11 +467,11 @@ impl HydraAdmin {
     /// `GET /admin/clients/{id}`; `None` when Hydra has no such client (404).
     #[tracing::instrument(name = "hydra.client", skip_all)]
     pub async fn client(&self, id: &str) -> Result<Option<Client>, UpstreamError> {
-        let mut url = Url::parse(&format!("{}/admin/clients", self.base))
-            .map_err(|e| UpstreamError::malformed(Service::HydraAdmin, e))?;
-        url.path_segments_mut()
-            .map_err(|()| UpstreamError::malformed(Service::HydraAdmin, "admin URL"))?
-            .push(id);
+        let url = super::endpoint(
+            Service::HydraAdmin,
+            &self.admin_url,
+            &["admin", "clients", id],
+        )?;
         match self.call("client", self.api.http().get(url)).await {
             Ok(client) => Ok(Some(client_from_sdk(client))),
             Err(HydraError::NotFound) => Ok(None),
@@ -502,7 +492,7 @@ impl HydraAdmin {
         subject: &str,
     ) -> Result<Vec<ConsentSession>, UpstreamError> {
         const SERVICE: Service = Service::HydraAdmin;
-        let base = format!("{}/admin/oauth2/auth/sessions/consent", self.base);
+        let base = crate::urls::join(&self.admin_url, "/admin/oauth2/auth/sessions/consent");
         let mut sessions = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_CONSENT_PAGES {
@@ -521,10 +511,7 @@ impl HydraAdmin {
                 .send("consent_sessions", self.api.http().get(url))
                 .await?;
             if response.status() != StatusCode::OK {
-                return Err(UpstreamError::Status {
-                    service: SERVICE,
-                    status: response.status().as_u16(),
-                });
+                return Err(UpstreamError::status(SERVICE, response.status()));
             }
             let link: Vec<String> = response
                 .headers()

@@ -178,7 +178,7 @@ pub struct HydraPublic {
 impl HydraPublic {
     pub fn new(public_url: &Url, http: reqwest::Client) -> Self {
         HydraPublic {
-            api: Api::new(SERVICE, http, None),
+            api: Api::new(SERVICE, http),
             base: public_url.clone(),
             browser: public_url.clone(),
         }
@@ -186,7 +186,7 @@ impl HydraPublic {
 
     /// The same client, counting its calls in `metrics`.
     pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
-        self.api = Api::new(SERVICE, self.api.http().clone(), metrics);
+        self.api = self.api.counted(metrics);
         self
     }
 
@@ -252,10 +252,7 @@ impl HydraPublic {
         }
         let status = response.status();
         if !status.is_redirection() {
-            return Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            });
+            return Err(UpstreamError::status(SERVICE, status));
         }
         let location = response
             .headers()
@@ -359,10 +356,7 @@ impl HydraPublic {
         let response = self.api.send("jwks", request).await?;
         let status = response.status();
         if !status.is_success() {
-            return Err(UpstreamError::Status {
-                service: SERVICE,
-                status: status.as_u16(),
-            });
+            return Err(UpstreamError::status(SERVICE, status));
         }
         read_limited(response).await
     }

@@ -39,7 +39,7 @@ pub enum Extended {
 pub struct Kratos {
     public: Api,
     admin: Api,
-    public_base: String,
+    public_url: Url,
     whoami_url: String,
     logout_url: String,
     admin_url: Url,
@@ -56,13 +56,12 @@ impl Kratos {
         public_http: reqwest::Client,
         admin_http: reqwest::Client,
     ) -> Self {
-        let public_base = public_url.as_str().trim_end_matches('/').to_owned();
         Kratos {
-            whoami_url: format!("{public_base}/sessions/whoami"),
-            logout_url: format!("{public_base}/self-service/logout/browser"),
-            public_base,
-            public: Api::new(Service::KratosPublic, public_http, None),
-            admin: Api::new(Service::KratosAdmin, admin_http, None),
+            whoami_url: crate::urls::join(public_url, "/sessions/whoami"),
+            logout_url: crate::urls::join(public_url, "/self-service/logout/browser"),
+            public_url: public_url.clone(),
+            public: Api::new(Service::KratosPublic, public_http),
+            admin: Api::new(Service::KratosAdmin, admin_http),
             admin_url: admin_url.clone(),
             browser_url: browser_url.clone(),
         }
@@ -70,12 +69,8 @@ impl Kratos {
 
     /// The same client, counting its calls in `metrics`.
     pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
-        self.public = Api::new(
-            Service::KratosPublic,
-            self.public.http().clone(),
-            metrics.clone(),
-        );
-        self.admin = Api::new(Service::KratosAdmin, self.admin.http().clone(), metrics);
+        self.public = self.public.counted(metrics.clone());
+        self.admin = self.admin.counted(metrics);
         self
     }
 
@@ -199,14 +194,7 @@ impl Kratos {
     }
 
     fn admin_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
-        let mut url = self.admin_url.clone();
-        url.path_segments_mut()
-            .map_err(|()| {
-                UpstreamError::malformed(Service::KratosAdmin, "admin URL cannot be a base")
-            })?
-            .pop_if_empty()
-            .extend(segments);
-        Ok(url)
+        super::endpoint(Service::KratosAdmin, &self.admin_url, segments)
     }
 
     /// `GET /admin/identities/{id}`; `None` when Kratos has no such identity (404).
@@ -263,7 +251,7 @@ impl Kratos {
 
     /// `GET /health/ready` on the public API.
     pub async fn is_ready(&self) -> Result<(), UpstreamError> {
-        let url = format!("{}/health/ready", self.public_base);
+        let url = crate::urls::join(&self.public_url, "/health/ready");
         let response = self
             .public
             .send("ready", self.public.http().get(url))

@@ -114,6 +114,21 @@ impl UpstreamError {
     }
 }
 
+/// `<base>/<segments…>` on one of `service`'s APIs, each segment percent-encoded (an id can never
+/// become a path or a query).
+pub(crate) fn endpoint(
+    service: Service,
+    base: &Url,
+    segments: &[&str],
+) -> Result<Url, UpstreamError> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| UpstreamError::malformed(service, "the base URL cannot be a base"))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
 /// Idle connections kept per upstream host: above the concurrency of a busy instance, so steady
 /// load reuses connections instead of opening one per request (BENCHMARKS.md); after a larger
 /// burst the rest are closed instead of holding their buffers for the idle timeout.

@@ -223,13 +223,7 @@ impl Kratos {
 
     /// `<public>/<segments…>`, each segment percent-encoded.
     fn public_path(&self, segments: &[&str]) -> Result<Url, UpstreamError> {
-        let mut url =
-            Url::parse(&self.public_base).map_err(|e| UpstreamError::malformed(SERVICE, e))?;
-        url.path_segments_mut()
-            .map_err(|()| UpstreamError::malformed(SERVICE, "public URL cannot be a base"))?
-            .pop_if_empty()
-            .extend(segments);
-        Ok(url)
+        super::super::endpoint(SERVICE, &self.public_url, segments)
     }
 }
 
