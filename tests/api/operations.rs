@@ -294,29 +294,15 @@ async fn sign_in_to_own(app: &TestApp, headers: &[(&'static str, &str)]) {
         .default_headers(defaults)
         .build()
         .unwrap();
-    let mut url = app
-        .public
-        .authorize_url(&[
-            ("client_id", "own"),
-            ("response_type", "code"),
-            ("scope", "openid"),
-            ("state", "state-1234567"),
-        ])
-        .to_string();
-    for _ in 0..20 {
-        if url.starts_with("https://own.example.com/callback") {
-            return;
-        }
-        let response = browser.get(&url).send().await.unwrap();
-        assert!(response.status().is_redirection(), "{url}");
-        let next = crate::support::location_of(&response);
-        url = url::Url::parse(&url)
-            .unwrap()
-            .join(&next)
-            .unwrap()
-            .to_string();
-    }
-    panic!("no code after 20 redirects");
+    let start = app.public.authorize_url(&[
+        ("client_id", "own"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "state-1234567"),
+    ]);
+    crate::support::follow_until(&browser, &start, "https://own.example.com/callback")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -136,19 +136,7 @@ impl TestApp {
         url: &str,
         stop_prefix: &str,
     ) -> Result<String, (String, u16)> {
-        let mut url = url.to_owned();
-        for _ in 0..20 {
-            if url.starts_with(stop_prefix) {
-                return Ok(url);
-            }
-            let response = self.browser.get(&url).send().await.unwrap();
-            if !response.status().is_redirection() {
-                return Err((url, response.status().as_u16()));
-            }
-            let next = location_of(&response);
-            url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
-        }
-        panic!("more than 20 redirects");
+        follow_until(&self.browser, url, stop_prefix).await
     }
 
     /// Hera whose `KRATOS_BROWSER_URL` is the fake Kratos's public URL, as for browsers that
@@ -567,6 +555,29 @@ pub fn hidden_field(html: &str, name: &str) -> String {
 pub fn assert_redirect_to(response: &Response, location: &str) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "expected a 303");
     assert_eq!(location_of(response), location);
+}
+
+/// Follows redirects from `url` with `browser` (which must not follow them itself) until one
+/// leads to `stop_prefix` (returned) or a response is not a redirect (its URL and status are
+/// returned as an error).
+pub async fn follow_until(
+    browser: &reqwest::Client,
+    url: &str,
+    stop_prefix: &str,
+) -> Result<String, (String, u16)> {
+    let mut url = url.to_owned();
+    for _ in 0..20 {
+        if url.starts_with(stop_prefix) {
+            return Ok(url);
+        }
+        let response = browser.get(&url).send().await.unwrap();
+        if !response.status().is_redirection() {
+            return Err((url, response.status().as_u16()));
+        }
+        let next = location_of(&response);
+        url = Url::parse(&url).unwrap().join(&next).unwrap().to_string();
+    }
+    panic!("more than 20 redirects");
 }
 
 pub fn location_of(response: &Response) -> String {
